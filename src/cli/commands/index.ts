@@ -1,6 +1,9 @@
 // One line per command. Keep alphabetical so parallel additions merge cleanly.
 import type { Command } from 'commander';
+import { registerRun } from './run.js';
+import { registerSchema } from './schema.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerRun(program);
+  registerSchema(program);
 }

@@ -1,0 +1,38 @@
+// What the runner needs from whatever is being simulated (the ping demo, the store): the world,
+// how to name fault targets, state conditions for `when` triggers, and the run's results.
+import type { World } from '../sim/world.js';
+import type { Rng } from '../sim/random.js';
+import type { FaultSpec } from './schema.js';
+
+export interface CheckVerdict {
+  ok: boolean | null;
+  [detail: string]: unknown;
+}
+
+export interface EngineResults {
+  ops: { total: number; ok: number; failed: number; indeterminate: number };
+  elections: number;
+  staleReads: number;
+  checks: {
+    invariants: CheckVerdict;
+    linearizable: CheckVerdict;
+    eventual: CheckVerdict;
+    durability: CheckVerdict;
+    liveness: CheckVerdict;
+  };
+  extra?: Record<string, unknown>;
+}
+
+export interface Engine {
+  readonly world: World;
+  /** Machines a fault target names right now (n3, random, minority, leader(shard 2), ...). */
+  resolveTarget(target: string, rng: Rng): string[];
+  /** True when a `when` condition holds. */
+  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean;
+  /** Fault actions only the engine understands (spike, transfer, join, leave, replace). */
+  applyEngineFault?(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } | undefined;
+  /** Called once the simulated duration has passed: stop load, settle, compute results. */
+  finish(): EngineResults;
+}
+
+export const NOT_APPLICABLE: CheckVerdict = { ok: null };

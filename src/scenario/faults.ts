@@ -1,0 +1,190 @@
+// Schedules a scenario's faults on the world and applies them when their trigger fires.
+// Each fault draws from its own random stream ("fault/<index>"), so removing one fault does
+// not change the targets another one picks — shrinking relies on that.
+import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks } from '../sim/network.js';
+import type { Rng } from '../sim/random.js';
+import type { World } from '../sim/world.js';
+import { parseDurationUs } from './duration.js';
+import type { Engine } from './engine.js';
+import { FAULT_ACTIONS, type FaultSpec } from './schema.js';
+
+/** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
+const FIRINGS_MAX_PER_FAULT = 100_000;
+
+export class FaultScheduler {
+  private readonly waiting: { index: number; fault: FaultSpec }[] = [];
+  faultsFired = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly faults: readonly FaultSpec[],
+    private readonly durationUs: number,
+  ) {}
+
+  start(): void {
+    const world = this.engine.world;
+    this.faults.forEach((fault, index) => {
+      const rng = world.random.stream(`fault/${index}`);
+      if (fault.at !== undefined) {
+        world.at(fault.at, () => this.fire(index, fault, rng));
+      } else if (fault.every !== undefined) {
+        const every = fault.every;
+        const fromUs = fault.from ?? every;
+        const untilUs = Math.min(fault.until ?? this.durationUs, this.durationUs);
+        let firings = 0;
+        const tick = (): void => {
+          if (world.nowUs > untilUs || firings >= FIRINGS_MAX_PER_FAULT) return;
+          firings++;
+          this.fire(index, fault, rng);
+          if (world.nowUs + every <= untilUs) world.after(every, tick);
+        };
+        if (fromUs <= untilUs) world.at(fromUs, tick);
+      } else if (fault.when !== undefined) {
+        this.waiting.push({ index, fault });
+      }
+    });
+    if (this.waiting.length > 0) {
+      world.tracer.listen(() => this.checkWaiting());
+    }
+  }
+
+  private checkWaiting(): void {
+    if (this.waiting.length === 0) return;
+    const world = this.engine.world;
+    for (let i = 0; i < this.waiting.length; i++) {
+      const { index, fault } = this.waiting[i]!;
+      if (this.engine.conditionHolds(fault.when!)) {
+        this.waiting.splice(i, 1);
+        i--;
+        // Fire on a fresh event, not in the middle of the event that made the condition true.
+        world.after(0, () => this.fire(index, fault, world.random.stream(`fault/${index}`)));
+      }
+    }
+  }
+
+  private fire(index: number, fault: FaultSpec, rng: Rng): void {
+    const world = this.engine.world;
+    this.faultsFired++;
+    const applied = this.apply(fault, rng);
+    world.emitSim({ t: world.nowUs, type: 'fault', action: actionName(fault), detail: `#${index} ${applied.detail}` });
+    if (fault.for !== undefined && applied.undo !== undefined) {
+      const undo = applied.undo;
+      world.after(fault.for, () => {
+        undo();
+        world.emitSim({ t: world.nowUs, type: 'fault', action: `end-${actionName(fault)}`, detail: `#${index}` });
+      });
+    }
+  }
+
+  private apply(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } {
+    const world = this.engine.world;
+    const net = world.network;
+    const all = world.machineIds();
+    const one = (target: string): string[] => this.engine.resolveTarget(target, rng);
+    const cut = (links: [string, string][], description: string) => {
+      net.cutAll(links, description);
+      return { undo: () => net.heal(links), detail: description };
+    };
+    if (fault.partition !== undefined) {
+      return cut(linksBetweenSides(fault.partition), fault.partition.map((s) => `{${s.join(',')}}`).join(' | '));
+    }
+    if (fault.isolate !== undefined) {
+      const machines = one(fault.isolate);
+      const links = machines.flatMap((m) => isolateLinks(m, all));
+      return cut(links, `${machines.join(',')} cut off from the rest`);
+    }
+    if (fault.oneway !== undefined) {
+      const from = fault.oneway.from.flatMap(one);
+      const to = fault.oneway.to.flatMap(one);
+      return cut(oneWayLinks(from, to), `{${from.join(',')}} -/-> {${to.join(',')}}`);
+    }
+    if (fault.bridge !== undefined) {
+      const [a, b] = fault.bridge.sides;
+      return cut(bridgeLinks(a, b), `{${a.join(',')}} | {${b.join(',')}} bridged by ${fault.bridge.via}`);
+    }
+    if (fault.heal !== undefined) {
+      net.heal('all');
+      return { detail: 'all links healed' };
+    }
+    if (fault.crash !== undefined) {
+      const machines = one(fault.crash);
+      for (const m of machines) world.machine(m).crash();
+      return { undo: () => machines.forEach((m) => world.machine(m).restart()), detail: machines.join(',') };
+    }
+    if (fault.restart !== undefined) {
+      const machines = fault.restart === 'all' ? all : one(fault.restart);
+      for (const m of machines) world.machine(m).restart();
+      return { detail: machines.join(',') };
+    }
+    if (fault.pause !== undefined) {
+      const machines = one(fault.pause);
+      for (const m of machines) world.machine(m).pause();
+      return { undo: () => machines.forEach((m) => world.machine(m).resume()), detail: machines.join(',') };
+    }
+    if (fault.resume !== undefined) {
+      const machines = fault.resume === 'all' ? all : one(fault.resume);
+      for (const m of machines) world.machine(m).resume();
+      return { detail: machines.join(',') };
+    }
+    if (fault.skew !== undefined) {
+      const machines = one(fault.skew.machine);
+      const text = fault.skew.offset ?? '0';
+      const negative = text.startsWith('-');
+      const skewUs = (negative ? -1 : 1) * (parseDurationUs(negative ? text.slice(1) : text) ?? 0);
+      const driftPpm = fault.skew.driftPpm ?? 0;
+      for (const m of machines) world.machine(m).skew(skewUs, driftPpm);
+      return {
+        undo: () => machines.forEach((m) => world.machine(m).skew(-skewUs, 0)),
+        detail: `${machines.join(',')} offset ${skewUs}us drift ${driftPpm}ppm`,
+      };
+    }
+    if (fault.drop !== undefined || fault.duplicate !== undefined || fault.delay !== undefined) {
+      const before = { drop: net.faultDrop, duplicate: net.faultDuplicate, delay: net.faultDelayExtraUs };
+      net.setFaultRates(fault.drop ?? net.faultDrop, fault.duplicate ?? net.faultDuplicate, fault.delay ?? net.faultDelayExtraUs);
+      return {
+        undo: () => net.setFaultRates(before.drop, before.duplicate, before.delay),
+        detail: `drop ${net.faultDrop} duplicate ${net.faultDuplicate} delay +${net.faultDelayExtraUs}us`,
+      };
+    }
+    if (fault.reorder !== undefined) {
+      const before = net.faultReorder;
+      net.faultReorder = fault.reorder;
+      return { undo: () => (net.faultReorder = before), detail: `reorder ${fault.reorder}` };
+    }
+    if (fault.clog !== undefined) {
+      const untilUs = world.nowUs + (fault.for ?? 1_000_000);
+      const pairs: [string, string][] = [];
+      if (typeof fault.clog === 'string') {
+        for (const m of one(fault.clog)) for (const o of all) if (o !== m) pairs.push([m, o], [o, m]);
+      } else {
+        for (const a of one(fault.clog.from)) for (const b of one(fault.clog.to)) if (a !== b) pairs.push([a, b]);
+      }
+      for (const [a, b] of pairs) net.clog(a, b, untilUs);
+      return { detail: `${pairs.length} links clogged until ${untilUs}us` };
+    }
+    if (fault.slowDisk !== undefined) {
+      const machines = one(fault.slowDisk.machine);
+      const factor = fault.slowDisk.factor;
+      for (const m of machines) {
+        world.machine(m).disk.slowFactor = factor;
+        world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor });
+      }
+      return {
+        undo: () =>
+          machines.forEach((m) => {
+            world.machine(m).disk.slowFactor = 1;
+            world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor: 1 });
+          }),
+        detail: `${machines.join(',')} fsync x${factor}`,
+      };
+    }
+    const engineApplied = this.engine.applyEngineFault?.(fault, rng);
+    if (engineApplied !== undefined) return engineApplied;
+    return { detail: `${actionName(fault)} has no effect in this kind of run` };
+  }
+}
+
+export function actionName(fault: FaultSpec): string {
+  for (const name of FAULT_ACTIONS) if (fault[name] !== undefined) return name;
+  throw new Error('assertion: a validated fault has an action');
+}

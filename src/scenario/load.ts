@@ -1,0 +1,138 @@
+// Loads a scenario file: YAML (keeping positions) → zod (strict) → a typed Scenario.
+// Every failure becomes a UserError with one line: `file:line:col: path: what was expected`.
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isNode, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { UserError, locate } from '../cli/errors.js';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+export interface LoadedScenario {
+  file: string;
+  text: string;
+  scenario: Scenario;
+  /** Line/column of each expectation key, so a bad expectation can be reported in place. */
+  expectPositions: Map<string, { line: number; col: number }>;
+}
+
+export function loadScenarioFile(file: string): LoadedScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a scenario file' : `cannot read (${code ?? 'error'})`;
+    throw new UserError(`${file}: ${why}`);
+  }
+  return parseScenarioText(file, text);
+}
+
+export function parseScenarioText(file: string, text: string): LoadedScenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) {
+    const pos = lineCounter.linePos(firstError.pos[0]);
+    const what = firstError.code === 'DUPLICATE_KEY' ? 'duplicate key' : `invalid YAML (${firstError.message.split('\n')[0]})`;
+    throw new UserError(locate(file, what, { line: pos.line, col: pos.col }));
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || raw === undefined) {
+    throw new UserError(locate(file, 'empty file: expected a scenario (a mapping with duration and cluster)', { line: 1, col: 1 }));
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(locate(file, 'expected a mapping at the top level (duration, cluster, faults, ...)', { line: 1, col: 1 }));
+  }
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UserError(describeIssue(file, doc, lineCounter, parsed.error.issues[0]!));
+  }
+  const expectPositions = new Map<string, { line: number; col: number }>();
+  const expectNode = doc.get('expect', true);
+  if (isMap(expectNode)) {
+    for (const pair of expectNode.items) {
+      if (isNode(pair.key) && pair.key.range) {
+        expectPositions.set(String((pair.key as { value?: unknown }).value), lineCounter.linePos(pair.key.range[0]));
+      }
+    }
+  }
+  return { file, text, scenario: parsed.data, expectPositions };
+}
+
+type Issue = z.core.$ZodIssue;
+
+function pathText(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function describeIssue(file: string, doc: Document, lineCounter: LineCounter, issue: Issue): string {
+  let path = [...issue.path];
+  let message = issue.message;
+  let node = nodeAt(doc, path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0]!;
+      message = `unknown key "${key}"`;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isNode(p.key) && (p.key as { value?: unknown }).value === key);
+        if (pair && isNode(pair.key)) node = pair.key;
+      }
+      path = [...path, key];
+      break;
+    }
+    case 'invalid_type': {
+      const got = describeValue(valueAt(doc, path));
+      message = got === 'missing' ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${got}`;
+      if (got === 'missing') node = nodeAt(doc, path.slice(0, -1));
+      break;
+    }
+    case 'invalid_union': {
+      // Report the most specific alternative's complaint rather than "Invalid input".
+      const inner = issue.errors.flat().find((e) => e.code !== 'invalid_type') ?? issue.errors.flat()[0];
+      if (inner !== undefined) message = inner.message;
+      break;
+    }
+    case 'too_small':
+    case 'too_big':
+      message = `${issue.message.replace(/^Too (small|big): /, '')}`;
+      break;
+    default:
+      break;
+  }
+  const where = node && node.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+  return locate(file, message, { line: where.line, col: where.col, path: pathText(path) || '(top)' });
+}
+
+function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
+  let best: Node | undefined = doc.contents ?? undefined;
+  for (let i = 1; i <= path.length; i++) {
+    const node = doc.getIn(path.slice(0, i) as (string | number)[], true);
+    if (isNode(node)) best = node;
+    else break;
+  }
+  return best;
+}
+
+function valueAt(doc: Document, path: readonly PropertyKey[]): unknown {
+  const parentPath = path.slice(0, -1) as (string | number)[];
+  const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
+  const last = path[path.length - 1];
+  if (last === undefined) return doc.toJS();
+  if ((isMap(parent) || isSeq(parent)) && parent.has(last)) return doc.getIn([...parentPath, last as string | number]);
+  return MISSING;
+}
+
+const MISSING = Symbol('missing');
+
+function describeValue(value: unknown): string {
+  if (value === MISSING) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `"${value}"`;
+  return String(value);
+}

@@ -1,0 +1,115 @@
+// Runs a scenario: a pure function of (scenario, seed, bugs). Builds the world, the engine
+// (the store when the scenario has one, else the ping demo), schedules faults, runs the
+// simulated duration, collects results and evaluates the `expect` lines.
+// Wall-clock time is measured by the caller (the CLI), never in here.
+import { Tracer } from '../trace/tracer.js';
+import { TraceWriter } from '../trace/writer.js';
+import { World } from '../sim/world.js';
+import { DemoEngine } from './demo.js';
+import type { Engine, EngineResults } from './engine.js';
+import { evaluateExpectations, type ExpectationResult } from './expect.js';
+import { FaultScheduler } from './faults.js';
+import type { LoadedScenario } from './load.js';
+import type { Scenario } from './schema.js';
+
+export interface RunOptions {
+  seed: number;
+  tracePath?: string;
+  bugs?: readonly string[];
+  /** Extra listeners on every trace event (tests, statistics). */
+  tracer?: Tracer;
+}
+
+export interface RunSummary {
+  scenario: string;
+  seed: number;
+  traceHash: string;
+  simTimeUs: number;
+  events: number;
+  messages: { sent: number; delivered: number; dropped: number };
+  ops: EngineResults['ops'];
+  elections: number;
+  staleReads: number;
+  checks: EngineResults['checks'];
+  faults: number;
+  expectations: ExpectationResult;
+  ok: boolean;
+  [extra: string]: unknown;
+}
+
+export function machineNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i + 1}`);
+}
+
+export function linkModelOf(scenario: Scenario) {
+  const lat = scenario.network?.latency;
+  return {
+    ...(lat?.min !== undefined && { minUs: lat.min }),
+    ...(lat?.mean !== undefined && { meanUs: lat.mean }),
+    ...(lat?.jitter !== undefined && { jitterUs: lat.jitter }),
+    ...(lat?.tailProbability !== undefined && { tailProbability: lat.tailProbability }),
+    ...(lat?.tailFactor !== undefined && { tailFactor: lat.tailFactor }),
+    ...(scenario.network?.drop !== undefined && { drop: scenario.network.drop }),
+    ...(scenario.network?.duplicate !== undefined && { duplicate: scenario.network.duplicate }),
+    ...(scenario.network?.reorder !== undefined && { reorder: scenario.network.reorder }),
+  };
+}
+
+export type EngineFactory = (world: World, scenario: Scenario, bugs: readonly string[]) => Engine;
+
+/** Picks the engine for a scenario. The store registers itself here once it exists. */
+export function defaultEngineFactory(world: World, scenario: Scenario): Engine {
+  return new DemoEngine(world, machineNames(scenario.cluster.machines), scenario.demo?.pingEvery ?? 10_000);
+}
+
+export function runScenario(loaded: LoadedScenario, options: RunOptions, engineFactory: EngineFactory = defaultEngineFactory): RunSummary {
+  const { scenario } = loaded;
+  const tracer = options.tracer ?? new Tracer(options.tracePath !== undefined ? new TraceWriter(options.tracePath) : undefined);
+  const world = new World({
+    seed: options.seed,
+    tracer,
+    link: linkModelOf(scenario),
+    disk: {
+      ...(scenario.disk?.fsyncMin !== undefined && { fsyncMinUs: scenario.disk.fsyncMin }),
+      ...(scenario.disk?.fsyncMean !== undefined && { fsyncMeanUs: scenario.disk.fsyncMean }),
+    },
+  });
+  const name = scenario.name ?? loaded.file;
+  world.emitSim({ t: 0, type: 'run.start', seed: options.seed, scenario: name, machines: machineNames(scenario.cluster.machines) });
+  const engine = engineFactory(world, scenario, [...(options.bugs ?? []), ...(scenario.bugs ?? [])]);
+  const faults = new FaultScheduler(engine, scenario.faults ?? [], scenario.duration);
+  faults.start();
+  world.run(scenario.duration);
+  const results = engine.finish();
+  world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
+  tracer.close();
+  const stats = world.network.stats;
+  const summary: RunSummary = {
+    scenario: name,
+    seed: options.seed,
+    traceHash: tracer.hash(),
+    simTimeUs: world.nowUs,
+    events: tracer.events,
+    messages: { sent: stats.sent, delivered: stats.delivered, dropped: stats.dropped },
+    ops: results.ops,
+    elections: results.elections,
+    staleReads: results.staleReads,
+    checks: results.checks,
+    faults: faults.faultsFired,
+    ...(results.extra ?? {}),
+    expectations: { ok: true, failed: [] },
+    ok: true,
+  };
+  summary.expectations = evaluateExpectations(loaded.file, scenario.expect ?? {}, summary, loaded.expectPositions);
+  summary.ok = summary.expectations.ok && checksHold(summary.checks, scenario.expect ?? {});
+  return summary;
+}
+
+/** Every check must pass (or not apply) unless an expect line names it. */
+export function checksHold(checks: EngineResults['checks'], expect: Record<string, unknown>): boolean {
+  for (const [name, verdict] of Object.entries(checks)) {
+    const mentioned = Object.keys(expect).some((path) => path === `checks.${name}` || path.startsWith(`checks.${name}.`));
+    if (!mentioned && verdict.ok === false) return false;
+  }
+  return true;
+}

@@ -1,0 +1,205 @@
+// The scenario schema. Every object is strict: an unknown key is an error, because a typo
+// (`crsh: n2`) must never pass silently. Durations are strings with units (see duration.ts)
+// and come out as integer microseconds. The store's sections (cluster.shards, raft, workload)
+// are part of the same schema; a section the running engine does not use is still validated.
+import { z } from 'zod';
+import { DURATION_EXPECTED, parseDurationUs } from './duration.js';
+
+export const duration = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const us = parseDurationUs(value);
+    if (us === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return us;
+  });
+
+const probability = z.number().min(0).max(1);
+const machineName = z.string().regex(/^n[1-9][0-9]*$/, 'expected a machine name like n3');
+/** A fault target: a machine (n3), or a name resolved when the fault fires. */
+const target = z
+  .string()
+  .regex(
+    /^(n[1-9][0-9]*|random|minority|majority|leader\(shard [0-9]+\)|leader\(any\))$/,
+    'expected a machine (n3), random, minority, majority, leader(shard N) or leader(any)',
+  );
+
+const latency = z.strictObject({
+  min: duration.optional(),
+  mean: duration.optional(),
+  jitter: duration.optional(),
+  tailProbability: probability.optional(),
+  tailFactor: z.number().min(1).optional(),
+});
+
+const network = z.strictObject({
+  latency: latency.optional(),
+  drop: probability.optional(),
+  duplicate: probability.optional(),
+  reorder: z.boolean().optional(),
+});
+
+const disk = z.strictObject({
+  fsyncMin: duration.optional(),
+  fsyncMean: duration.optional(),
+});
+
+const cluster = z.strictObject({
+  machines: z.number().int().min(1).max(1000),
+  shards: z.number().int().min(1).max(100_000).optional(),
+  replication: z.number().int().min(1).max(9).optional(),
+  vnodes: z.number().int().min(1).max(4096).optional(),
+});
+
+const demo = z.strictObject({
+  pingEvery: duration.optional(),
+});
+
+const raft = z.strictObject({
+  tick: duration.optional(),
+  electionTimeoutMin: duration.optional(),
+  electionTimeoutMax: duration.optional(),
+  heartbeat: duration.optional(),
+  maxClockDrift: duration.optional(),
+  preVote: z.boolean().optional(),
+  checkQuorum: z.boolean().optional(),
+  snapshotEvery: z.number().int().min(1).optional(),
+  maxInflight: z.number().int().min(1).optional(),
+});
+
+const readLevel = z.enum(['linearizable', 'lease', 'follower', 'session', 'bounded']);
+
+const workload = z.strictObject({
+  clients: z.number().int().min(0).max(100_000),
+  mode: z.enum(['open', 'closed']).optional(),
+  /** Open loop: operations per second across all clients. */
+  rate: z.number().positive().optional(),
+  /** Closed loop: operations in flight per client. */
+  concurrency: z.number().int().min(1).optional(),
+  readRatio: probability.optional(),
+  keys: z.number().int().min(1).optional(),
+  distribution: z.enum(['uniform', 'zipfian', 'hotspot']).optional(),
+  zipfTheta: z.number().positive().optional(),
+  hotFraction: probability.optional(),
+  hotProbability: probability.optional(),
+  levels: z.record(readLevel, z.number().min(0)).optional(),
+  followerChoice: z.enum(['random', 'nearest', 'sticky']).optional(),
+  boundedStaleness: duration.optional(),
+  timeout: duration.optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+});
+
+const sides = z.array(z.array(machineName).min(1)).min(2);
+
+/**
+ * One fault: a trigger (`at`, or `every` with optional `from`/`until`, or `when`), an optional
+ * `for` after which it is undone, and exactly one action key.
+ */
+const faultActions = {
+  partition: sides.optional(),
+  isolate: target.optional(),
+  oneway: z.strictObject({ from: z.array(z.union([machineName, target])).min(1), to: z.array(z.union([machineName, target])).min(1) }).optional(),
+  bridge: z.strictObject({ sides: z.tuple([z.array(machineName).min(1), z.array(machineName).min(1)]), via: machineName }).optional(),
+  heal: z.literal('all').optional(),
+  crash: target.optional(),
+  restart: z.union([target, z.literal('all')]).optional(),
+  pause: target.optional(),
+  resume: z.union([target, z.literal('all')]).optional(),
+  skew: z.strictObject({ machine: target, offset: z.string().optional(), driftPpm: z.number().int().min(-500_000).max(500_000).optional() }).optional(),
+  drop: probability.optional(),
+  duplicate: probability.optional(),
+  delay: duration.optional(),
+  reorder: z.boolean().optional(),
+  clog: z.union([target, z.strictObject({ from: target, to: target })]).optional(),
+  slowDisk: z.strictObject({ machine: target, factor: z.number().min(1).max(10_000) }).optional(),
+  spike: z.strictObject({ factor: z.number().positive(), key: z.string().optional() }).optional(),
+  transfer: z.strictObject({ shard: z.number().int().min(0), to: target.optional() }).optional(),
+  join: machineName.optional(),
+  leave: machineName.optional(),
+  replace: machineName.optional(),
+} as const;
+
+export const FAULT_ACTIONS = Object.keys(faultActions) as (keyof typeof faultActions)[];
+export type FaultActionName = (typeof FAULT_ACTIONS)[number];
+
+const when = z.strictObject({
+  leaderElected: z.union([z.number().int().min(0), z.literal('any')]).optional(),
+  opsCompleted: z.number().int().min(1).optional(),
+});
+
+const fault = z
+  .strictObject({
+    at: duration.optional(),
+    every: duration.optional(),
+    from: duration.optional(),
+    until: duration.optional(),
+    when: when.optional(),
+    for: duration.optional(),
+    ...faultActions,
+  })
+  .superRefine((f, ctx) => {
+    const actions = FAULT_ACTIONS.filter((name) => f[name] !== undefined);
+    if (actions.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          actions.length === 0
+            ? `expected one action: ${FAULT_ACTIONS.join(', ')}`
+            : `expected exactly one action, got ${actions.join(' and ')}`,
+      });
+    }
+    const triggers = [f.at !== undefined, f.every !== undefined, f.when !== undefined].filter(Boolean).length;
+    if (triggers !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one trigger: at, every or when' });
+    }
+    if (f.every !== undefined && f.every <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['every'], message: 'expected a positive interval' });
+    }
+    if ((f.from !== undefined || f.until !== undefined) && f.every === undefined) {
+      ctx.addIssue({ code: 'custom', message: '`from` and `until` only go with `every`' });
+    }
+    if (f.skew !== undefined && f.skew.offset !== undefined) {
+      const text = f.skew.offset;
+      const negative = text.startsWith('-');
+      if (parseDurationUs(negative ? text.slice(1) : text) === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['skew', 'offset'], message: `expected ${DURATION_EXPECTED}, optionally negative` });
+      }
+    }
+  });
+
+/** An expectation: a comparison like ">= 1", "> 0", "== 3", "< 0.5", or an exact value. */
+const expectation = z.union([
+  z.boolean(),
+  z.number(),
+  z.null(),
+  z.string().regex(/^\s*(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?\s*$/, 'expected a comparison like ">= 1" or an exact value'),
+]);
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  seed: z.number().int().min(0).optional(),
+  duration: duration,
+  cluster: cluster,
+  network: network.optional(),
+  disk: disk.optional(),
+  raft: raft.optional(),
+  workload: workload.optional(),
+  demo: demo.optional(),
+  bugs: z.array(z.string()).optional(),
+  faults: z.array(fault).optional(),
+  expect: z.record(z.string(), expectation).optional(),
+});
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type FaultSpec = z.output<typeof fault>;
+export type WorkloadSpec = z.output<typeof workload>;
+export type ReadLevel = z.output<typeof readLevel>;
+
+/** JSON Schema of the scenario format (input side: durations are strings), for editors. */
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}

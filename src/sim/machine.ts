@@ -1,0 +1,157 @@
+// A simulated machine: it is up, crashed or paused, has a local clock and a disk, and runs one
+// process at a time. The process is built by a boot factory when the machine starts and again
+// after every restart, so everything it keeps in memory is lost in a crash — only the disk's
+// durable writes survive. Timers belong to one incarnation: a crash silently drops them.
+// A paused machine (a long GC pause, a stopped VM) holds its deliveries, timer firings and disk
+// completions and processes them, late and in order, when it resumes.
+import type { TraceEvent } from '../trace/events.js';
+import { LocalClock } from './clock.js';
+import { Disk, type DiskModel } from './disk.js';
+import type { Rng } from './random.js';
+import type { World } from './world.js';
+
+export interface Process {
+  onMessage(from: string, payload: unknown): void;
+}
+
+/** Everything a process may touch: the only door between it and the world. */
+export interface MachineContext {
+  readonly id: string;
+  localNowUs(): number;
+  setTimer(delayLocalUs: number, fn: () => void): number;
+  cancelTimer(id: number): void;
+  send(to: string, payload: unknown, label: string): void;
+  readonly disk: Disk;
+  rng(name: string): Rng;
+  emit(event: TraceEvent): void;
+}
+
+export type BootFn = (ctx: MachineContext) => Process;
+export type MachineState = 'up' | 'crashed' | 'paused';
+
+/** Bound on work held while paused; beyond it the oldest items are dropped like an overflowing buffer. */
+const HELD_MAX_ITEMS = 1_000_000;
+
+export class Machine {
+  state: MachineState = 'up';
+  incarnation = 0;
+  process: Process | undefined;
+  readonly clock = new LocalClock();
+  readonly disk: Disk;
+  private held: (() => void)[] = [];
+  private activeTimers = new Set<number>();
+  private nextTimerId = 1;
+  readonly ctx: MachineContext;
+
+  constructor(
+    private readonly world: World,
+    readonly id: string,
+    private readonly boot: BootFn,
+    diskModel: DiskModel,
+  ) {
+    this.disk = new Disk(diskModel, world.random.stream(`disk/${id}`), {
+      nowUs: () => world.nowUs,
+      scheduleAt: (timeUs, complete) => world.at(timeUs, complete),
+      runProcess: (fn) => this.runProcess(fn, this.incarnation),
+      onDurable: () => {},
+    });
+    const machine = this;
+    this.ctx = {
+      id,
+      localNowUs: () => machine.clock.localUs(world.nowUs),
+      setTimer: (delayLocalUs, fn) => machine.setTimer(delayLocalUs, fn),
+      cancelTimer: (timerId) => {
+        machine.activeTimers.delete(timerId);
+      },
+      send: (to, payload, label) => {
+        if (machine.state === 'crashed') return; // a dead process sends nothing
+        world.network.send(id, to, payload, label);
+      },
+      disk: this.disk,
+      rng: (name) => world.random.stream(`machine/${id}/${name}`),
+      emit: (event) => {
+        event.t = world.nowUs;
+        world.tracer.emit(event);
+      },
+    };
+  }
+
+  start(): void {
+    this.process = this.boot(this.ctx);
+  }
+
+  private setTimer(delayLocalUs: number, fn: () => void): number {
+    if (!(delayLocalUs >= 0)) throw new Error(`assertion: timer delay ${delayLocalUs} must be >= 0`);
+    const timerId = this.nextTimerId++;
+    this.activeTimers.add(timerId);
+    const incarnation = this.incarnation;
+    this.world.after(this.clock.trueDelayUs(delayLocalUs), () => {
+      if (incarnation !== this.incarnation || !this.activeTimers.has(timerId)) return;
+      this.runProcess(() => {
+        if (!this.activeTimers.delete(timerId)) return; // cancelled while held
+        fn();
+      }, incarnation);
+    });
+    return timerId;
+  }
+
+  /** Runs process code now, holds it while paused, drops it if the incarnation is gone. */
+  runProcess(fn: () => void, incarnation: number): void {
+    if (incarnation !== this.incarnation || this.state === 'crashed') return;
+    if (this.state === 'paused') {
+      if (this.held.length >= HELD_MAX_ITEMS) this.held.shift();
+      this.held.push(fn);
+      return;
+    }
+    fn();
+  }
+
+  deliver(from: string, payload: unknown): boolean {
+    if (this.state === 'crashed' || this.process === undefined) return false;
+    const process = this.process;
+    this.runProcess(() => process.onMessage(from, payload), this.incarnation);
+    return true;
+  }
+
+  crash(): void {
+    if (this.state === 'crashed') return;
+    this.state = 'crashed';
+    this.incarnation++;
+    this.process = undefined;
+    this.held = [];
+    this.activeTimers.clear();
+    const lost = this.disk.crash();
+    this.world.emitSim({ t: this.world.nowUs, type: 'machine.crash', machine: this.id });
+    if (lost > 0) this.world.emitSim({ t: this.world.nowUs, type: 'disk.lost', machine: this.id, writes: lost });
+  }
+
+  restart(): void {
+    if (this.state !== 'crashed') return;
+    this.state = 'up';
+    this.world.emitSim({ t: this.world.nowUs, type: 'machine.restart', machine: this.id });
+    this.start();
+  }
+
+  pause(): void {
+    if (this.state !== 'up') return;
+    this.state = 'paused';
+    this.world.emitSim({ t: this.world.nowUs, type: 'machine.pause', machine: this.id });
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'up';
+    const held = this.held;
+    this.held = [];
+    this.world.emitSim({ t: this.world.nowUs, type: 'machine.resume', machine: this.id, held: held.length });
+    for (const fn of held) {
+      if (this.state !== 'up') break; // the process crashed or paused again while catching up
+      fn();
+    }
+  }
+
+  skew(skewUs: number, driftPpm: number): void {
+    this.clock.adjust(this.world.nowUs, skewUs, driftPpm);
+    this.world.emitSim({ t: this.world.nowUs, type: 'clock.skew', machine: this.id, skewUs, driftPpm });
+  }
+}

@@ -1,0 +1,206 @@
+// The simulated network: it moves opaque payloads between machines.
+//
+// Each directed link has its own random stream, so the draws of one link do not depend on
+// traffic elsewhere. Latency = mean ± jitter (uniform), never below the minimum, and with a
+// small probability multiplied by the tail factor (a long-tail spike). Unless reordering is on,
+// a link is FIFO: a message never overtakes an earlier one on the same link. Partitions are a
+// set of cut directed links, checked when a message is sent and again when it would arrive
+// (a message in flight when the cut happens is lost). A clogged link holds its messages until
+// the clog ends, then delivers them in order.
+import type { Rng } from './random.js';
+import type { World } from './world.js';
+
+export interface LinkModel {
+  minUs: number;
+  meanUs: number;
+  jitterUs: number;
+  tailProbability: number;
+  tailFactor: number;
+  drop: number;
+  duplicate: number;
+  reorder: boolean;
+}
+
+export const DEFAULT_LINK: LinkModel = {
+  minUs: 200,
+  meanUs: 1000,
+  jitterUs: 300,
+  tailProbability: 0.01,
+  tailFactor: 10,
+  drop: 0,
+  duplicate: 0,
+  reorder: false,
+};
+
+interface Link {
+  rng: Rng;
+  lastArrivalUs: number;
+  clogUntilUs: number;
+}
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+}
+
+export function linkKey(from: string, to: string): string {
+  return `${from}>${to}`;
+}
+
+export class Network {
+  private readonly links = new Map<string, Map<string, Link>>();
+  private readonly cut = new Set<string>();
+  /** Extra fault rates on top of the model, set by faults. */
+  faultDrop = 0;
+  faultDuplicate = 0;
+  faultDelayExtraUs = 0;
+  faultReorder = false;
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  private nextMessageId = 1;
+
+  constructor(
+    private readonly world: World,
+    readonly model: LinkModel,
+  ) {}
+
+  private link(from: string, to: string): Link {
+    let byTo = this.links.get(from);
+    if (byTo === undefined) {
+      byTo = new Map();
+      this.links.set(from, byTo);
+    }
+    let link = byTo.get(to);
+    if (link === undefined) {
+      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0 };
+      byTo.set(to, link);
+    }
+    return link;
+  }
+
+  isCut(from: string, to: string): boolean {
+    return this.cut.size > 0 && this.cut.has(linkKey(from, to));
+  }
+
+  cutLinks(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const key of this.cut) {
+      const [from, to] = key.split('>') as [string, string];
+      out.push([from, to]);
+    }
+    return out;
+  }
+
+  cutAll(links: [string, string][], description: string): void {
+    for (const [from, to] of links) this.cut.add(linkKey(from, to));
+    this.world.emitSim({ t: this.world.nowUs, type: 'net.cut', links, description });
+  }
+
+  heal(links: [string, string][] | 'all'): void {
+    if (links === 'all') this.cut.clear();
+    else for (const [from, to] of links) this.cut.delete(linkKey(from, to));
+    this.world.emitSim({ t: this.world.nowUs, type: 'net.heal', links });
+  }
+
+  clog(from: string, to: string, untilUs: number): void {
+    const link = this.link(from, to);
+    link.clogUntilUs = Math.max(link.clogUntilUs, untilUs);
+    this.world.emitSim({ t: this.world.nowUs, type: 'net.clog', from, to, untilUs });
+  }
+
+  setFaultRates(drop: number, duplicate: number, delayExtraUs: number): void {
+    this.faultDrop = drop;
+    this.faultDuplicate = duplicate;
+    this.faultDelayExtraUs = delayExtraUs;
+    this.world.emitSim({ t: this.world.nowUs, type: 'net.rates', drop, duplicate, delayExtraUs });
+  }
+
+  private latencyUs(link: Link): number {
+    const m = this.model;
+    let latency = m.meanUs + (link.rng.next() * 2 - 1) * m.jitterUs;
+    if (latency < m.minUs) latency = m.minUs;
+    if (m.tailProbability > 0 && link.rng.next() < m.tailProbability) latency *= m.tailFactor;
+    return Math.round(latency) + this.faultDelayExtraUs;
+  }
+
+  send(from: string, to: string, payload: unknown, label: string): void {
+    const world = this.world;
+    const id = this.nextMessageId++;
+    this.stats.sent++;
+    world.tracer.emit({ t: world.nowUs, type: 'msg.send', id, from, to, label });
+    if (!world.hasMachine(to)) return this.drop(id, from, to, label, 'unknown-machine');
+    if (this.isCut(from, to)) return this.drop(id, from, to, label, 'partition');
+    const link = this.link(from, to);
+    const dropRate = this.model.drop + this.faultDrop;
+    if (dropRate > 0 && link.rng.next() < dropRate) return this.drop(id, from, to, label, 'random');
+    this.schedule(link, id, from, to, payload, label, false);
+    const dupRate = this.model.duplicate + this.faultDuplicate;
+    if (dupRate > 0 && link.rng.next() < dupRate) {
+      this.stats.duplicated++;
+      this.schedule(link, id, from, to, payload, label, true);
+    }
+  }
+
+  private schedule(link: Link, id: number, from: string, to: string, payload: unknown, label: string, copy: boolean): void {
+    const world = this.world;
+    let arrivalUs = world.nowUs + this.latencyUs(link);
+    if (link.clogUntilUs > world.nowUs) arrivalUs = Math.max(arrivalUs, link.clogUntilUs);
+    const reorder = this.model.reorder || this.faultReorder;
+    // FIFO per link unless reordering: never arrive before an earlier message on this link.
+    // Duplicates are exempt: a retransmitted copy may come late.
+    if (!reorder && !copy) {
+      if (arrivalUs < link.lastArrivalUs) arrivalUs = link.lastArrivalUs;
+      link.lastArrivalUs = arrivalUs;
+    }
+    world.at(arrivalUs, () => this.arrive(id, from, to, payload, label));
+  }
+
+  private arrive(id: number, from: string, to: string, payload: unknown, label: string): void {
+    const world = this.world;
+    if (this.isCut(from, to)) return this.drop(id, from, to, label, 'partition');
+    const machine = world.machineOrUndefined(to);
+    if (machine === undefined) return this.drop(id, from, to, label, 'unknown-machine');
+    if (machine.state === 'crashed') return this.drop(id, from, to, label, 'crashed');
+    this.stats.delivered++;
+    world.tracer.emit({ t: world.nowUs, type: 'msg.deliver', id, from, to, label });
+    machine.deliver(from, payload);
+  }
+
+  private drop(id: number, from: string, to: string, label: string, reason: 'partition' | 'random' | 'crashed' | 'unknown-machine'): void {
+    this.stats.dropped++;
+    this.world.tracer.emit({ t: this.world.nowUs, type: 'msg.drop', id, from, to, label, reason });
+  }
+}
+
+/** Directed links cut by a partition into sides: every pair on different sides, both ways. */
+export function linksBetweenSides(sides: readonly (readonly string[])[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < sides.length; i++) {
+    for (let j = 0; j < sides.length; j++) {
+      if (i === j) continue;
+      for (const a of sides[i]!) for (const b of sides[j]!) out.push([a, b]);
+    }
+  }
+  return out;
+}
+
+/** Links that isolate one machine from all others (both directions). */
+export function isolateLinks(machine: string, all: readonly string[]): [string, string][] {
+  return linksBetweenSides([[machine], all.filter((m) => m !== machine)]);
+}
+
+/** One-way cut: messages from `from` to `to` are lost, the other direction still flows. */
+export function oneWayLinks(from: readonly string[], to: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const a of from) for (const b of to) if (a !== b) out.push([a, b]);
+  return out;
+}
+
+/**
+ * A bridge: two sides that cannot talk to each other directly, and one machine that talks to
+ * both (the classic "bridge" nemesis that gives two majorities sharing a node).
+ */
+export function bridgeLinks(sideA: readonly string[], sideB: readonly string[]): [string, string][] {
+  return linksBetweenSides([sideA, sideB]);
+}

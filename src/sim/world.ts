@@ -1,0 +1,119 @@
+// The simulated world: one virtual clock, one event queue, the machines, the network, the
+// random streams and the tracer of a run. Nothing else in a run may observe time or chance.
+//
+// `run(untilUs)` pops events in (time, insertion) order and runs them; each event is a closure
+// scheduled by the world, a machine, the network or a disk. Virtual time only moves forward.
+import type { SimEvent, TraceEvent } from '../trace/events.js';
+import { Tracer } from '../trace/tracer.js';
+import { DEFAULT_DISK, type DiskModel } from './disk.js';
+import { Machine, type BootFn } from './machine.js';
+import { DEFAULT_LINK, Network, type LinkModel } from './network.js';
+import { EventQueue } from './queue.js';
+import { RandomStreams } from './random.js';
+
+export interface WorldOptions {
+  seed: number;
+  tracer?: Tracer;
+  link?: Partial<LinkModel>;
+  disk?: Partial<DiskModel>;
+}
+
+/** Bound on events one run may execute; a run beyond it is a runaway loop, reported as a bug. */
+export const EVENTS_MAX = 2_000_000_000;
+
+export class World {
+  nowUs = 0;
+  readonly random: RandomStreams;
+  readonly tracer: Tracer;
+  readonly network: Network;
+  private readonly queue = new EventQueue<() => void>();
+  private readonly machines = new Map<string, Machine>();
+  private readonly diskModel: DiskModel;
+  eventsRun = 0;
+
+  constructor(options: WorldOptions) {
+    this.random = new RandomStreams(options.seed);
+    this.tracer = options.tracer ?? new Tracer();
+    this.network = new Network(this, { ...DEFAULT_LINK, ...options.link });
+    this.diskModel = { ...DEFAULT_DISK, ...options.disk };
+  }
+
+  /** Schedules `fn` at an absolute virtual time (never in the past). */
+  at(timeUs: number, fn: () => void): void {
+    if (!(timeUs >= this.nowUs)) throw new Error(`assertion: event at ${timeUs}us is in the past (now ${this.nowUs}us)`);
+    if (!Number.isInteger(timeUs)) throw new Error(`assertion: event time ${timeUs} must be integer microseconds`);
+    this.queue.push(timeUs, fn);
+  }
+
+  /** Schedules `fn` after a delay in true (not machine-local) microseconds. */
+  after(delayUs: number, fn: () => void): void {
+    this.at(this.nowUs + delayUs, fn);
+  }
+
+  addMachine(id: string, boot: BootFn, options: { start?: boolean } = {}): Machine {
+    if (this.machines.has(id)) throw new Error(`assertion: machine ${id} already exists`);
+    const machine = new Machine(this, id, boot, this.diskModel);
+    this.machines.set(id, machine);
+    if (options.start !== false) machine.start();
+    return machine;
+  }
+
+  hasMachine(id: string): boolean {
+    return this.machines.has(id);
+  }
+
+  machine(id: string): Machine {
+    const m = this.machines.get(id);
+    if (m === undefined) throw new Error(`assertion: no machine ${id}`);
+    return m;
+  }
+
+  machineOrUndefined(id: string): Machine | undefined {
+    return this.machines.get(id);
+  }
+
+  machineIds(): string[] {
+    return [...this.machines.keys()];
+  }
+
+  emitSim(event: SimEvent): void {
+    this.tracer.emit(event);
+  }
+
+  emit(event: TraceEvent): void {
+    this.tracer.emit(event);
+  }
+
+  get pendingEvents(): number {
+    return this.queue.size;
+  }
+
+  /** Runs every event up to and including `untilUs`, then sets the clock to `untilUs`. */
+  run(untilUs: number): void {
+    const queue = this.queue;
+    while (queue.peekTimeUs() <= untilUs) {
+      const timeUs = queue.peekTimeUs();
+      const fn = queue.pop()!;
+      this.nowUs = timeUs;
+      this.eventsRun++;
+      if (this.eventsRun > EVENTS_MAX) throw new Error(`assertion: more than ${EVENTS_MAX} events: runaway run`);
+      fn();
+    }
+    if (untilUs > this.nowUs && Number.isFinite(untilUs)) this.nowUs = untilUs;
+  }
+
+  /** Runs until `predicate` holds (checked after each event) or `untilUs`; true if it held. */
+  runUntil(predicate: () => boolean, untilUs: number): boolean {
+    const queue = this.queue;
+    while (queue.peekTimeUs() <= untilUs) {
+      const timeUs = queue.peekTimeUs();
+      const fn = queue.pop()!;
+      this.nowUs = timeUs;
+      this.eventsRun++;
+      fn();
+      if (predicate()) return true;
+    }
+    if (untilUs > this.nowUs && Number.isFinite(untilUs)) this.nowUs = untilUs;
+    return predicate();
+  }
+}

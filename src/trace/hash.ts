@@ -1,0 +1,94 @@
+// Rolling trace hash over a canonical encoding of every event.
+//
+// The canonical encoding is the event's field values in insertion order (our code builds every
+// event with a fixed field order), each value fed by type: numbers as their float64 bits split
+// into two 32-bit words, strings by UTF-16 code units, booleans, null, arrays and nested objects
+// recursively, with a tag before each so ["ab"] and ["a","b"] differ. Two 32-bit lanes mixed
+// with Math.imul give a 64-bit hash without BigInt, fast enough to run on every event even
+// when no trace file is written.
+
+const TAG_NUM = 0x9e3779b1;
+const TAG_STR = 0x85ebca77;
+const TAG_TRUE = 0xc2b2ae3d;
+const TAG_FALSE = 0x27d4eb2f;
+const TAG_NULL = 0x165667b1;
+const TAG_ARR = 0xd3a2646c;
+const TAG_OBJ = 0xfd7046c5;
+const TAG_END = 0xb55a4f09;
+
+export class TraceHasher {
+  private h1 = 0x811c9dc5 | 0;
+  private h2 = 0x01000193 | 0;
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
+
+  private word(w: number): void {
+    // Two independent multiply-rotate lanes (murmur3-style mixing per word).
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let a = this.h1 ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = this.h2 ^ Math.imul(w ^ 0x5bd1e995, 0x2545f491);
+    b = (b << 17) | (b >>> 15);
+    this.h2 = (Math.imul(b, 0x85ebca6b) + 0x9e3779b9) | 0;
+  }
+
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'number':
+        this.word(TAG_NUM);
+        if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
+          this.word(v | 0);
+          this.word(0);
+        } else {
+          this.f64[0] = v;
+          this.word(this.u32[0]!);
+          this.word(this.u32[1]! ^ 0x7ff00001);
+        }
+        return;
+      case 'string': {
+        this.word(TAG_STR ^ v.length);
+        for (let i = 0; i < v.length; i++) this.word(v.charCodeAt(i));
+        return;
+      }
+      case 'boolean':
+        this.word(v ? TAG_TRUE : TAG_FALSE);
+        return;
+      case 'undefined':
+        return; // absent optional fields do not count, like JSON.stringify
+      case 'object': {
+        if (v === null) {
+          this.word(TAG_NULL);
+          return;
+        }
+        if (Array.isArray(v)) {
+          this.word(TAG_ARR ^ v.length);
+          for (const item of v) this.value(item);
+          this.word(TAG_END);
+          return;
+        }
+        this.word(TAG_OBJ);
+        const obj = v as Record<string, unknown>;
+        for (const key in obj) {
+          const field = obj[key];
+          if (field === undefined) continue;
+          // Field names are not hashed: every event kind is built with a fixed field order,
+          // so the values in order are already canonical, and skipping names halves the cost.
+          this.value(field);
+        }
+        this.word(TAG_END);
+        return;
+      }
+      default:
+        throw new Error(`assertion: cannot hash a ${typeof v} in a trace event`);
+    }
+  }
+
+  /** The hash so far as 16 hex digits. */
+  digest(): string {
+    const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
+    return hex(this.h1) + hex(this.h2);
+  }
+}

@@ -1,0 +1,51 @@
+// The tracer every event of a run goes through: it counts, hashes (always), feeds online
+// listeners (the safety oracle, statistics) and, when a file is open, writes JSON Lines.
+import type { TraceEvent, TraceEventType } from './events.js';
+import { TraceHasher } from './hash.js';
+import type { TraceWriter } from './writer.js';
+
+export type TraceListener = (event: TraceEvent) => void;
+
+export class Tracer {
+  private readonly hasher = new TraceHasher();
+  private readonly listeners: TraceListener[] = [];
+  private readonly counts = new Map<TraceEventType, number>();
+  private total = 0;
+
+  constructor(private readonly writer?: TraceWriter) {}
+
+  listen(listener: TraceListener): void {
+    this.listeners.push(listener);
+  }
+
+  emit(event: TraceEvent): void {
+    this.total++;
+    this.counts.set(event.type, (this.counts.get(event.type) ?? 0) + 1);
+    this.hasher.value(event);
+    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
+    if (this.writer !== undefined) this.writer.write(event);
+  }
+
+  get events(): number {
+    return this.total;
+  }
+
+  count(type: TraceEventType): number {
+    return this.counts.get(type) ?? 0;
+  }
+
+  /** Event counts by type, in first-seen order. */
+  countsByType(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [type, n] of this.counts) out[type] = n;
+    return out;
+  }
+
+  hash(): string {
+    return this.hasher.digest();
+  }
+
+  close(): void {
+    this.writer?.close();
+  }
+}
