@@ -76,7 +76,9 @@ function describeIssue(file: string, doc: Document, lineCounter: LineCounter, is
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
-      message = `unknown key "${key}"`;
+      const known = knownKeysAt(scenarioSchema, path);
+      const near = known.length > 0 ? nearest(key, known) : undefined;
+      message = `unknown key "${key}"${near !== undefined ? ` (did you mean "${near}"?)` : ''}${known.length > 0 ? `; expected one of ${known.join(', ')}` : ''}`;
       if (isMap(node)) {
         const pair = node.items.find((p) => isNode(p.key) && (p.key as { value?: unknown }).value === key);
         if (pair && isNode(pair.key)) node = pair.key;
@@ -91,6 +93,11 @@ function describeIssue(file: string, doc: Document, lineCounter: LineCounter, is
       break;
     }
     case 'invalid_union': {
+      if (describeValue(valueAt(doc, path)) === 'missing') {
+        message = 'missing; this key is required';
+        node = nodeAt(doc, path.slice(0, -1));
+        break;
+      }
       // Report the most specific alternative's complaint rather than "Invalid input".
       const inner = issue.errors.flat().find((e) => e.code !== 'invalid_type') ?? issue.errors.flat()[0];
       if (inner !== undefined) message = inner.message;
@@ -135,4 +142,63 @@ function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
   return String(value);
+}
+
+/** The keys an object schema allows at a path (walking optional, array, pipe, union wrappers). */
+function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  let node = unwrap(schema);
+  for (const part of path) {
+    if (node === undefined) return [];
+    const def = node._zod.def;
+    if (def.type === 'object' && typeof part === 'string') node = unwrap(def.shape?.[part]);
+    else if (def.type === 'array' && typeof part === 'number') node = unwrap(def.element);
+    else if (def.type === 'record') node = unwrap(def.valueType);
+    else return [];
+  }
+  if (node === undefined || node._zod.def.type !== 'object') return [];
+  return Object.keys(node._zod.def.shape ?? {});
+}
+
+interface SchemaNode {
+  _zod: { def: { type: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown; innerType?: unknown; in?: unknown; options?: unknown[] } };
+}
+
+function unwrap(schema: unknown): SchemaNode | undefined {
+  let node = schema as SchemaNode | undefined;
+  for (let depth = 0; node !== undefined && depth < 20; depth++) {
+    const def = node._zod.def;
+    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default') node = def.innerType as SchemaNode;
+    else if (def.type === 'pipe') node = def.in as SchemaNode;
+    else if (def.type === 'union') {
+      // An object alternative, if any, is what a mapping in the file was meant to be.
+      node = (def.options ?? []).map((o) => unwrap(o)).find((o) => o?._zod.def.type === 'object');
+    } else return node;
+  }
+  return node;
+}
+
+/** The known key closest to a typo, if it is close enough to be a plausible intent. */
+function nearest(typo: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(typo.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(typo.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
