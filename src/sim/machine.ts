@@ -109,7 +109,9 @@ export class Machine {
   deliver(from: string, payload: unknown): boolean {
     if (this.state === 'crashed' || this.process === undefined) return false;
     const process = this.process;
-    this.runProcess(() => process.onMessage(from, payload), this.incarnation);
+    // Fast path: a running machine handles the message now, without allocating a closure.
+    if (this.state === 'up') process.onMessage(from, payload);
+    else this.runProcess(() => process.onMessage(from, payload), this.incarnation);
     return true;
   }
 
