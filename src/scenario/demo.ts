@@ -83,6 +83,10 @@ export class DemoEngine implements Engine {
     }
   }
 
+  servers(): string[] {
+    return this.world.machineIds();
+  }
+
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.world.machineIds();
     if (/^n[0-9]+$/.test(target)) return this.world.hasMachine(target) ? [target] : [];

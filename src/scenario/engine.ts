@@ -25,6 +25,8 @@ export interface EngineResults {
 
 export interface Engine {
   readonly world: World;
+  /** The server machines (fault targets such as random, minority and `rest` pick among these). */
+  servers(): string[];
   /** Machines a fault target names right now (n3, random, minority, leader(shard 2), ...). */
   resolveTarget(target: string, rng: Rng): string[];
   /** True when a `when` condition holds. */

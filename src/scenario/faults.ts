@@ -62,6 +62,10 @@ export class FaultScheduler {
     }
   }
 
+  private resolveSides(sides: readonly (readonly string[])[], rng: Rng): string[][] {
+    return resolveSidesWith(sides, (t) => this.engine.resolveTarget(t, rng), this.engine.servers());
+  }
+
   private fire(index: number, fault: FaultSpec, rng: Rng): void {
     const world = this.engine.world;
     this.faultsFired++;
@@ -86,7 +90,8 @@ export class FaultScheduler {
       return { undo: () => net.heal(links), detail: description };
     };
     if (fault.partition !== undefined) {
-      return cut(linksBetweenSides(fault.partition), fault.partition.map((s) => `{${s.join(',')}}`).join(' | '));
+      const resolved = this.resolveSides(fault.partition, rng);
+      return cut(linksBetweenSides(resolved), resolved.map((s) => `{${s.join(',')}}`).join(' | '));
     }
     if (fault.isolate !== undefined) {
       const machines = one(fault.isolate);
@@ -182,6 +187,21 @@ export class FaultScheduler {
     if (engineApplied !== undefined) return engineApplied;
     return { detail: `${actionName(fault)} has no effect in this kind of run` };
   }
+}
+
+/** Resolves targets on each side; `rest` takes every server named on no other side. */
+export function resolveSidesWith(
+  sides: readonly (readonly string[])[],
+  resolve: (target: string) => string[],
+  servers: readonly string[],
+): string[][] {
+  const resolved = sides.map((side) => side.flatMap((m) => (m === 'rest' ? [] : resolve(m))));
+  const named = new Set(resolved.flat());
+  return sides.map((side, i) => {
+    const members = new Set(resolved[i]);
+    if (side.includes('rest')) for (const s of servers) if (!named.has(s)) members.add(s);
+    return [...members];
+  });
 }
 
 export function actionName(fault: FaultSpec): string {

@@ -92,7 +92,9 @@ const workload = z.strictObject({
   stop: duration.optional(),
 });
 
-const sides = z.array(z.array(machineName).min(1)).min(2);
+/** A partition side: machines or targets; `rest` = every server not named on another side. */
+const sideMember = z.union([target, z.literal('rest')]);
+const sides = z.array(z.array(sideMember).min(1)).min(2);
 
 /**
  * One fault: a trigger (`at`, or `every` with optional `from`/`until`, or `when`), an optional

@@ -1,2 +1,20 @@
-// Trace events of the store: client operations, reads served, shard moves (owned by store/).
-export type StoreEvent = { t: number; type: 'store.placeholder' };
+// Trace events of the store: client operations and what servers did with them.
+import type { OpOutcome, ReadLevel } from '../history/op.js';
+
+export type StoreEvent =
+  | { t: number; type: 'client.invoke'; client: number; op: number; kind: 'put' | 'get'; key: string; level: ReadLevel | null; shard: number }
+  | {
+      t: number;
+      type: 'client.complete';
+      client: number;
+      op: number;
+      outcome: OpOutcome;
+      value: string | null;
+      servedBy: string | null;
+      index: number | null;
+      attempts: number;
+    }
+  /** A read served by a replica; `behind` = committed writes to the key it had not applied (white-box). */
+  | { t: number; type: 'store.read'; machine: string; shard: number; key: string; level: ReadLevel; version: number; stale: boolean; behind: number }
+  | { t: number; type: 'store.spike'; factor: number; key: string | null }
+  | { t: number; type: 'store.settle'; quiet: boolean };

@@ -1,0 +1,308 @@
+// The store's client library, as it runs inside a simulated client machine.
+//
+// An operation is routed to its shard through the ring. Writes and leader reads go to the
+// leader the client believes in (a cache per shard, filled by "not leader" hints); follower,
+// session and bounded reads go to a replica picked by the follower-choice policy. A failed
+// attempt is retried with exponential backoff until the operation's deadline. The outcome is
+//   ok            — a reply was received;
+//   failed        — definitely not applied (every attempt was refused before proposing);
+//   indeterminate — some attempt may have been applied (a put proposed or unanswered), or a
+//                   read got no answer (which constrains nothing).
+import type { OpRecord, ReadLevel } from '../history/op.js';
+import type { MachineContext } from '../sim/machine.js';
+import type { Rng } from '../sim/random.js';
+import type { ClientReply, ClientRequest } from './protocol.js';
+
+export type FollowerChoice = 'random' | 'nearest' | 'sticky';
+
+export interface ClientOptions {
+  timeoutUs: number;
+  attemptTimeoutUs: number;
+  backoffMinUs: number;
+  backoffMaxUs: number;
+  followerChoice: FollowerChoice;
+  boundedStalenessUs: number;
+}
+
+export const DEFAULT_CLIENT: ClientOptions = {
+  timeoutUs: 2_000_000,
+  attemptTimeoutUs: 250_000,
+  backoffMinUs: 5_000,
+  backoffMaxUs: 200_000,
+  followerChoice: 'random',
+  boundedStalenessUs: 100_000,
+};
+
+/** What the client needs to know about placement (the ring, possibly out of date). */
+export interface Router {
+  shardOfKey(key: string): number;
+  replicasOf(shard: number): readonly string[];
+  preferredLeaderOf(shard: number): string;
+}
+
+export interface OperationSpec {
+  op: 'put' | 'get';
+  key: string;
+  value?: string;
+  level?: ReadLevel;
+}
+
+export interface CompletedOp {
+  record: OpRecord;
+  /** For reads: index of the write whose value was returned (0: missing key). */
+  version?: number;
+  attempts: number;
+}
+
+interface Pending {
+  id: number;
+  client: number;
+  spec: OperationSpec;
+  shard: number;
+  invokeUs: number;
+  deadlineUs: number;
+  attempts: number;
+  /** True once some attempt may have reached a leader that proposed (or may have proposed) the put. */
+  maybeApplied: boolean;
+  reqId: number;
+  target: string;
+  attemptTimer: number;
+  sentAtUs: number;
+  backoffUs: number;
+  /** Replicas tried for this op since the last success hint, to spread retries. */
+  tried: Set<string>;
+  done: (c: CompletedOp) => void;
+}
+
+/** Bound on retries of one operation, whatever the deadline. */
+const ATTEMPTS_MAX = 64;
+
+export class StoreClient {
+  private readonly pending = new Map<number, Pending>();
+  private readonly leaderOf = new Map<number, string>();
+  private readonly stickyOf = new Map<number, string>();
+  private readonly latencyEwmaUs = new Map<string, number>();
+  /** Session state: per logical client and shard, the highest index seen. */
+  private readonly sessionIndex = new Map<string, number>();
+  private nextReqId = 1;
+  private readonly rng: Rng;
+
+  constructor(
+    private readonly ctx: MachineContext,
+    private readonly router: Router,
+    private readonly options: ClientOptions,
+    /** True simulated time, for the history (an observer's clock, not the client's local one). */
+    private readonly trueNowUs: () => number,
+  ) {
+    this.rng = ctx.rng('client');
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Starts an operation; `done` is called exactly once with its record. */
+  execute(id: number, client: number, spec: OperationSpec, done: (c: CompletedOp) => void): void {
+    const nowUs = this.trueNowUs();
+    const shard = this.router.shardOfKey(spec.key);
+    const p: Pending = {
+      id,
+      client,
+      spec,
+      shard,
+      invokeUs: nowUs,
+      deadlineUs: this.ctx.localNowUs() + this.options.timeoutUs,
+      attempts: 0,
+      maybeApplied: false,
+      reqId: 0,
+      target: '',
+      attemptTimer: -1,
+      sentAtUs: 0,
+      backoffUs: this.options.backoffMinUs,
+      tried: new Set(),
+      done,
+    };
+    this.ctx.emit({ t: 0, type: 'client.invoke', client, op: id, kind: spec.op, key: spec.key, level: spec.level ?? null, shard });
+    this.attempt(p);
+  }
+
+  private needsLeader(spec: OperationSpec): boolean {
+    return spec.op === 'put' || spec.level === 'linearizable' || spec.level === 'lease' || spec.level === undefined;
+  }
+
+  private chooseTarget(p: Pending): string {
+    const replicas = this.router.replicasOf(p.shard);
+    if (this.needsLeader(p.spec)) {
+      const known = this.leaderOf.get(p.shard);
+      if (known !== undefined && !p.tried.has(known)) return known;
+      const preferred = this.router.preferredLeaderOf(p.shard);
+      if (!p.tried.has(preferred)) return preferred;
+      const untried = replicas.filter((r) => !p.tried.has(r));
+      return untried.length > 0 ? this.rng.pick(untried) : this.rng.pick(replicas);
+    }
+    const untried = replicas.filter((r) => !p.tried.has(r));
+    const pool = untried.length > 0 ? untried : replicas;
+    switch (this.options.followerChoice) {
+      case 'random':
+        return this.rng.pick(pool);
+      case 'sticky': {
+        const sticky = this.stickyOf.get(p.shard);
+        if (sticky !== undefined && pool.includes(sticky)) return sticky;
+        const chosen = this.rng.pick(pool);
+        this.stickyOf.set(p.shard, chosen);
+        return chosen;
+      }
+      case 'nearest': {
+        // Lowest observed round trip; a replica never measured counts as 0 so it gets tried.
+        let best = pool[0]!;
+        let bestUs = Infinity;
+        for (const r of pool) {
+          const us = this.latencyEwmaUs.get(r) ?? 0;
+          if (us < bestUs) {
+            best = r;
+            bestUs = us;
+          }
+        }
+        return best;
+      }
+      default: {
+        const never: never = this.options.followerChoice;
+        throw new Error(`assertion: unknown follower choice ${String(never)}`);
+      }
+    }
+  }
+
+  private attempt(p: Pending): void {
+    if (p.attempts >= ATTEMPTS_MAX || this.ctx.localNowUs() >= p.deadlineUs) return this.finish(p, undefined);
+    p.attempts++;
+    p.reqId = this.nextReqId++;
+    p.target = this.chooseTarget(p);
+    p.tried.add(p.target);
+    p.sentAtUs = this.ctx.localNowUs();
+    this.pending.set(p.reqId, p);
+    const sessionKey = `${p.client}/${p.shard}`;
+    const req: ClientRequest = {
+      kind: 'req',
+      reqId: p.reqId,
+      opId: p.id,
+      shard: p.shard,
+      op: p.spec.op,
+      key: p.spec.key,
+      ...(p.spec.value !== undefined && { value: p.spec.value }),
+      ...(p.spec.level !== undefined && { level: p.spec.level }),
+      ...(p.spec.level === 'session' && { sessionIndex: this.sessionIndex.get(sessionKey) ?? 0 }),
+      ...(p.spec.level === 'bounded' && { boundUs: this.options.boundedStalenessUs }),
+    };
+    this.ctx.send(p.target, req, p.spec.op === 'put' ? 'put' : `get.${p.spec.level ?? 'linearizable'}`);
+    const waitUs = Math.min(this.options.attemptTimeoutUs, Math.max(0, p.deadlineUs - this.ctx.localNowUs()));
+    const reqId = p.reqId;
+    p.attemptTimer = this.ctx.setTimer(waitUs, () => this.onAttemptTimeout(reqId));
+  }
+
+  private onAttemptTimeout(reqId: number): void {
+    const p = this.pending.get(reqId);
+    if (p === undefined) return;
+    this.pending.delete(reqId);
+    // No answer: a put may have been proposed by the target.
+    if (p.spec.op === 'put') p.maybeApplied = true;
+    if (this.needsLeader(p.spec) && this.leaderOf.get(p.shard) === p.target) this.leaderOf.delete(p.shard);
+    this.retryLater(p);
+  }
+
+  private retryLater(p: Pending): void {
+    const jitter = this.rng.int(0, p.backoffUs >> 1);
+    const delay = p.backoffUs + jitter;
+    p.backoffUs = Math.min(this.options.backoffMaxUs, p.backoffUs * 2);
+    if (p.tried.size >= this.router.replicasOf(p.shard).length) p.tried.clear();
+    if (this.ctx.localNowUs() + delay >= p.deadlineUs) return this.finish(p, undefined);
+    this.ctx.setTimer(delay, () => this.attempt(p));
+  }
+
+  onReply(from: string, reply: ClientReply): void {
+    const p = this.pending.get(reply.reqId);
+    if (p === undefined) return; // a late or duplicated reply to an attempt we gave up on
+    this.pending.delete(reply.reqId);
+    this.ctx.cancelTimer(p.attemptTimer);
+    const rttUs = this.ctx.localNowUs() - p.sentAtUs;
+    const ewma = this.latencyEwmaUs.get(from);
+    this.latencyEwmaUs.set(from, ewma === undefined ? rttUs : Math.round(ewma * 0.8 + rttUs * 0.2));
+    switch (reply.status) {
+      case 'ok':
+        if (this.needsLeader(p.spec)) this.leaderOf.set(p.shard, from);
+        return this.finish(p, reply, from);
+      case 'not-leader':
+        if (reply.leaderHint !== undefined && reply.leaderHint !== from) {
+          this.leaderOf.set(p.shard, reply.leaderHint);
+          p.tried.delete(reply.leaderHint);
+          // A hint is fresh information: follow it at once rather than backing off.
+          if (this.ctx.localNowUs() < p.deadlineUs) return this.attempt(p);
+        } else if (this.leaderOf.get(p.shard) === from) {
+          this.leaderOf.delete(p.shard);
+        }
+        return this.retryLater(p);
+      case 'unavailable':
+        if (this.stickyOf.get(p.shard) === from) this.stickyOf.delete(p.shard);
+        return this.retryLater(p);
+      case 'unknown':
+        p.maybeApplied = true;
+        if (this.leaderOf.get(p.shard) === from) this.leaderOf.delete(p.shard);
+        return this.retryLater(p);
+      default: {
+        const never: never = reply.status;
+        throw new Error(`assertion: unknown reply status ${String(never)}`);
+      }
+    }
+  }
+
+  private finish(p: Pending, reply: ClientReply | undefined, from?: string): void {
+    const completeUs = this.trueNowUs();
+    let record: OpRecord;
+    if (reply !== undefined && reply.status === 'ok') {
+      record = {
+        id: p.id,
+        client: p.client,
+        op: p.spec.op,
+        key: p.spec.key,
+        value: p.spec.op === 'put' ? p.spec.value! : (reply.value ?? null),
+        ...(p.spec.level !== undefined && p.spec.op === 'get' && { level: p.spec.level }),
+        invokeUs: p.invokeUs,
+        completeUs,
+        outcome: 'ok',
+        ...(from !== undefined && { servedBy: from }),
+        ...(reply.index !== undefined && { index: reply.index }),
+        shard: p.shard,
+      };
+      const seen = p.spec.op === 'put' ? reply.index : reply.version;
+      if (seen !== undefined) {
+        const sessionKey = `${p.client}/${p.shard}`;
+        if (seen > (this.sessionIndex.get(sessionKey) ?? 0)) this.sessionIndex.set(sessionKey, seen);
+      }
+    } else {
+      const outcome = p.spec.op === 'get' || p.maybeApplied ? 'indeterminate' : 'failed';
+      record = {
+        id: p.id,
+        client: p.client,
+        op: p.spec.op,
+        key: p.spec.key,
+        ...(p.spec.op === 'put' && { value: p.spec.value! }),
+        ...(p.spec.level !== undefined && p.spec.op === 'get' && { level: p.spec.level }),
+        invokeUs: p.invokeUs,
+        completeUs: outcome === 'failed' ? completeUs : null,
+        outcome,
+        shard: p.shard,
+      };
+    }
+    this.ctx.emit({
+      t: 0,
+      type: 'client.complete',
+      client: p.client,
+      op: p.id,
+      outcome: record.outcome,
+      value: record.value ?? null,
+      servedBy: record.servedBy ?? null,
+      index: record.index ?? null,
+      attempts: p.attempts,
+    });
+    p.done({ record, ...(reply?.version !== undefined && { version: reply.version }), attempts: p.attempts });
+  }
+}

@@ -1,0 +1,45 @@
+// Messages between store clients and servers. Raft traffic between servers is wrapped by the
+// Raft host; the server tells the two apart by `kind`.
+import type { ReadLevel } from '../history/op.js';
+
+export interface ClientRequest {
+  kind: 'req';
+  /** Unique per attempt (client-local); replies echo it. */
+  reqId: number;
+  /** Unique per operation across the run (retries share it): the dedup key for puts. */
+  opId: number;
+  shard: number;
+  op: 'put' | 'get';
+  key: string;
+  value?: string;
+  level?: ReadLevel;
+  /** session reads: the highest index this client has seen in the shard. */
+  sessionIndex?: number;
+  /** bounded reads: the maximum staleness the client accepts. */
+  boundUs?: number;
+}
+
+export type ReplyStatus =
+  /** Served. */
+  | 'ok'
+  /** Not the leader and nothing was proposed; try the hinted leader. */
+  | 'not-leader'
+  /** This replica cannot serve the request (not a replica, too stale, lease invalid); nothing was applied. */
+  | 'unavailable'
+  /** Leadership was lost after the put was proposed: it may or may not commit. Retry (dedup makes it safe). */
+  | 'unknown';
+
+export interface ClientReply {
+  kind: 'reply';
+  reqId: number;
+  status: ReplyStatus;
+  value?: string | null;
+  /** For puts: the log index of the write. For reads: the applied index served at. */
+  index?: number;
+  /** For reads: the index of the write that produced the value returned (0: key missing). */
+  version?: number;
+  leaderHint?: string;
+  reason?: string;
+}
+
+export type StoreMessage = ClientRequest | ClientReply;
