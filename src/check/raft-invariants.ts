@@ -1,0 +1,238 @@
+// The online Raft safety oracle. Fed trace events in order (during a run, or from a trace file),
+// it stops at the first violation of:
+//   election safety        — at most one leader per term per group (§5.2);
+//   log matching           — same (index, term) ⇒ same chained hash, i.e. same prefix (§5.3);
+//   leader completeness    — a new leader's log holds every entry committed so far (§5.4);
+//   state-machine safety   — no two replicas commit/apply different entries at an index (§5.4.3);
+//   read safety            — a read is served at an index no lower than everything committed
+//                            before it was asked (linearizable reads, thesis §6.4).
+// It only compares chained hashes carried by the events, never entries or live objects.
+import type { RaftEvent } from '../trace/events-raft.js';
+import type { TraceEvent } from '../trace/events.js';
+
+export type RaftCheckName = 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'read-safety';
+
+export interface RaftViolation {
+  readonly check: RaftCheckName;
+  readonly t: number;
+  readonly group: number;
+  readonly message: string;
+  /** The event that broke the rule, then the earlier event(s) it contradicts. */
+  readonly events: readonly RaftEvent[];
+}
+
+interface Stamp {
+  readonly hash: number;
+  readonly term: number | null;
+  readonly event: RaftEvent;
+}
+
+interface GroupState {
+  leaders: Map<number, RaftEvent>;
+  committed: Map<number, Stamp>;
+  applied: Map<number, Stamp>;
+  /** `${index}:${term}` → hash, from every event that reveals one. */
+  points: Map<string, Stamp>;
+  maxCommitted: number;
+  maxCommittedEvent: RaftEvent | null;
+  /** `${replica}/${requestId}` → max committed index when the read was asked. */
+  readsAsked: Map<string, { index: number; event: RaftEvent; by: RaftEvent | null }>;
+}
+
+export interface RaftInvariantStats {
+  events: number;
+  leaders: number;
+  commits: number;
+  applies: number;
+  reads: number;
+}
+
+export class RaftInvariantChecker {
+  private readonly groups = new Map<number, GroupState>();
+  private first: RaftViolation | null = null;
+  readonly stats: RaftInvariantStats = { events: 0, leaders: 0, commits: 0, applies: 0, reads: 0 };
+
+  get violation(): RaftViolation | null {
+    return this.first;
+  }
+
+  /** Feed one event; returns the first violation once there is one. Non-Raft events are ignored. */
+  observe(e: TraceEvent): RaftViolation | null {
+    if (this.first !== null) return this.first;
+    if (!e.type.startsWith('raft.')) return null;
+    const v = this.check(e as RaftEvent);
+    if (v !== null) this.first = v;
+    return this.first;
+  }
+
+  private group(id: number): GroupState {
+    let g = this.groups.get(id);
+    if (g === undefined) {
+      g = {
+        leaders: new Map(),
+        committed: new Map(),
+        applied: new Map(),
+        points: new Map(),
+        maxCommitted: 0,
+        maxCommittedEvent: null,
+        readsAsked: new Map(),
+      };
+      this.groups.set(id, g);
+    }
+    return g;
+  }
+
+  private check(e: RaftEvent): RaftViolation | null {
+    this.stats.events += 1;
+    const g = this.group(e.group);
+    switch (e.type) {
+      case 'raft.elected': {
+        this.stats.leaders += 1;
+        const prior = g.leaders.get(e.term);
+        if (prior !== undefined && prior.replica !== e.replica) {
+          return this.fail('election-safety', e, `two leaders in term ${e.term}: ${prior.replica} and ${e.replica}`, [prior]);
+        }
+        g.leaders.set(e.term, e);
+        return this.checkCompleteness(g, e);
+      }
+      case 'raft.append':
+        if (e.to > 0 && e.to >= e.from) return this.point(g, e, e.to, e.term, e.hash);
+        return null;
+      case 'raft.commit': {
+        this.stats.commits += 1;
+        for (let i = e.from; i <= e.to; i++) {
+          const hash = e.hashes[i - e.from] as number;
+          const term = e.terms[i - e.from] as number;
+          const v = this.point(g, e, i, term, hash) ?? this.record(g.committed, e, i, hash, term, 'committed');
+          if (v !== null) return v;
+        }
+        if (e.to > g.maxCommitted) {
+          g.maxCommitted = e.to;
+          g.maxCommittedEvent = e;
+        }
+        return null;
+      }
+      case 'raft.apply': {
+        this.stats.applies += 1;
+        for (let i = e.from; i <= e.to; i++) {
+          const hash = e.hashes[i - e.from] as number;
+          const v = this.record(g.applied, e, i, hash, null, 'applied') ?? this.against(g.committed, e, i, hash, 'committed');
+          if (v !== null) return v;
+        }
+        return null;
+      }
+      case 'raft.snapshot': {
+        const v = this.point(g, e, e.index, e.term, e.hash) ?? this.against(g.committed, e, e.index, e.hash, 'committed');
+        if (v !== null) return v;
+        if (e.index > g.maxCommitted) {
+          g.maxCommitted = e.index;
+          g.maxCommittedEvent = e;
+        }
+        return null;
+      }
+      case 'raft.read-request':
+        g.readsAsked.set(`${e.replica}/${e.requestId}`, { index: g.maxCommitted, event: e, by: g.maxCommittedEvent });
+        return null;
+      case 'raft.read': {
+        const key = `${e.replica}/${e.requestId}`;
+        const asked = g.readsAsked.get(key);
+        g.readsAsked.delete(key);
+        if (!e.ok || asked === undefined) return null;
+        this.stats.reads += 1;
+        if (e.index < asked.index) {
+          const involved: RaftEvent[] = [asked.event];
+          if (asked.by !== null) involved.push(asked.by);
+          return this.fail(
+            'read-safety',
+            e,
+            `${e.replica} served ${e.mode} read ${e.requestId} at index ${e.index}, but index ${asked.index} was committed before the read was asked`,
+            involved,
+          );
+        }
+        return null;
+      }
+      case 'raft.role':
+      case 'raft.restart':
+      case 'raft.vote':
+      case 'raft.conf':
+      case 'raft.transfer':
+        return null;
+      default: {
+        const never: never = e;
+        throw new Error(`assertion: unhandled raft event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** §5.4: every index committed so far must be in the new leader's log, identical. */
+  private checkCompleteness(g: GroupState, e: Extract<RaftEvent, { type: 'raft.elected' }>): RaftViolation | null {
+    const c = g.maxCommitted;
+    const by = g.maxCommittedEvent === null ? [] : [g.maxCommittedEvent];
+    if (e.lastIndex < c) {
+      return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} with last index ${e.lastIndex} < committed ${c}`, by);
+    }
+    for (const [index, term, hash] of e.digest) {
+      const v = this.point(g, e, index, term, hash);
+      if (v !== null) return v;
+      if (index <= c) {
+        const want = g.committed.get(index);
+        if (want !== undefined && want.hash !== hash) {
+          return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} holds a different entry at committed index ${index}`, [want.event]);
+        }
+      } else {
+        // The first point past c ends the term run that contains c: that term must match.
+        const want = g.committed.get(c);
+        if (c > 0 && want !== undefined && want.term !== null && want.term !== term && e.digest[0] !== undefined && e.digest[0][0] <= c) {
+          return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} has term ${term} at committed index ${c} (committed term ${want.term})`, [want.event]);
+        }
+        break;
+      }
+    }
+    return null;
+  }
+
+  /** Log matching: one hash per (index, term). */
+  private point(g: GroupState, e: RaftEvent, index: number, term: number, hash: number): RaftViolation | null {
+    const key = `${index}:${term}`;
+    const seen = g.points.get(key);
+    if (seen === undefined) {
+      g.points.set(key, { hash, term, event: e });
+      return null;
+    }
+    if (seen.hash !== hash) {
+      return this.fail('log-matching', e, `${e.replica} and ${seen.event.replica} both have an entry at index ${index} term ${term} but their logs differ up to it`, [seen.event]);
+    }
+    return null;
+  }
+
+  private record(map: Map<number, Stamp>, e: RaftEvent, index: number, hash: number, term: number | null, what: string): RaftViolation | null {
+    const seen = map.get(index);
+    if (seen === undefined) {
+      map.set(index, { hash, term, event: e });
+      return null;
+    }
+    if (seen.hash !== hash) {
+      return this.fail('state-machine-safety', e, `${e.replica} ${what} a different entry at index ${index} than ${seen.event.replica}`, [seen.event]);
+    }
+    return null;
+  }
+
+  private against(map: Map<number, Stamp>, e: RaftEvent, index: number, hash: number, what: string): RaftViolation | null {
+    const seen = map.get(index);
+    if (seen !== undefined && seen.hash !== hash) {
+      return this.fail('state-machine-safety', e, `${e.replica} has a different entry at index ${index} than the one ${what} by ${seen.event.replica}`, [seen.event]);
+    }
+    return null;
+  }
+
+  private fail(check: RaftCheckName, e: RaftEvent, message: string, earlier: readonly RaftEvent[]): RaftViolation {
+    return { check, t: e.t, group: e.group, message: `t=${e.t}µs group ${e.group}: ${message}`, events: [e, ...earlier] };
+  }
+}
+
+/** Run the oracle over a finished list of events. */
+export function checkRaftEvents(events: Iterable<TraceEvent>): RaftViolation | null {
+  const c = new RaftInvariantChecker();
+  for (const e of events) if (c.observe(e) !== null) break;
+  return c.violation;
+}

@@ -1,0 +1,1039 @@
+// One Raft replica as a pure state machine (Raft paper §5–§7, Ongaro's thesis §3–§6, §9).
+//
+// Inputs: step(message), tick(localNowUs), propose(data), read(requestId, mode, localNowUs),
+// persisted(batchId), transferLeadership(to), proposeConfChange(change), compact(index, data).
+// Output: ready() drains everything the inputs produced since the last call — one persist
+// batch, outgoing messages (each tagged with the batch it must wait for), committed entries to
+// apply, read results and trace events. Nothing here sleeps, sends, writes or draws randomness
+// except through the `rng` the host hands in.
+import {
+  applyConfChange,
+  EMPTY_CONF,
+  isMember,
+  isVoter,
+  leaseDurationUs,
+  validateRaftConfig,
+  type RaftConfig,
+} from './config.js';
+import { RaftLog } from './log.js';
+import {
+  assertNever,
+  type AppendRequest,
+  type AppendResponse,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Heartbeat,
+  type HeartbeatResponse,
+  type RaftMessage,
+  type Snapshot,
+  type SnapshotRequest,
+  type VoteRequest,
+  type VoteResponse,
+} from './messages.js';
+import { Progress } from './progress.js';
+import { quorumValue, tallyVotes } from './quorum.js';
+import { ReadOnlyQueue } from './readonly.js';
+import type { PersistBatch, PersistedState } from './storage.js';
+import type { RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
+
+export type Role = RaftRoleName;
+
+/** The replica's only source of randomness: the host's stream for this replica. */
+export interface RaftRng {
+  int(lo: number, hi: number): number;
+}
+
+export interface RaftInit {
+  readonly config: RaftConfig;
+  readonly rng: RaftRng;
+  /** Membership of a brand-new group (the implicit snapshot at index 0). A replica added
+   * later passes none and learns its membership from the log or a snapshot. */
+  readonly bootstrap?: ConfState;
+  /** Durable state to restart from; absent on a first start. */
+  readonly stored?: PersistedState | null;
+}
+
+export type ReadMode = 'index' | 'lease';
+
+export type ApplyItem = { readonly kind: 'entry'; readonly entry: Entry } | { readonly kind: 'snapshot'; readonly snapshot: Snapshot };
+
+export type ReadResult =
+  | { readonly requestId: string; readonly ok: true; readonly index: number; readonly mode: ReadMode }
+  | { readonly requestId: string; readonly ok: false; readonly leaderHint: string | null; readonly reason: string };
+
+export type ProposeResult =
+  | { readonly ok: true; readonly index: number; readonly term: number }
+  | { readonly ok: false; readonly leaderHint: string | null; readonly reason: string };
+
+export interface OutboundMessage {
+  readonly msg: RaftMessage;
+  /** Send only once persist batch `afterBatch` is durable; 0 = send now. */
+  readonly afterBatch: number;
+}
+
+export interface Ready {
+  readonly persist: PersistBatch | null;
+  readonly messages: readonly OutboundMessage[];
+  readonly apply: readonly ApplyItem[];
+  readonly reads: readonly ReadResult[];
+  readonly events: readonly RaftEventBody[];
+}
+
+interface BatchMeta {
+  readonly id: number;
+  readonly lastIndex: number;
+  readonly truncateFrom: number | null;
+}
+
+/** How a queued message relates to the disk. */
+type Dependency = 'disk' | 'term';
+
+/** Bound on batches awaiting durability; a host that never acknowledges is a host bug. */
+const MAX_UNACKED_BATCHES = 100_000;
+
+export class RaftReplica {
+  readonly id: string;
+  readonly group: number;
+  private readonly cfg: RaftConfig;
+  private readonly rng: RaftRng;
+  private readonly bugs: ReadonlySet<string>;
+  private readonly log: RaftLog;
+
+  // Persistent (mirrored to disk through persist batches).
+  private term = 0;
+  private vote: string | null = null;
+  private commit = 0;
+
+  // Volatile.
+  private applied = 0;
+  private roleNow: Role = 'follower';
+  private leaderNow: string | null = null;
+  private conf: ConfState;
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedTimeoutTicks: number;
+  private ticks = 0;
+  private votes = new Map<string, boolean>();
+  private progress = new Map<string, Progress>();
+  private snapshotElapsed = new Map<string, number>();
+  private readonly reads: ReadOnlyQueue;
+  private round = 0;
+  private roundSentUs = new Map<number, number>();
+  private leaseRound = 0;
+  private leaseStartUs = -Infinity;
+  private lastKnownUs = 0;
+  private transferee: string | null = null;
+  private transferElapsed = 0;
+  private lastTransferTick = -Infinity;
+
+  // Persistence bookkeeping.
+  private hardDirty = false;
+  private commitDirty = false;
+  private snapshotDirty: Snapshot | null = null;
+  private lastBatchId = 0;
+  private durableBatchId = 0;
+  private lastTermBatchId = 0;
+  private batches: BatchMeta[] = [];
+  /** Highest index known durable in this replica's current log. */
+  private persistedIndex: number;
+
+  // Effects accumulated until ready().
+  private outMsgs: { msg: RaftMessage; dep: Dependency }[] = [];
+  private outApply: ApplyItem[] = [];
+  private outReads: ReadResult[] = [];
+  private outEvents: RaftEventBody[] = [];
+
+  constructor(init: RaftInit) {
+    validateRaftConfig(init.config);
+    this.cfg = init.config;
+    this.id = init.config.id;
+    this.group = init.config.group;
+    this.rng = init.rng;
+    this.bugs = init.config.bugs;
+    this.reads = new ReadOnlyQueue(init.config.maxPendingReads);
+    const stored = init.stored ?? null;
+    const base: Snapshot = stored?.snapshot ?? { index: 0, term: 0, hash: 0, conf: init.bootstrap ?? EMPTY_CONF, data: '' };
+    this.log = new RaftLog(base, stored?.entries ?? []);
+    const hs = stored?.hardState ?? { term: 0, vote: null, commit: 0 };
+    this.term = hs.term;
+    // Planted bug: votedFor is not reloaded, so this replica may vote twice in hs.term.
+    this.vote = this.bugs.has('forget-vote-on-restart') ? null : hs.vote;
+    this.commit = Math.max(hs.commit, base.index);
+    if (this.commit > this.log.lastIndex()) {
+      throw new Error(`assertion: stored commit ${this.commit} beyond stored log ${this.log.lastIndex()}`);
+    }
+    this.applied = base.index;
+    this.persistedIndex = this.log.lastIndex();
+    this.conf = this.log.confAt(this.log.lastIndex());
+    this.randomizedTimeoutTicks = this.drawTimeout();
+    this.event({
+      type: 'raft.restart',
+      term: this.term,
+      vote: this.vote,
+      commit: this.commit,
+      lastIndex: this.log.lastIndex(),
+      snapshotIndex: base.index,
+    });
+    this.event({ type: 'raft.role', role: 'follower', term: this.term, leader: null, reason: 'start' });
+    if (base.index > 0) this.outApply.push({ kind: 'snapshot', snapshot: base });
+  }
+
+  // ---------------------------------------------------------------- read-only accessors
+
+  get role(): Role {
+    return this.roleNow;
+  }
+  get currentTerm(): number {
+    return this.term;
+  }
+  get votedFor(): string | null {
+    return this.vote;
+  }
+  get leader(): string | null {
+    return this.leaderNow;
+  }
+  get commitIndex(): number {
+    return this.commit;
+  }
+  get appliedIndex(): number {
+    return this.applied;
+  }
+  get lastIndex(): number {
+    return this.log.lastIndex();
+  }
+  get lastTerm(): number {
+    return this.log.lastTerm();
+  }
+  get membership(): ConfState {
+    return this.conf;
+  }
+  get snapshotIndex(): number {
+    return this.log.snapshot().index;
+  }
+  termAt(index: number): number | undefined {
+    return this.log.term(index);
+  }
+  hashAt(index: number): number | undefined {
+    return this.log.hashAt(index);
+  }
+  entriesFrom(index: number): Entry[] {
+    return index > this.log.lastIndex() ? [] : this.log.slice(Math.max(index, this.log.firstIndex()), this.log.lastIndex());
+  }
+  progressOf(peer: string): { match: number; next: number; state: string; inflight: number } | null {
+    const p = this.progress.get(peer);
+    return p === undefined ? null : { match: p.match, next: p.next, state: p.state, inflight: p.inflightCount() };
+  }
+  /** True while this replica may serve a lease read at local time `localNowUs`. */
+  leaseValid(localNowUs: number): boolean {
+    if (this.roleNow !== 'leader' || !this.committedInTerm()) return false;
+    if (this.transferee !== null || this.ticks - this.lastTransferTick < 2 * this.cfg.electionTimeoutTicks) return false;
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
+    return localNowUs < this.leaseStartUs + leaseDurationUs(this.cfg);
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** One clock tick of the host's local clock. */
+  tick(localNowUs: number = this.lastKnownUs): void {
+    this.observeTime(localNowUs);
+    this.ticks += 1;
+    if (this.roleNow === 'leader') {
+      this.tickLeader();
+    } else {
+      this.electionElapsed += 1;
+      if (this.promotable() && this.electionElapsed >= this.randomizedTimeoutTicks) {
+        this.electionElapsed = 0;
+        this.campaign(this.cfg.preVote ? 'pre' : 'real', false, 'election-timeout');
+      }
+    }
+  }
+
+  step(m: RaftMessage): void {
+    if (m.to !== this.id || m.group !== this.group) {
+      throw new Error(`assertion: message for ${m.group}/${m.to} delivered to ${this.group}/${this.id}`);
+    }
+    if (m.from === this.id) throw new Error('assertion: message from self');
+    if (!this.stepTerm(m)) return;
+    switch (m.type) {
+      case 'vote':
+        this.handleVote(m);
+        return;
+      case 'vote-resp':
+        this.handleVoteResponse(m);
+        return;
+      case 'append':
+        this.handleAppend(m);
+        return;
+      case 'append-resp':
+        this.handleAppendResponse(m);
+        return;
+      case 'heartbeat':
+        this.handleHeartbeat(m);
+        return;
+      case 'heartbeat-resp':
+        this.handleHeartbeatResponse(m);
+        return;
+      case 'snapshot':
+        this.handleSnapshot(m);
+        return;
+      case 'timeout-now':
+        // §3.10: the leader has brought us up to date; campaign at once, skipping PreVote.
+        if (this.roleNow !== 'leader' && this.promotable()) this.campaign('real', true, 'timeout-now');
+        return;
+      default:
+        assertNever(m, 'message');
+    }
+  }
+
+  propose(data: string): ProposeResult {
+    const refused = this.refuseProposal();
+    if (refused !== null) return refused;
+    const e: Entry = { kind: 'normal', index: this.log.lastIndex() + 1, term: this.term, data };
+    this.appendAsLeader(e);
+    return { ok: true, index: e.index, term: e.term };
+  }
+
+  /** Single-server membership change (thesis §4.1). Only one may be uncommitted at a time, and
+   * only after the leader committed an entry of its term (the fix in thesis §4.1's erratum). */
+  proposeConfChange(change: ConfChange): ProposeResult {
+    const refused = this.refuseProposal();
+    if (refused !== null) return refused;
+    if (!this.committedInTerm()) return { ok: false, leaderHint: this.id, reason: 'no-commit-in-term' };
+    if (this.log.lastConfIndex() > this.commit) return { ok: false, leaderHint: this.id, reason: 'conf-change-pending' };
+    const next = applyConfChange(this.conf, change);
+    if (typeof next === 'string') return { ok: false, leaderHint: this.id, reason: next };
+    const e: Entry = { kind: 'conf', index: this.log.lastIndex() + 1, term: this.term, change, conf: next };
+    this.appendAsLeader(e);
+    return { ok: true, index: e.index, term: e.term };
+  }
+
+  /** A read: answered in ready().reads with the index to wait for (apply ≥ index) or a refusal. */
+  read(requestId: string, mode: ReadMode, localNowUs: number = this.lastKnownUs): void {
+    this.observeTime(localNowUs);
+    this.event({ type: 'raft.read-request', requestId, mode });
+    if (this.roleNow !== 'leader') {
+      this.rejectRead(requestId, 'not-leader');
+      return;
+    }
+    if (this.reads.isFull()) {
+      this.rejectRead(requestId, 'too-many-reads');
+      return;
+    }
+    if (mode === 'lease' && this.leaseValid(localNowUs)) {
+      this.serveRead(requestId, this.commit, 'lease');
+      return;
+    }
+    // Planted bug: serve from the local commit index without asking anyone.
+    if (this.bugs.has('leader-read-without-quorum')) {
+      this.serveRead(requestId, this.commit, 'index');
+      return;
+    }
+    // Planted bug: skip §6.4 step 1; a new leader's commit index may be behind.
+    if (!this.committedInTerm() && !this.bugs.has('readindex-before-term-commit')) {
+      this.reads.hold(requestId);
+      return;
+    }
+    this.startReadIndex([requestId]);
+  }
+
+  /** Persist batches up to and including `batchId` are durable. */
+  persisted(batchId: number): void {
+    if (batchId <= this.durableBatchId) return;
+    if (batchId > this.lastBatchId) throw new Error(`assertion: batch ${batchId} acknowledged but only ${this.lastBatchId} issued`);
+    this.durableBatchId = batchId;
+    let idx = this.persistedIndex;
+    while (this.batches.length > 0 && (this.batches[0] as BatchMeta).id <= batchId) {
+      idx = (this.batches.shift() as BatchMeta).lastIndex;
+    }
+    // A later batch that truncates makes part of the durable prefix stale again.
+    for (const b of this.batches) if (b.truncateFrom !== null) idx = Math.min(idx, b.truncateFrom - 1);
+    this.persistedIndex = idx;
+    if (this.roleNow === 'leader' && this.maybeCommit()) this.broadcastAppend();
+  }
+
+  transferLeadership(to: string): boolean {
+    if (this.roleNow !== 'leader' || to === this.id || !isVoter(this.conf, to)) return false;
+    if (this.transferee === to) return true;
+    this.transferee = to;
+    this.transferElapsed = 0;
+    this.lastTransferTick = this.ticks;
+    this.event({ type: 'raft.transfer', term: this.term, to, phase: 'start' });
+    const pr = this.progress.get(to) as Progress;
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.sendAppend(to, false);
+    return true;
+  }
+
+  /** The state machine has a snapshot through `index` (≤ applied): compact the log under it. */
+  compact(index: number, data: string): void {
+    if (index > this.applied) throw new Error(`assertion: compact at ${index} beyond applied ${this.applied}`);
+    if (index <= this.log.snapshot().index) return;
+    const snap: Snapshot = {
+      index,
+      term: this.log.term(index) as number,
+      hash: this.log.hashAt(index) as number,
+      conf: this.log.confAt(index),
+      data,
+    };
+    // Planted bug: one entry too many leaves the log with a hole after the snapshot.
+    const dropExtra = this.bugs.has('snapshot-drops-last-entry') && index + 1 <= this.log.lastIndex() ? 1 : 0;
+    this.log.compact(snap, dropExtra);
+    this.snapshotDirty = snap;
+    this.event({ type: 'raft.snapshot', index, term: snap.term, hash: snap.hash, installed: false });
+  }
+
+  /** Drain effects. Call after every input (or several). */
+  ready(): Ready {
+    this.collectApply();
+    const persist = this.makeBatch();
+    const latest = this.lastBatchId > this.durableBatchId ? this.lastBatchId : 0;
+    const termBatch = this.lastTermBatchId > this.durableBatchId ? this.lastTermBatchId : 0;
+    const ackEarly = this.bugs.has('ack-before-persist');
+    const messages: OutboundMessage[] = this.outMsgs.map(({ msg, dep }) => ({
+      msg,
+      // Planted bug: responses leave before the state they vouch for is durable.
+      afterBatch: dep === 'disk' ? (ackEarly ? 0 : latest) : termBatch,
+    }));
+    const r: Ready = { persist, messages, apply: this.outApply, reads: this.outReads, events: this.outEvents };
+    this.outMsgs = [];
+    this.outApply = [];
+    this.outReads = [];
+    this.outEvents = [];
+    return r;
+  }
+
+  // ---------------------------------------------------------------- §5.1 terms
+
+  /** Returns false when the message is fully handled (stale or ignored). */
+  private stepTerm(m: RaftMessage): boolean {
+    if (m.term > this.term) {
+      if (m.type === 'vote' && !m.transfer && this.inLease()) {
+        // Leader stickiness (thesis §4.2.3 / §9.6): we heard from a leader within the election
+        // timeout, so this candidate cannot be needed; ignoring it also protects leases.
+        return false;
+      }
+      if (m.type === 'vote' && m.pre) return true; // a pre-vote never changes our term
+      if (m.type === 'vote-resp' && m.pre && m.granted) return true; // carries the future term
+      const leader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot' ? m.from : null;
+      this.becomeFollower(m.term, leader, leader === null ? 'higher-term' : 'leader-seen');
+      return true;
+    }
+    if (m.term < this.term) {
+      // Planted bug: handle the stale message as if it were current.
+      if (this.bugs.has('accept-stale-term')) return true;
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+        // A leader cut off and since deposed would otherwise keep sending forever: our higher
+        // term in the answer makes it step down.
+        this.send({ ...this.base(m.from), type: 'append-resp', success: false, matchIndex: 0, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 }, 'disk');
+      } else if (m.type === 'vote' && m.pre) {
+        this.send({ ...this.base(m.from), type: 'vote-resp', pre: true, granted: false }, 'disk');
+      }
+      return false;
+    }
+    return true;
+  }
+
+  private inLease(): boolean {
+    return this.cfg.checkQuorum && this.leaderNow !== null && this.electionElapsed < this.cfg.electionTimeoutTicks;
+  }
+
+  // ---------------------------------------------------------------- §5.2 elections
+
+  private campaign(kind: 'pre' | 'real', transfer: boolean, reason: RaftRoleReason): void {
+    if (kind === 'pre') {
+      // PreVote: ask whether we could win term+1 without disturbing anyone's term.
+      this.setRole('precandidate', null, reason);
+    } else {
+      this.term += 1;
+      this.vote = this.id;
+      this.hardDirty = true;
+      this.setRole('candidate', null, reason);
+    }
+    this.resetElectionTimer();
+    this.votes = new Map([[this.id, true]]);
+    const voteTerm = kind === 'pre' ? this.term + 1 : this.term;
+    for (const v of this.conf.voters) {
+      if (v === this.id) continue;
+      const req: VoteRequest = {
+        group: this.group,
+        from: this.id,
+        to: v,
+        term: voteTerm,
+        type: 'vote',
+        pre: kind === 'pre',
+        lastIndex: this.log.lastIndex(),
+        lastTerm: this.log.lastTerm(),
+        transfer,
+      };
+      // A real vote request carries our new term and self-vote: both must be durable first.
+      this.send(req, 'disk');
+    }
+    this.checkElection();
+  }
+
+  private checkElection(): void {
+    const outcome = tallyVotes(this.conf.voters, this.votes);
+    if (outcome === 'won') {
+      if (this.roleNow === 'precandidate') this.campaign('real', false, 'won-prevote');
+      else this.becomeLeader();
+    } else if (outcome === 'lost') {
+      this.becomeFollower(this.term, null, 'lost-election');
+    }
+  }
+
+  private handleVote(m: VoteRequest): void {
+    // We can vote for m.from if we already did this term, or have voted for nobody and know no
+    // leader; a pre-vote for a later term promises nothing, so it only needs the log check.
+    const canVote =
+      this.vote === m.from || (this.vote === null && this.leaderNow === null) || (m.pre && m.term > this.term);
+    // Planted bug: skip §5.4.1's up-to-date comparison.
+    const upToDate = this.bugs.has('vote-without-log-check') || this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    if (canVote && upToDate && this.roleNow !== 'leader') {
+      if (!m.pre) {
+        this.vote = m.from;
+        this.hardDirty = true;
+        // Granting a vote resets the timer (§5.2), so we do not compete with whom we chose.
+        this.electionElapsed = 0;
+      }
+      this.event({ type: 'raft.vote', term: m.term, candidate: m.from, pre: m.pre });
+      this.send({ ...this.base(m.from), term: m.term, type: 'vote-resp', pre: m.pre, granted: true }, 'disk');
+    } else {
+      this.send({ ...this.base(m.from), type: 'vote-resp', pre: m.pre, granted: false }, 'disk');
+    }
+  }
+
+  private handleVoteResponse(m: VoteResponse): void {
+    const stale = this.bugs.has('accept-stale-term') ? false : m.pre ? m.term !== this.term + 1 && m.granted : m.term !== this.term;
+    if (m.pre && this.roleNow === 'precandidate' && !stale) {
+      this.votes.set(m.from, m.granted);
+      this.checkElection();
+    } else if (!m.pre && this.roleNow === 'candidate' && !stale) {
+      this.votes.set(m.from, m.granted);
+      this.checkElection();
+    }
+  }
+
+  private becomeFollower(term: number, leader: string | null, reason: RaftRoleReason): void {
+    if (term < this.term) throw new Error(`assertion: term would go back from ${this.term} to ${term}`);
+    const wasLeader = this.roleNow === 'leader';
+    if (term > this.term) {
+      this.term = term;
+      this.vote = null;
+      this.hardDirty = true;
+    }
+    if (wasLeader) {
+      for (const id of this.reads.takeAll()) this.rejectRead(id, 'leadership-lost');
+      this.progress.clear();
+      this.snapshotElapsed.clear();
+      if (this.transferee !== null) this.transferee = null;
+      this.leaseStartUs = -Infinity;
+      this.roundSentUs.clear();
+    }
+    this.resetElectionTimer();
+    this.setRole('follower', leader, reason);
+  }
+
+  private becomeLeader(): void {
+    if (this.roleNow !== 'candidate') throw new Error('assertion: only a candidate becomes leader');
+    this.setRole('leader', this.id, 'elected');
+    this.heartbeatElapsed = 0;
+    this.electionElapsed = 0;
+    this.transferee = null;
+    this.progress.clear();
+    this.snapshotElapsed.clear();
+    this.leaseStartUs = -Infinity;
+    this.leaseRound = this.round;
+    for (const peer of this.members()) this.addProgress(peer);
+    this.event({
+      type: 'raft.elected',
+      term: this.term,
+      lastIndex: this.log.lastIndex(),
+      commit: this.commit,
+      digest: this.log.digestFrom(this.commit),
+    });
+    // §5.4.2 / §6.4: a no-op of our own term lets us commit (and learn) everything before it.
+    this.appendAsLeader({ kind: 'noop', index: this.log.lastIndex() + 1, term: this.term });
+  }
+
+  private setRole(role: Role, leader: string | null, reason: RaftRoleReason): void {
+    const changed = role !== this.roleNow || leader !== this.leaderNow;
+    this.roleNow = role;
+    this.leaderNow = leader;
+    if (changed || reason === 'higher-term' || reason === 'election-timeout') {
+      this.event({ type: 'raft.role', role, term: this.term, leader, reason });
+    }
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.randomizedTimeoutTicks = this.drawTimeout();
+  }
+
+  private drawTimeout(): number {
+    const e = this.cfg.electionTimeoutTicks;
+    return this.rng.int(e, 2 * e - 1);
+  }
+
+  private promotable(): boolean {
+    return isVoter(this.conf, this.id);
+  }
+
+  // ---------------------------------------------------------------- leader duties
+
+  private tickLeader(): void {
+    this.electionElapsed += 1;
+    this.heartbeatElapsed += 1;
+    if (this.transferee !== null) {
+      this.transferElapsed += 1;
+      if (this.transferElapsed >= this.cfg.electionTimeoutTicks) {
+        this.event({ type: 'raft.transfer', term: this.term, to: this.transferee, phase: 'abort' });
+        this.transferee = null;
+      }
+    }
+    for (const [peer, elapsed] of this.snapshotElapsed) {
+      // A lost snapshot would leave the follower paused forever: retry after a timeout.
+      if (elapsed + 1 >= this.cfg.electionTimeoutTicks) {
+        this.snapshotElapsed.delete(peer);
+        const pr = this.progress.get(peer);
+        if (pr !== undefined && pr.state === 'snapshot') pr.becomeProbe();
+      } else {
+        this.snapshotElapsed.set(peer, elapsed + 1);
+      }
+    }
+    if (this.electionElapsed >= this.cfg.electionTimeoutTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        // CheckQuorum (thesis §6.2): a leader that has not heard from a majority in an election
+        // timeout may be on the losing side of a partition; step down so clients go elsewhere.
+        if (!this.quorumActive()) {
+          this.becomeFollower(this.term, null, 'check-quorum');
+          return;
+        }
+        for (const pr of this.progress.values()) pr.recentActive = false;
+      }
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat();
+    }
+  }
+
+  private quorumActive(): boolean {
+    const active = new Map<string, boolean>();
+    for (const v of this.conf.voters) active.set(v, v === this.id || (this.progress.get(v)?.recentActive ?? false));
+    return tallyVotes(this.conf.voters, active) === 'won';
+  }
+
+  private refuseProposal(): ProposeResult | null {
+    if (this.roleNow !== 'leader') return { ok: false, leaderHint: this.leaderNow, reason: 'not-leader' };
+    if (this.transferee !== null) return { ok: false, leaderHint: this.transferee, reason: 'transferring' };
+    if (this.log.lastIndex() - this.commit >= this.cfg.maxUncommittedEntries) {
+      return { ok: false, leaderHint: this.id, reason: 'backpressure' };
+    }
+    return null;
+  }
+
+  private appendAsLeader(e: Entry): void {
+    this.log.append([e]);
+    if (e.kind === 'conf') this.refreshConf();
+    // With a single voter (or the planted bug) the leader's own ack may already commit.
+    this.maybeCommit();
+    this.broadcastAppend();
+  }
+
+  private members(): string[] {
+    const out: string[] = [];
+    for (const v of this.conf.voters) if (v !== this.id) out.push(v);
+    for (const l of this.conf.learners) if (l !== this.id) out.push(l);
+    return out;
+  }
+
+  private addProgress(peer: string): void {
+    const pr = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMsgs);
+    pr.ackedRound = 0;
+    this.progress.set(peer, pr);
+  }
+
+  private selfMatch(): number {
+    // Planted bug: the leader counts entries it has not yet made durable.
+    return this.bugs.has('ack-before-persist') ? this.log.lastIndex() : Math.min(this.persistedIndex, this.log.lastIndex());
+  }
+
+  /** §5.3/§5.4.2: advance commit to the highest index on a majority — only for our term. */
+  private maybeCommit(): boolean {
+    if (this.roleNow !== 'leader') return false;
+    const matches: number[] = [];
+    for (const v of this.conf.voters) matches.push(v === this.id ? this.selfMatch() : (this.progress.get(v)?.match ?? 0));
+    const q = quorumValue(matches);
+    if (q <= this.commit) return false;
+    // Planted bug: counting replicas commits an older-term entry (Figure 8).
+    if (this.log.term(q) !== this.term && !this.bugs.has('commit-previous-term')) return false;
+    this.commitTo(q);
+    return true;
+  }
+
+  private commitTo(index: number): void {
+    if (index <= this.commit) return;
+    if (index > this.log.lastIndex()) {
+      throw new Error(`assertion: commit ${index} beyond last index ${this.log.lastIndex()} on ${this.id}`);
+    }
+    const from = this.commit + 1;
+    const hashes: number[] = [];
+    const terms: number[] = [];
+    for (let i = from; i <= index; i++) {
+      hashes.push(this.log.hashAt(i) as number);
+      terms.push(this.log.term(i) as number);
+    }
+    this.commit = index;
+    this.commitDirty = true;
+    this.event({ type: 'raft.commit', term: this.term, from, to: index, hashes, terms });
+    if (this.roleNow === 'leader') {
+      if (this.committedInTerm()) {
+        const held = this.reads.takeHeld();
+        if (held.length > 0) this.startReadIndex(held);
+      }
+      // Thesis §4.2.2: a leader removed from the membership steps down once that is committed.
+      if (!isVoter(this.conf, this.id) && this.log.lastConfIndex() <= this.commit) {
+        this.becomeFollower(this.term, null, 'removed');
+      }
+    }
+  }
+
+  private committedInTerm(): boolean {
+    return this.log.term(this.commit) === this.term;
+  }
+
+  private broadcastAppend(): void {
+    if (this.roleNow !== 'leader') return;
+    for (const peer of this.progress.keys()) {
+      this.sendAppend(peer, true);
+      while (this.sendAppend(peer, false)) {
+        // Streams until the in-flight window is full or the follower has everything.
+      }
+    }
+  }
+
+  private broadcastHeartbeat(): void {
+    this.round += 1;
+    this.roundSentUs.set(this.round, this.lastKnownUs);
+    for (const [peer, pr] of this.progress) {
+      const hb: Heartbeat = {
+        ...this.base(peer),
+        type: 'heartbeat',
+        commit: Math.min(pr.match, this.commit),
+        round: this.round,
+      };
+      this.send(hb, 'term');
+    }
+    this.checkReads();
+  }
+
+  /** Send the next AppendEntries (or a snapshot) to `peer`. Returns whether something went. */
+  private sendAppend(peer: string, allowEmpty: boolean): boolean {
+    const pr = this.progress.get(peer);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm === undefined) {
+      if (prevIndex > this.log.lastIndex()) throw new Error(`assertion: next ${pr.next} for ${peer} beyond last ${this.log.lastIndex()}`);
+      return this.sendSnapshot(peer, pr);
+    }
+    const entries = pr.next <= this.log.lastIndex() ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerMsg) : [];
+    if (entries.length === 0 && !allowEmpty) return false;
+    const m: AppendRequest = { ...this.base(peer), type: 'append', prevIndex, prevTerm, entries, commit: this.commit };
+    this.send(m, 'term');
+    pr.sentAppend(prevIndex + entries.length, entries.length);
+    return entries.length > 0;
+  }
+
+  private sendSnapshot(peer: string, pr: Progress): boolean {
+    const snapshot = this.log.snapshot();
+    pr.becomeSnapshot(snapshot.index);
+    this.snapshotElapsed.set(peer, 0);
+    const m: SnapshotRequest = { ...this.base(peer), type: 'snapshot', snapshot };
+    this.send(m, 'term');
+    return false;
+  }
+
+  private sendTimeoutNow(to: string): void {
+    this.event({ type: 'raft.transfer', term: this.term, to, phase: 'timeout-now' });
+    this.send({ ...this.base(to), type: 'timeout-now' }, 'term');
+  }
+
+  private handleAppendResponse(m: AppendResponse): void {
+    if (this.roleNow !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (!m.success) {
+      // Fast backtracking: jump to the last index where our log could match the follower's.
+      const hint = m.hintIndex <= this.log.snapshot().index ? m.hintIndex : this.log.conflictHint(m.hintIndex, m.hintTerm);
+      if (pr.maybeDecrTo(m.rejectedIndex, hint)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppend(m.from, false) || this.sendAppend(m.from, true);
+      }
+      return;
+    }
+    // Planted bug: believe the follower holds our whole log.
+    const index = this.bugs.has('next-index-overshoot') ? this.log.lastIndex() : m.matchIndex;
+    if (index > this.log.lastIndex()) throw new Error(`assertion: ${m.from} acked ${index} beyond our last ${this.log.lastIndex()}`);
+    if (pr.maybeUpdate(index)) {
+      if (pr.state === 'probe') pr.becomeReplicate();
+      else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+        this.snapshotElapsed.delete(m.from);
+        pr.becomeReplicate();
+      }
+      if (this.maybeCommit()) this.broadcastAppend();
+      if (m.from === this.transferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    }
+    while (this.roleNow === 'leader' && this.sendAppend(m.from, false)) {
+      // Refill the in-flight window.
+    }
+  }
+
+  private handleHeartbeatResponse(m: HeartbeatResponse): void {
+    if (this.roleNow !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.ackedRound = Math.max(pr.ackedRound, m.round);
+    pr.onHeartbeatResponse();
+    if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
+    this.checkReads();
+  }
+
+  // ---------------------------------------------------------------- §6 reads
+
+  private startReadIndex(requestIds: readonly string[]): void {
+    this.round += 1;
+    this.roundSentUs.set(this.round, this.lastKnownUs);
+    for (const requestId of requestIds) this.reads.add({ requestId, index: this.commit, round: this.round });
+    for (const [peer, pr] of this.progress) {
+      this.send({ ...this.base(peer), type: 'heartbeat', commit: Math.min(pr.match, this.commit), round: this.round }, 'term');
+    }
+    this.checkReads();
+  }
+
+  /** Serve reads (and extend the lease) for the latest round a quorum has acknowledged. */
+  private checkReads(): void {
+    const acked: number[] = [];
+    for (const v of this.conf.voters) acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
+    const q = quorumValue(acked);
+    for (const r of this.reads.takeReady(q)) this.serveRead(r.requestId, r.index, 'index');
+    if (q > this.leaseRound) {
+      const sentUs = this.roundSentUs.get(q);
+      if (sentUs !== undefined) this.leaseStartUs = Math.max(this.leaseStartUs, sentUs);
+      this.leaseRound = q;
+    }
+    for (const r of this.roundSentUs.keys()) {
+      if (r >= q) break;
+      this.roundSentUs.delete(r);
+    }
+  }
+
+  private serveRead(requestId: string, index: number, mode: ReadMode): void {
+    this.outReads.push({ requestId, ok: true, index, mode });
+    this.event({ type: 'raft.read', requestId, ok: true, index, mode, term: this.term });
+  }
+
+  private rejectRead(requestId: string, reason: string): void {
+    this.outReads.push({ requestId, ok: false, leaderHint: this.leaderNow === this.id ? null : this.leaderNow, reason });
+    this.event({ type: 'raft.read', requestId, ok: false, index: 0, mode: 'index', term: this.term });
+  }
+
+  // ---------------------------------------------------------------- §5.3 followers
+
+  private hearFromLeader(m: RaftMessage): void {
+    if (this.roleNow === 'leader' && m.term === this.term) {
+      throw new Error(`assertion: two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+    }
+    if (this.roleNow !== 'follower' || this.leaderNow !== m.from) this.becomeFollower(Math.max(this.term, m.term), m.from, 'leader-seen');
+    // Planted bug: the follower's election clock keeps running while the leader is healthy.
+    if (!this.bugs.has('no-election-timer-reset')) this.electionElapsed = 0;
+  }
+
+  private handleAppend(m: AppendRequest): void {
+    this.hearFromLeader(m);
+    for (let i = 0; i < m.entries.length; i++) {
+      const e = m.entries[i] as Entry;
+      if (e.index !== m.prevIndex + 1 + i || e.term > m.term) throw new Error(`assertion: malformed append from ${m.from}`);
+    }
+    if (m.prevIndex < this.commit) {
+      // Everything through our commit is already settled; tell the leader where we are.
+      this.respondAppend(m.from, this.commit);
+      return;
+    }
+    if (!this.log.matchTerm(m.prevIndex, m.prevTerm)) {
+      const hintIndex = this.log.conflictHint(m.prevIndex, m.prevTerm);
+      this.send(
+        {
+          ...this.base(m.from),
+          type: 'append-resp',
+          success: false,
+          matchIndex: 0,
+          rejectedIndex: m.prevIndex,
+          hintIndex,
+          hintTerm: this.log.term(hintIndex) as number,
+        },
+        'disk',
+      );
+      return;
+    }
+    let i = 0;
+    let confTouched = false;
+    for (; i < m.entries.length; i++) {
+      const e = m.entries[i] as Entry;
+      const t = this.log.term(e.index);
+      if (t === undefined) break;
+      if (t !== e.term) {
+        // §5.3 step 3: a conflict; delete it and all that follow. Never below commit.
+        if (e.index <= this.commit) throw new Error(`assertion: truncating committed index ${e.index} (commit ${this.commit})`);
+        confTouched = confTouched || this.log.lastConfIndex() >= e.index;
+        this.log.truncateFrom(e.index);
+        break;
+      }
+    }
+    const fresh = m.entries.slice(i);
+    this.log.append(fresh);
+    if (fresh.some((e) => e.kind === 'conf')) confTouched = true;
+    const lastNew = m.prevIndex + m.entries.length;
+    // Planted bug: cut the suffix after a fully matching (possibly delayed) append.
+    if (this.bugs.has('truncate-on-matching-heartbeat') && fresh.length === 0 && this.log.lastIndex() > lastNew) {
+      confTouched = confTouched || this.log.lastConfIndex() > lastNew;
+      this.log.truncateFrom(lastNew + 1);
+    }
+    if (confTouched) this.refreshConf();
+    this.commitTo(Math.min(m.commit, lastNew));
+    this.respondAppend(m.from, lastNew);
+  }
+
+  private respondAppend(to: string, matchIndex: number): void {
+    this.send(
+      { ...this.base(to), type: 'append-resp', success: true, matchIndex, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 },
+      'disk',
+    );
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    this.hearFromLeader(m);
+    this.commitTo(m.commit);
+    this.send({ ...this.base(m.from), type: 'heartbeat-resp', round: m.round }, 'disk');
+  }
+
+  // ---------------------------------------------------------------- §7 snapshots
+
+  private handleSnapshot(m: SnapshotRequest): void {
+    this.hearFromLeader(m);
+    const s = m.snapshot;
+    if (s.index <= this.commit) {
+      this.respondAppend(m.from, this.commit);
+      return;
+    }
+    if (this.log.matchTerm(s.index, s.term)) {
+      // We hold the snapshot's last entry: keep our log and simply learn the commit.
+      this.commitTo(s.index);
+      this.respondAppend(m.from, s.index);
+      return;
+    }
+    this.log.restore(s);
+    this.commit = s.index;
+    this.commitDirty = true;
+    this.applied = s.index;
+    this.persistedIndex = Math.min(this.persistedIndex, s.index);
+    this.snapshotDirty = s;
+    this.outApply.push({ kind: 'snapshot', snapshot: s });
+    this.event({ type: 'raft.snapshot', index: s.index, term: s.term, hash: s.hash, installed: true });
+    this.refreshConf();
+    this.respondAppend(m.from, s.index);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** Membership takes effect as soon as its entry is in the log (thesis §4.1). */
+  private refreshConf(): void {
+    const next = this.log.confAt(this.log.lastIndex());
+    const same =
+      next.voters.join(',') === this.conf.voters.join(',') && next.learners.join(',') === this.conf.learners.join(',');
+    if (same) return;
+    this.conf = next;
+    this.event({ type: 'raft.conf', index: this.log.lastConfIndex(), voters: [...next.voters], learners: [...next.learners] });
+    if (this.roleNow !== 'leader') return;
+    for (const peer of this.members()) if (!this.progress.has(peer)) this.addProgress(peer);
+    for (const peer of [...this.progress.keys()]) {
+      if (!isMember(this.conf, peer)) {
+        this.progress.delete(peer);
+        this.snapshotElapsed.delete(peer);
+      }
+    }
+    if (this.transferee !== null && !isVoter(this.conf, this.transferee)) {
+      this.event({ type: 'raft.transfer', term: this.term, to: this.transferee, phase: 'abort' });
+      this.transferee = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- effects
+
+  private collectApply(): void {
+    // Planted bug: a follower applies whatever it has, committed or not.
+    const early = this.bugs.has('follower-serves-uncommitted') && this.roleNow !== 'leader';
+    const upTo = early ? this.log.lastIndex() : this.commit;
+    if (!this.bugs.has('follower-serves-uncommitted') && this.applied > this.commit) throw new Error(`assertion: applied ${this.applied} > commit ${this.commit}`);
+    if (upTo <= this.applied) return;
+    const from = this.applied + 1;
+    const hashes: number[] = [];
+    for (let i = from; i <= upTo; i++) {
+      this.outApply.push({ kind: 'entry', entry: this.log.entry(i) });
+      hashes.push(this.log.hashAt(i) as number);
+    }
+    this.applied = upTo;
+    this.event({ type: 'raft.apply', from, to: upTo, hashes });
+  }
+
+  private makeBatch(): PersistBatch | null {
+    const unstable = this.log.takeUnstable();
+    const snapshot = this.snapshotDirty;
+    if (!this.hardDirty && unstable === null && snapshot === null) return null;
+    if (this.batches.length >= MAX_UNACKED_BATCHES) throw new Error('assertion: too many unacknowledged persist batches');
+    const id = ++this.lastBatchId;
+    const termChanged = this.hardDirty;
+    const hardState = this.hardDirty || this.commitDirty ? { term: this.term, vote: this.vote, commit: this.commit } : null;
+    const truncateFrom = unstable === null ? null : unstable.truncateFrom;
+    this.batches.push({ id, lastIndex: this.log.lastIndex(), truncateFrom });
+    if (truncateFrom !== null) this.persistedIndex = Math.min(this.persistedIndex, truncateFrom - 1);
+    if (termChanged) this.lastTermBatchId = id;
+    this.hardDirty = false;
+    this.commitDirty = false;
+    this.snapshotDirty = null;
+    if (unstable !== null && (unstable.entries.length > 0 || unstable.cutFrom !== null)) {
+      this.event({
+        type: 'raft.append',
+        from: unstable.truncateFrom,
+        to: this.log.lastIndex(),
+        term: this.log.lastTerm(),
+        hash: this.log.lastHash(),
+        truncatedFrom: unstable.cutFrom,
+      });
+    }
+    return { id, hardState, snapshot, truncateFrom, entries: unstable?.entries ?? [] };
+  }
+
+  private observeTime(localNowUs: number): void {
+    if (localNowUs > this.lastKnownUs) this.lastKnownUs = localNowUs;
+  }
+
+  private base(to: string): { group: number; from: string; to: string; term: number } {
+    return { group: this.group, from: this.id, to, term: this.term };
+  }
+
+  private send(msg: RaftMessage, dep: Dependency): void {
+    if (msg.to === this.id) throw new Error('assertion: message to self');
+    this.outMsgs.push({ msg, dep });
+  }
+
+  private event(e: DistributiveOmit<RaftEventBody, 'group' | 'replica'>): void {
+    this.outEvents.push({ ...e, group: this.group, replica: this.id } as RaftEventBody);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
