@@ -522,8 +522,8 @@ export class RaftReplica {
       this.vote = null;
       this.hardDirty = true;
     }
+    const lostReads = wasLeader ? this.reads.takeAll() : [];
     if (wasLeader) {
-      for (const id of this.reads.takeAll()) this.rejectRead(id, 'leadership-lost');
       this.progress.clear();
       this.snapshotElapsed.clear();
       if (this.transferee !== null) this.transferee = null;
@@ -532,6 +532,7 @@ export class RaftReplica {
     }
     this.resetElectionTimer();
     this.setRole('follower', leader, reason);
+    for (const id of lostReads) this.rejectRead(id, 'leadership-lost');
   }
 
   private becomeLeader(): void {
