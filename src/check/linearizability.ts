@@ -164,7 +164,7 @@ const BAR_WIDTH_CHARS = 40;
  */
 export function renderExplanation(ex: Omit<LinExplanation, 'text'>): string {
   const lines: string[] = [];
-  lines.push(`key ${JSON.stringify(ex.key)}: no linearization of these ${ex.window.length} operations (of ${ex.partitionOps} on the key);`);
+  lines.push(`key ${JSON.stringify(ex.key)}: no linearization of ${ex.window.length === 1 ? 'this operation' : `these ${ex.window.length} operations`} (of ${ex.partitionOps} on the key);`);
   lines.push(`  it fails at the completion of #${ex.failing.id} ${describeOp(ex.failing)} by client ${ex.failing.client}`);
   if (ex.startStates) {
     const shown = ex.startStates.slice(0, 4).map((s) => (s === null ? 'nil' : JSON.stringify(s)));
