@@ -1,12 +1,14 @@
 // One line per command. Keep alphabetical so parallel additions merge cleanly.
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerCheck } from './check.js';
 import { registerRing } from './ring.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
 
 export function registerCommands(program: Command): void {
   registerBench(program);
+  registerCheck(program);
   registerRing(program);
   registerRun(program);
   registerSchema(program);
