@@ -47,13 +47,30 @@ export interface RaftInvariantStats {
   reads: number;
 }
 
-export class RaftInvariantChecker {
+/** The oracle's verdict in the shape of a run summary check (`ok` plus details). */
+export type RaftInvariantVerdict = {
+  ok: boolean;
+  check?: RaftCheckName;
+  t?: number;
+  group?: number;
+  message?: string;
+  events?: readonly RaftEvent[];
+  stats: RaftInvariantStats;
+};
+
+export class RaftInvariantOracle {
   private readonly groups = new Map<number, GroupState>();
   private first: RaftViolation | null = null;
   readonly stats: RaftInvariantStats = { events: 0, leaders: 0, commits: 0, applies: 0, reads: 0 };
 
   get violation(): RaftViolation | null {
     return this.first;
+  }
+
+  verdict(): RaftInvariantVerdict {
+    const v = this.first;
+    if (v === null) return { ok: true, stats: { ...this.stats } };
+    return { ok: false, check: v.check, t: v.t, group: v.group, message: v.message, events: v.events, stats: { ...this.stats } };
   }
 
   /** Feed one event; returns the first violation once there is one. Non-Raft events are ignored. */
@@ -230,9 +247,12 @@ export class RaftInvariantChecker {
   }
 }
 
+/** Older name, kept for callers written against it. */
+export { RaftInvariantOracle as RaftInvariantChecker };
+
 /** Run the oracle over a finished list of events. */
 export function checkRaftEvents(events: Iterable<TraceEvent>): RaftViolation | null {
-  const c = new RaftInvariantChecker();
+  const c = new RaftInvariantOracle();
   for (const e of events) if (c.observe(e) !== null) break;
   return c.violation;
 }

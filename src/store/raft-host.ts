@@ -1,0 +1,329 @@
+// Hosts many Raft groups on one simulated machine (multi-Raft). It is the only place where a
+// replica meets the world: it ticks every replica from the machine's local clock, writes persist
+// batches to the machine's disk and releases the messages that wait for them only from the
+// disk's durability callback, routes incoming messages by group id, reloads every group's durable
+// state when the machine's process is booted again after a crash, and stamps trace events.
+//
+// Disk layout per group g: `raft/g/hs` (hard state), `raft/g/snap` (snapshot), `raft/g/e/<i>`
+// (entry i). Only durable keys are read on boot: a crash has already discarded the rest.
+import type { RaftConfig } from '../raft/config.js';
+import type { ConfChange, ConfState, Entry, HardState, RaftMessage, Snapshot } from '../raft/messages.js';
+import {
+  RaftReplica,
+  type ApplyItem,
+  type OutboundMessage,
+  type ProposeResult,
+  type ReadMode,
+  type ReadResult,
+} from '../raft/replica.js';
+import type { PersistBatch, PersistedState } from '../raft/storage.js';
+import type { MachineContext } from '../sim/machine.js';
+import type { DiskOp } from '../sim/disk.js';
+import type { RaftEvent, RaftEventBody } from '../trace/events-raft.js';
+
+/** What travels on the simulated network for Raft. */
+export interface RaftPayload {
+  readonly kind: 'raft';
+  readonly msg: RaftMessage;
+}
+
+export function isRaftPayload(p: unknown): p is RaftPayload {
+  return typeof p === 'object' && p !== null && (p as { kind?: unknown }).kind === 'raft';
+}
+
+export interface RaftGroupSpec {
+  readonly group: number;
+  /** Membership of a brand-new group; null for a replica joining an existing group. */
+  readonly bootstrap: ConfState | null;
+}
+
+export interface RaftHostHooks {
+  /** Committed entries (or a snapshot to restore) of one group, in order, exactly once per boot. */
+  onApply?(group: number, items: readonly ApplyItem[]): void;
+  onRead?(group: number, result: ReadResult): void;
+  /** Every Raft trace event of this machine, after it was emitted (t filled in). */
+  onEvent?(event: RaftEvent): void;
+}
+
+export interface RaftHostOptions {
+  readonly ctx: MachineContext;
+  readonly groups: readonly RaftGroupSpec[];
+  readonly config: (group: number, id: string) => RaftConfig;
+  /** One tick for every group; defaults to the first group's tickIntervalUs. */
+  readonly tickIntervalUs?: number;
+  readonly hooks?: RaftHostHooks;
+}
+
+interface Hosted {
+  readonly group: number;
+  readonly replica: RaftReplica;
+  /** Messages waiting for a persist batch, in emission order. */
+  held: OutboundMessage[];
+  durableBatch: number;
+  /** Stored entry range on disk (so truncation and compaction know what to delete). */
+  storedFirst: number;
+  storedLast: number;
+  removed: boolean;
+}
+
+export interface RaftHostStats {
+  messagesIn: number;
+  messagesOut: number;
+  batches: number;
+  unknownGroup: number;
+}
+
+const key = {
+  hs: (g: number) => `raft/${g}/hs`,
+  snap: (g: number) => `raft/${g}/snap`,
+  entryPrefix: (g: number) => `raft/${g}/e/`,
+  entry: (g: number, i: number) => `raft/${g}/e/${i}`,
+};
+
+export class RaftHost {
+  private readonly ctx: MachineContext;
+  private readonly hooks: RaftHostHooks;
+  private readonly config: (group: number, id: string) => RaftConfig;
+  private readonly groups = new Map<number, Hosted>();
+  private readonly tickUs: number;
+  private tickTimer = -1;
+  readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0 };
+
+  constructor(opts: RaftHostOptions) {
+    this.ctx = opts.ctx;
+    this.hooks = opts.hooks ?? {};
+    this.config = opts.config;
+    const first = opts.groups[0];
+    this.tickUs = opts.tickIntervalUs ?? (first === undefined ? 10_000 : opts.config(first.group, opts.ctx.id).tickIntervalUs);
+    for (const spec of opts.groups) this.addGroup(spec);
+    this.scheduleTick();
+  }
+
+  // ------------------------------------------------------------------ the store's hooks
+
+  /** Start (or, after a crash, reload) this machine's replica of a group. */
+  addGroup(spec: RaftGroupSpec): RaftReplica {
+    const existing = this.groups.get(spec.group);
+    if (existing !== undefined) return existing.replica;
+    const cfg = this.config(spec.group, this.ctx.id);
+    if (cfg.group !== spec.group || cfg.id !== this.ctx.id) throw new Error('assertion: raft config names another replica');
+    const stored = this.load(spec.group);
+    const replica = new RaftReplica({
+      config: cfg,
+      rng: this.ctx.rng(`raft/${spec.group}`),
+      ...(spec.bootstrap !== null && { bootstrap: spec.bootstrap }),
+      stored: stored.state,
+    });
+    const h: Hosted = {
+      group: spec.group,
+      replica,
+      held: [],
+      durableBatch: 0,
+      storedFirst: stored.first,
+      storedLast: stored.last,
+      removed: false,
+    };
+    this.groups.set(spec.group, h);
+    this.drain(h);
+    return replica;
+  }
+
+  /** Stop hosting a group and delete its state from disk (after it was removed from membership). */
+  removeGroup(group: number): void {
+    const h = this.groups.get(group);
+    if (h === undefined) return;
+    h.removed = true;
+    this.groups.delete(group);
+    const ops: DiskOp[] = [
+      { key: key.hs(group), value: undefined },
+      { key: key.snap(group), value: undefined },
+    ];
+    for (let i = h.storedFirst; i <= h.storedLast; i++) ops.push({ key: key.entry(group, i), value: undefined });
+    this.ctx.disk.write(ops);
+  }
+
+  hasGroup(group: number): boolean {
+    return this.groups.has(group);
+  }
+
+  groupIds(): number[] {
+    return [...this.groups.keys()];
+  }
+
+  replica(group: number): RaftReplica | undefined {
+    return this.groups.get(group)?.replica;
+  }
+
+  /** Who this machine believes leads `group` (null when unknown or not hosted). */
+  leaderOf(group: number): string | null {
+    return this.groups.get(group)?.replica.leader ?? null;
+  }
+
+  isLeader(group: number): boolean {
+    return this.groups.get(group)?.replica.role === 'leader';
+  }
+
+  propose(group: number, data: string): ProposeResult {
+    const h = this.groups.get(group);
+    if (h === undefined) return { ok: false, leaderHint: null, reason: 'no-such-group' };
+    const r = h.replica.propose(data);
+    this.drain(h);
+    return r;
+  }
+
+  /** Answer arrives through hooks.onRead (possibly within this call). */
+  read(group: number, requestId: string, mode: ReadMode): void {
+    const h = this.groups.get(group);
+    if (h === undefined) {
+      this.hooks.onRead?.(group, { requestId, ok: false, leaderHint: null, reason: 'no-such-group' });
+      return;
+    }
+    h.replica.read(requestId, mode, this.ctx.localNowUs());
+    this.drain(h);
+  }
+
+  proposeConfChange(group: number, change: ConfChange): ProposeResult {
+    const h = this.groups.get(group);
+    if (h === undefined) return { ok: false, leaderHint: null, reason: 'no-such-group' };
+    const r = h.replica.proposeConfChange(change);
+    this.drain(h);
+    return r;
+  }
+
+  transferLeadership(group: number, to: string): boolean {
+    const h = this.groups.get(group);
+    if (h === undefined) return false;
+    const ok = h.replica.transferLeadership(to);
+    this.drain(h);
+    return ok;
+  }
+
+  /** The state machine of `group` has a snapshot through `index`. */
+  compact(group: number, index: number, data: string): void {
+    const h = this.groups.get(group);
+    if (h === undefined) return;
+    h.replica.compact(index, data);
+    this.drain(h);
+  }
+
+  /** Route a network payload; returns false when it is not a Raft message. */
+  onMessage(_from: string, payload: unknown): boolean {
+    if (!isRaftPayload(payload)) return false;
+    const m = payload.msg;
+    const h = this.groups.get(m.group);
+    if (h === undefined) {
+      this.stats.unknownGroup += 1;
+      return true;
+    }
+    this.stats.messagesIn += 1;
+    h.replica.step(m);
+    this.drain(h);
+    return true;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private scheduleTick(): void {
+    this.tickTimer = this.ctx.setTimer(this.tickUs, () => {
+      const nowUs = this.ctx.localNowUs();
+      for (const h of this.groups.values()) {
+        h.replica.tick(nowUs);
+        this.drain(h);
+      }
+      this.scheduleTick();
+    });
+  }
+
+  /** Stop ticking (the process is being replaced). */
+  stop(): void {
+    if (this.tickTimer >= 0) this.ctx.cancelTimer(this.tickTimer);
+    this.tickTimer = -1;
+  }
+
+  private drain(h: Hosted): void {
+    const rd = h.replica.ready();
+    if (rd.persist !== null) this.write(h, rd.persist);
+    for (const out of rd.messages) {
+      if (out.afterBatch > h.durableBatch) h.held.push(out);
+      else this.send(out.msg);
+    }
+    for (const e of rd.events) this.emit(e);
+    if (rd.apply.length > 0) this.hooks.onApply?.(h.group, rd.apply);
+    for (const r of rd.reads) this.hooks.onRead?.(h.group, r);
+  }
+
+  private send(msg: RaftMessage): void {
+    this.stats.messagesOut += 1;
+    const payload: RaftPayload = { kind: 'raft', msg };
+    this.ctx.send(msg.to, payload, `raft.${msg.type}`);
+  }
+
+  private emit(body: RaftEventBody): void {
+    const event = { ...body, t: 0 } as RaftEvent;
+    this.ctx.emit(event);
+    this.hooks.onEvent?.(event);
+  }
+
+  private write(h: Hosted, batch: PersistBatch): void {
+    const g = h.group;
+    const ops: DiskOp[] = [];
+    if (batch.snapshot !== null) {
+      ops.push({ key: key.snap(g), value: batch.snapshot });
+      for (let i = h.storedFirst; i <= Math.min(batch.snapshot.index, h.storedLast); i++) ops.push({ key: key.entry(g, i), value: undefined });
+      h.storedFirst = Math.max(h.storedFirst, batch.snapshot.index + 1);
+      if (h.storedLast < batch.snapshot.index) h.storedLast = batch.snapshot.index;
+    }
+    if (batch.truncateFrom !== null) {
+      const lastKept = batch.truncateFrom - 1;
+      for (let i = Math.max(batch.truncateFrom, h.storedFirst); i <= h.storedLast; i++) ops.push({ key: key.entry(g, i), value: undefined });
+      h.storedLast = Math.min(h.storedLast, lastKept);
+    }
+    for (const e of batch.entries) ops.push({ key: key.entry(g, e.index), value: e });
+    if (batch.entries.length > 0) h.storedLast = (batch.entries[batch.entries.length - 1] as Entry).index;
+    if (batch.hardState !== null) ops.push({ key: key.hs(g), value: batch.hardState });
+    this.stats.batches += 1;
+    const id = batch.id;
+    this.ctx.disk.write(ops, () => this.durable(h, id));
+  }
+
+  private durable(h: Hosted, batchId: number): void {
+    if (h.removed) return;
+    h.durableBatch = batchId;
+    h.replica.persisted(batchId);
+    if (h.held.length > 0) {
+      const still: OutboundMessage[] = [];
+      for (const out of h.held) {
+        if (out.afterBatch <= batchId) this.send(out.msg);
+        else still.push(out);
+      }
+      h.held = still;
+    }
+    this.drain(h);
+  }
+
+  private load(g: number): { state: PersistedState | null; first: number; last: number } {
+    const disk = this.ctx.disk;
+    const hs = disk.get(key.hs(g)) as HardState | undefined;
+    const snap = disk.get(key.snap(g)) as Snapshot | undefined;
+    const base = snap?.index ?? 0;
+    const indexes: number[] = [];
+    const prefix = key.entryPrefix(g);
+    for (const k of disk.durableKeys(prefix)) indexes.push(Number(k.slice(prefix.length)));
+    indexes.sort((a, b) => a - b);
+    const entries: Entry[] = [];
+    for (const i of indexes) {
+      if (i <= base) continue;
+      const e = disk.get(key.entry(g, i)) as Entry;
+      if (e.index !== base + 1 + entries.length) throw new Error(`assertion: group ${g} on ${this.ctx.id}: stored log has a hole before ${i}`);
+      entries.push(e);
+    }
+    const first = indexes.length === 0 ? base + 1 : Math.min(indexes[0] as number, base + 1);
+    const last = indexes.length === 0 ? base : Math.max(indexes[indexes.length - 1] as number, base);
+    if (hs === undefined && snap === undefined && entries.length === 0) return { state: null, first, last };
+    return {
+      state: { hardState: hs ?? { term: 0, vote: null, commit: 0 }, snapshot: snap ?? null, entries },
+      first,
+      last,
+    };
+  }
+}
