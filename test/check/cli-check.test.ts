@@ -1,0 +1,61 @@
+// `kvsim check` end to end: spawns the built CLI (npx tsc -p . first).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixtures = join(root, 'test/fixtures/porcupine');
+const cli = (...args: string[]) => {
+  const r = spawnSync('node', [join(root, 'dist/src/cli/main.js'), 'check', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const dir = mkdtempSync(join(tmpdir(), 'kvsim-check-'));
+
+describe('kvsim check', () => {
+  it('exit 0 on a linearizable history, with one JSON line per file', () => {
+    const r = cli('--json', join(fixtures, 'jepsen/etcd_002.log'), join(fixtures, 'kv/c10-ok.txt'));
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.verdict)).toEqual(['linearizable', 'linearizable']);
+    expect(lines[1].keys).toBe(10);
+  });
+  it('exit 1 and an explanation on a violation', () => {
+    const r = cli(join(fixtures, 'kv/c10-bad.txt'));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('NOT linearizable');
+    expect(r.out).toContain('◀ fails');
+    const j = JSON.parse(cli('--json', join(fixtures, 'kv/c10-bad.txt')).out);
+    expect(j.explanation.window.length).toBeGreaterThan(0);
+  });
+  it('exit 2 with one located line for a malformed or missing file', () => {
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"id":1,"client":0,"op":"get","key":"k","invokeUs":0,"completeUs":1,"outcome":"ok"}\nnot json\n');
+    const r = cli(bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`kvsim: ${bad}:2: expected one JSON object per line (an operation record)\n`);
+    const m = cli(join(dir, 'missing.log'));
+    expect(m.code).toBe(2);
+    expect(m.err.trim().split('\n')).toEqual([`kvsim: ${join(dir, 'missing.log')}: no such file`]);
+    expect(cli('--format', 'xml', bad).code).toBe(2);
+  });
+  it('the explicit format wins over the extension', () => {
+    const f = join(dir, 'etcd.jsonl');
+    writeFileSync(f, 'INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\t3\n');
+    expect(cli(f).code).toBe(2);
+    expect(cli('--format', 'porcupine-etcd', f).code).toBe(1);
+  });
+  it('exit 3 when the time limit is reached', () => {
+    // Many long overlapping appends followed by an impossible read: a big search.
+    const recs = [];
+    for (let i = 0; i < 22; i++) recs.push({ id: i, client: i, op: 'append', key: 'k', value: `<${i}>`, invokeUs: 0, completeUs: 1000, outcome: 'ok' });
+    recs.push({ id: 99, client: 99, op: 'get', key: 'k', value: 'never', invokeUs: 2000, completeUs: 2001, outcome: 'ok' });
+    const f = join(dir, 'hard.jsonl');
+    writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n'));
+    const r = cli('--json', '--timeout-s', '0.3', f);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.out).verdict).toBe('unknown');
+  });
+});
