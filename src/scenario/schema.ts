@@ -59,14 +59,24 @@ const demo = z.strictObject({
 
 const raft = z.strictObject({
   tick: duration.optional(),
-  electionTimeoutMin: duration.optional(),
-  electionTimeoutMax: duration.optional(),
+  /** Base election timeout; each round draws uniformly from [base, 2 x base). */
+  electionTimeout: duration.optional(),
   heartbeat: duration.optional(),
   maxClockDrift: duration.optional(),
   preVote: z.boolean().optional(),
   checkQuorum: z.boolean().optional(),
+  /** Compact the log after this many applied entries (snapshots). */
   snapshotEvery: z.number().int().min(1).optional(),
   maxInflight: z.number().int().min(1).optional(),
+});
+
+const checks = z.strictObject({
+  /** After the run: faults healed, load stopped, the store settles this long before the final checks. */
+  settle: duration.optional(),
+  /** Liveness: after healing, every shard serves a write and a read within this bound. */
+  livenessBound: duration.optional(),
+  /** Linearizability checker time limit (beyond it the verdict is unknown, exit 3). */
+  linearizabilityTimeout: duration.optional(),
 });
 
 const readLevel = z.enum(['linearizable', 'lease', 'follower', 'session', 'bounded']);
@@ -191,6 +201,7 @@ export const scenarioSchema = z.strictObject({
   raft: raft.optional(),
   workload: workload.optional(),
   demo: demo.optional(),
+  checks: checks.optional(),
   bugs: z.array(z.string()).optional(),
   faults: z.array(fault).optional(),
   expect: z.record(z.string(), expectation).optional(),

@@ -35,6 +35,7 @@ export const DEFAULT_CLIENT: ClientOptions = {
 
 /** What the client needs to know about placement (the ring, possibly out of date). */
 export interface Router {
+  readonly shards: number;
   shardOfKey(key: string): number;
   replicasOf(shard: number): readonly string[];
   preferredLeaderOf(shard: number): string;

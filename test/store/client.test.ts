@@ -21,7 +21,7 @@ function setup(script: Script, options: Partial<ClientOptions> = {}, replicas = 
       },
     }));
   }
-  const router: Router = { shardOfKey: () => 0, replicasOf: () => replicas, preferredLeaderOf: () => replicas[0]! };
+  const router: Router = { shards: 1, shardOfKey: () => 0, replicasOf: () => replicas, preferredLeaderOf: () => replicas[0]! };
   let client!: StoreClient;
   let clientCtx!: MachineContext;
   world.addMachine('c1', (ctx) => {

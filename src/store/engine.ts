@@ -1,0 +1,425 @@
+// The store engine: what `kvsim run` simulates when a scenario has shards. It builds the
+// ring, boots a StoreServer on every machine (n1..nM) and a client process on every client
+// machine (c1..cC), records the history, counts elections from Raft trace events, and at the
+// end of the run settles the store (load stopped, every fault undone, probes for liveness)
+// before running the checkers over what happened.
+import { checkConvergence, checkEventual, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
+import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
+import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
+import { RaftInvariantChecker } from '../check/raft-invariants.js';
+import { checkHistory } from '../check/linearizability.js';
+import type { OpRecord, ReadLevel } from '../history/op.js';
+import { defaultRaftConfig, type RaftConfig } from '../raft/config.js';
+import type { Rng } from '../sim/random.js';
+import type { World } from '../sim/world.js';
+import { NOT_APPLICABLE, type CheckVerdict, type Engine, type EngineResults } from '../scenario/engine.js';
+import type { FaultSpec, Scenario } from '../scenario/schema.js';
+import { pickSome } from '../scenario/demo.js';
+import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
+import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
+import { DEFAULT_CLIENT, StoreClient, type ClientOptions } from './client.js';
+import type { ClientReply } from './protocol.js';
+import { Ring } from './ring.js';
+import { StoreServer, type ServerEnv } from './server.js';
+
+export const DEFAULT_SETTLE_US = 5_000_000;
+/** Logical client ids of liveness probes (far above workload clients). */
+const PROBE_CLIENT_BASE = 1_000_000_000;
+/** Bound on the search for a probe key that lands in a given shard. */
+const KEY_SEARCH_MAX = 1_000_000;
+export const DEFAULT_LIVENESS_BOUND_US = 5_000_000;
+
+export interface StoreSettings {
+  machines: string[];
+  clients: string[];
+  ring: Ring;
+  raft: (group: number, id: string) => RaftConfig;
+  snapshotEvery: number;
+  client: ClientOptions;
+  workload: WorkloadConfig;
+  keys: KeyDistributionSpec;
+  settleUs: number;
+  livenessBoundUs: number;
+  linearizabilityTimeoutUs: number;
+  bugs: ReadonlySet<string>;
+}
+
+export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSettings {
+  const machines = Array.from({ length: scenario.cluster.machines }, (_, i) => `n${i + 1}`);
+  const w = scenario.workload ?? { clients: 4 };
+  const clients = Array.from({ length: w.clients }, (_, i) => `c${i + 1}`);
+  const bugSet = new Set(bugs);
+  const ring = Ring.build({
+    machines,
+    shards: scenario.cluster.shards ?? 8,
+    rf: scenario.cluster.replication ?? 3,
+    ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
+    bugs: bugSet,
+  });
+  const r = scenario.raft ?? {};
+  const tickUs = r.tick ?? 10_000;
+  const electionTicks = Math.max(3, Math.round((r.electionTimeout ?? 150_000) / tickUs));
+  const heartbeatTicks = Math.max(1, Math.min(electionTicks - 1, Math.round((r.heartbeat ?? 30_000) / tickUs)));
+  const raft = (group: number, id: string) =>
+    defaultRaftConfig(group, id, {
+      tickIntervalUs: tickUs,
+      electionTimeoutTicks: electionTicks,
+      heartbeatTicks,
+      ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
+      ...(r.preVote !== undefined && { preVote: r.preVote }),
+      ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
+      ...(r.maxInflight !== undefined && { maxInflightMsgs: r.maxInflight }),
+      bugs: bugSet,
+    });
+  const levels: [ReadLevel, number][] = w.levels
+    ? (Object.entries(w.levels) as [ReadLevel, number][]).filter(([, weight]) => weight > 0)
+    : [
+        ['follower', 0.6],
+        ['linearizable', 0.2],
+        ['session', 0.1],
+        ['bounded', 0.1],
+      ];
+  const keyCount = w.keys ?? 100;
+  const keys: KeyDistributionSpec =
+    w.distribution === 'uniform'
+      ? { kind: 'uniform', keys: keyCount }
+      : w.distribution === 'hotspot'
+        ? { kind: 'hotspot', keys: keyCount, hotKeyFraction: w.hotFraction ?? 0.1, hotAccessFraction: w.hotProbability ?? 0.9 }
+        : { kind: 'zipfian', keys: keyCount, theta: w.zipfTheta ?? 0.99 };
+  return {
+    machines,
+    clients,
+    ring,
+    raft,
+    snapshotEvery: r.snapshotEvery ?? 1_000,
+    client: {
+      ...DEFAULT_CLIENT,
+      ...(w.timeout !== undefined && { timeoutUs: w.timeout }),
+      ...(w.followerChoice !== undefined && { followerChoice: w.followerChoice }),
+      ...(w.boundedStaleness !== undefined && { boundedStalenessUs: w.boundedStaleness }),
+    },
+    workload: {
+      clients: Math.max(1, w.clients),
+      mode: w.mode ?? 'open',
+      rateOpsPerSec: w.rate ?? 200,
+      concurrency: w.concurrency ?? 1,
+      readRatio: w.readRatio ?? 0.95,
+      levels: levels.length > 0 ? levels : [['linearizable', 1]],
+      startUs: w.start ?? 0,
+      stopUs: Math.min(w.stop ?? scenario.duration, scenario.duration),
+    },
+    keys,
+    settleUs: scenario.checks?.settle ?? DEFAULT_SETTLE_US,
+    livenessBoundUs: scenario.checks?.livenessBound ?? DEFAULT_LIVENESS_BOUND_US,
+    linearizabilityTimeoutUs: scenario.checks?.linearizabilityTimeout ?? 60_000_000,
+    bugs: bugSet,
+  };
+}
+
+export class StoreEngine implements Engine {
+  readonly serverOf = new Map<string, StoreServer>();
+  readonly history: OpRecord[] = [];
+  private readonly oracle = new RaftInvariantChecker();
+  private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
+  private elections = 0;
+  /** Current leader per group as announced in trace events (the fault targeting view). */
+  private readonly leaderOf = new Map<number, { leader: string; term: number }>();
+  private completed = 0;
+  private readonly appliedSlots = new Set<string>();
+  private readonly appliedWrites = new Map<string, CommittedWrite>();
+  private readonly versionsOf = new Map<string, number[]>();
+  private probeClient: StoreClient | undefined;
+  private readonly env: ServerEnv;
+
+  constructor(
+    readonly world: World,
+    readonly settings: StoreSettings,
+  ) {
+    world.tracer.listen((event) => {
+      this.oracle.observe(event);
+      if (event.type === 'raft.elected') {
+        this.elections++;
+        this.leaderOf.set(event.group, { leader: event.replica, term: event.term });
+      }
+    });
+    this.env = {
+      ring: settings.ring,
+      raftConfig: settings.raft,
+      snapshotEvery: settings.snapshotEvery,
+      bugs: settings.bugs,
+      observer: {
+        applied: (shard, key, value, index) => this.noteApplied(shard, key, value, index),
+        versionsBehind: (key, version) => this.versionsBehind(key, version),
+      },
+    };
+    for (const id of settings.machines) {
+      world.addMachine(id, (ctx) => {
+        const server = new StoreServer(ctx, this.env);
+        this.serverOf.set(id, server);
+        return server;
+      });
+    }
+    const dist = keyDistribution(settings.keys);
+    settings.clients.forEach((id, index) => {
+      world.addMachine(id, (ctx) => {
+        const client = new StoreClient(ctx, settings.ring, settings.client, () => world.nowUs);
+        const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
+          trueNowUs: () => world.nowUs,
+          setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
+          execute: (opId, logicalClient, intent, done) =>
+            client.execute(opId, logicalClient, intent, (c) => {
+              this.history.push(c.record);
+              this.completed++;
+              done();
+            }),
+        });
+        driver.start();
+        return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
+      });
+    });
+    this.addProbeMachine();
+  }
+
+  private addProbeMachine(): void {
+    const settings = this.settings;
+    this.world.addMachine('probe', (ctx) => {
+      const client = new StoreClient(ctx, settings.ring, { ...settings.client, timeoutUs: settings.settleUs }, () => this.world.nowUs);
+      this.probeClient = client;
+      return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
+    });
+  }
+
+  servers(): string[] {
+    return [...this.settings.machines];
+  }
+
+  resolveTarget(target: string, rng: Rng): string[] {
+    const all = this.settings.machines;
+    if (/^n[0-9]+$/.test(target)) return this.world.hasMachine(target) ? [target] : [];
+    const majority = Math.floor(all.length / 2) + 1;
+    const leaderMatch = /^leader\(shard ([0-9]+)\)$/.exec(target);
+    if (leaderMatch !== null) {
+      const leader = this.currentLeader(Number(leaderMatch[1]));
+      return leader !== undefined ? [leader] : [this.settings.ring.preferredLeaderOf(Number(leaderMatch[1]))];
+    }
+    switch (target) {
+      case 'random':
+        return [rng.pick(all)];
+      case 'minority':
+        return pickSome(all, all.length - majority, rng);
+      case 'majority':
+        return pickSome(all, majority, rng);
+      case 'leader(any)': {
+        const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.isLeaderNow(m));
+        return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
+      }
+      default:
+        throw new Error(`assertion: unresolvable target ${target}`);
+    }
+  }
+
+  private isLeaderNow(machine: string): boolean {
+    const server = this.serverOf.get(machine);
+    return server !== undefined && this.world.machine(machine).state !== 'crashed' && server.leaderGroups().length > 0;
+  }
+
+  /** The replica that is leader of a shard with the highest term right now (white-box). */
+  currentLeader(shard: number): string | undefined {
+    let best: { machine: string; term: number } | undefined;
+    for (const [machine, server] of this.serverOf) {
+      if (this.world.machine(machine).state === 'crashed') continue;
+      const info = server.groupInfo(shard);
+      if (info !== undefined && info.role === 'leader' && (best === undefined || info.term > best.term)) best = { machine, term: info.term };
+    }
+    return best?.machine;
+  }
+
+  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
+    if (when.opsCompleted !== undefined) return this.completed >= when.opsCompleted;
+    if (when.leaderElected !== undefined) {
+      if (when.leaderElected === 'any') return this.elections > 0;
+      return this.currentLeader(when.leaderElected) !== undefined;
+    }
+    return false;
+  }
+
+  applyEngineFault(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } | undefined {
+    if (fault.spike !== undefined) {
+      const before = { factor: this.shared.rateFactor, key: this.shared.hotKey };
+      this.shared.rateFactor = fault.spike.factor;
+      this.shared.hotKey = fault.spike.key ?? null;
+      this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: fault.spike.factor, key: fault.spike.key ?? null });
+      return {
+        undo: () => {
+          this.shared.rateFactor = before.factor;
+          this.shared.hotKey = before.key;
+          this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: before.factor, key: before.key });
+        },
+        detail: `load x${fault.spike.factor}${fault.spike.key ? ` hot key ${fault.spike.key}` : ''}`,
+      };
+    }
+    if (fault.transfer !== undefined) {
+      const shard = fault.transfer.shard;
+      const leader = this.currentLeader(shard);
+      if (leader === undefined) return { detail: `shard ${shard} has no leader to transfer from` };
+      const candidates = this.settings.ring.replicasOf(shard).filter((m) => m !== leader);
+      const to = fault.transfer.to !== undefined ? this.resolveTarget(fault.transfer.to, rng)[0]! : rng.pick(candidates);
+      const ok = this.serverOf.get(leader)?.transferLeadership(shard, to) ?? false;
+      return { detail: `shard ${shard} leadership ${leader} -> ${to}${ok ? '' : ' (refused)'}` };
+    }
+    return undefined;
+  }
+
+  /** Undo every fault in force so the store can settle: heal, resume, restart, reset rates and clocks. */
+  private healEverything(): void {
+    const net = this.world.network;
+    net.heal('all');
+    if (net.faultDrop !== 0 || net.faultDuplicate !== 0 || net.faultDelayExtraUs !== 0) net.setFaultRates(0, 0, 0);
+    net.faultReorder = false;
+    for (const id of this.world.machineIds()) {
+      const m = this.world.machine(id);
+      if (m.state === 'paused') m.resume();
+      if (m.state === 'crashed') m.restart();
+      if (m.disk.slowFactor !== 1) m.disk.slowFactor = 1;
+    }
+    this.shared.rateFactor = 1;
+    this.shared.hotKey = null;
+  }
+
+  finish(): EngineResults {
+    const world = this.world;
+    const s = this.settings;
+    // Settle: load has stopped (drivers stop at the run's end); undo faults, then probe.
+    this.healEverything();
+    const healedAtUs = world.nowUs;
+    world.emit({ t: world.nowUs, type: 'store.settle', quiet: true });
+    const probes = this.startProbes();
+    world.run(world.nowUs + s.settleUs);
+    // Final checks.
+    const violation = this.oracle.violation;
+    const invariants: CheckVerdict = violation === null
+      ? { ok: true, ...this.oracle.stats }
+      : { ok: false, check: violation.check, atUs: violation.t, group: violation.group, message: `${violation.check} in shard ${violation.group} at ${violation.t}us: ${violation.message}`, events: violation.events };
+    const finals = this.finalReplicaStates();
+    const committed = this.committedWrites();
+    const eventual = checkEventual({ history: this.history, committed, boundedStalenessUs: s.client.boundedStalenessUs });
+    const convergence = checkConvergence({ shards: finals.convergence });
+    const durability = checkDurability(this.history, finals.replicas);
+    const liveness = checkLiveness(healedAtUs, s.livenessBoundUs, probes);
+    const linRecords = this.history.filter((o) => o.op === 'put' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined);
+    const lin = checkHistory(linRecords, { model: 'kv', missingValue: null });
+    const ops = { total: this.history.length, ok: 0, failed: 0, indeterminate: 0 };
+    for (const o of this.history) ops[o.outcome]++;
+    const eventualVerdict: CheckVerdict = {
+      ok: eventual.ok && convergence.ok,
+      violations: eventual.violations.slice(0, 5),
+      diverged: convergence.diverged,
+      staleness: eventual.staleness,
+      ...(eventual.ok ? {} : { message: eventual.violations[0]?.message }),
+      ...(convergence.ok ? {} : { message: `replicas did not converge: ${convergence.diverged.map((d) => `${d.machine}/shard ${d.shard}`).join(', ')}` }),
+    };
+    return {
+      ops,
+      elections: this.elections,
+      staleReads: eventual.staleness.stale,
+      checks: {
+        invariants,
+        linearizable: {
+          ok: lin.verdict === 'linearizable' ? true : lin.verdict === 'not-linearizable' ? false : null,
+          verdict: lin.verdict,
+          keys: lin.keys,
+          ops: linRecords.length,
+          ...(lin.explanation !== undefined && { message: lin.explanation.text.split('\n')[0], explanation: lin.explanation }),
+        },
+        eventual: eventualVerdict,
+        durability: { ok: durability.ok, acknowledged: durability.acknowledged, lost: durability.lost, ...(durability.ok ? {} : { message: `acknowledged put op ${durability.lost[0]!.op} lost on ${durability.lost[0]!.machine}` }) },
+        liveness: { ...liveness, ...(liveness.ok ? {} : { message: `shards ${liveness.stuck.join(', ')} did not serve within ${liveness.boundUs}us of healing` }) },
+      },
+      extra: { shed: this.shared.shed },
+    };
+  }
+
+  /** First application of each (shard, index) anywhere: the white-box view of what committed. */
+  private noteApplied(shard: number, key: string, value: string, index: number): void {
+    const slot = `${shard}/${index}`;
+    if (this.appliedSlots.has(slot)) return;
+    this.appliedSlots.add(slot);
+    this.appliedWrites.set(value, { key, shard, index });
+    let versions = this.versionsOf.get(key);
+    if (versions === undefined) this.versionsOf.set(key, (versions = []));
+    versions.push(index); // a key lives in one shard, whose indexes only grow
+  }
+
+  private versionsBehind(key: string, version: number): number {
+    const versions = this.versionsOf.get(key);
+    if (versions === undefined) return 0;
+    let lo = 0;
+    let hi = versions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (versions[mid]! <= version) lo = mid + 1;
+      else hi = mid;
+    }
+    return versions.length - lo;
+  }
+
+  /** Per shard, one put and one linearizable get from a probe client, retried until they succeed. */
+  private startProbes(): LivenessProbe[] {
+    const probes: LivenessProbe[] = [];
+    const ring = this.settings.ring;
+    const client = this.probeClient;
+    if (client === undefined) return probes;
+    for (let shard = 0; shard < ring.shards; shard++) {
+      const key = this.keyInShard(shard);
+      const probe: LivenessProbe = { shard, writeOkUs: null, readOkUs: null };
+      probes.push(probe);
+      if (key === undefined) continue;
+      const logical = PROBE_CLIENT_BASE + shard;
+      client.execute(this.shared.nextOpId++, logical, { op: 'put', key, value: `probe#${shard}` }, (c) => {
+        this.history.push(c.record);
+        if (c.record.outcome === 'ok') probe.writeOkUs = this.world.nowUs;
+        client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: 'linearizable' }, (r) => {
+          this.history.push(r.record);
+          if (r.record.outcome === 'ok') probe.readOkUs = this.world.nowUs;
+        });
+      });
+    }
+    return probes;
+  }
+
+  private keyInShard(shard: number): string | undefined {
+    for (let i = 0; i < KEY_SEARCH_MAX; i++) {
+      const key = `probe-${keyName(i)}`;
+      if (this.settings.ring.shardOfKey(key) === shard) return key;
+    }
+    return undefined;
+  }
+
+  private finalReplicaStates(): { replicas: ReplicaFinalState[]; convergence: ConvergenceInput['shards'] } {
+    const replicas: ReplicaFinalState[] = [];
+    const byShard = new Map<number, { machine: string; digest: string; appliedIndex: number }[]>();
+    for (const [machine, server] of this.serverOf) {
+      if (this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) {
+        const kv = replica.kv;
+        replicas.push({ machine, shard, appliedIndex: kv.appliedIndex, appliedAt: (op) => kv.appliedAt(op) });
+        let list = byShard.get(shard);
+        if (list === undefined) byShard.set(shard, (list = []));
+        list.push({ machine, digest: kv.digest(), appliedIndex: kv.appliedIndex });
+      }
+    }
+    const convergence: ConvergenceInput['shards'] = [];
+    for (const [shard, list] of byShard) {
+      // The most advanced replica holds the committed state everyone must reach.
+      const best = list.reduce((a, b) => (b.appliedIndex > a.appliedIndex ? b : a));
+      convergence.push({ shard, replicas: list, expected: best.digest });
+    }
+    return { replicas, convergence };
+  }
+
+  private committedWrites(): Map<string, CommittedWrite> {
+    return this.appliedWrites;
+  }
+}
+
+export { NOT_APPLICABLE };

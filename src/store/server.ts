@@ -1,0 +1,456 @@
+// A store server: the process on one simulated machine. It hosts one Raft replica per shard
+// the ring places on this machine (multi-Raft), drives them from its local clock, keeps
+// their persisted state on the machine's disk, applies committed puts to a KV state machine
+// per shard and answers client requests at every read level.
+//
+// Durability rule (raft/README.md): each persist batch is written to disk, and a message that
+// depends on it is sent only from the disk's completion callback. A crash loses the process
+// (this object) and the disk's unsynced writes; the restart builds a new server that reloads
+// every replica from what was durable.
+import type { ReadLevel } from '../history/op.js';
+import type { RaftConfig } from '../raft/config.js';
+import type { RaftMessage } from '../raft/messages.js';
+import { RaftReplica, type Ready } from '../raft/replica.js';
+import { foldBatch, EMPTY_HARD_STATE, type PersistBatch, type PersistedState } from '../raft/storage.js';
+import type { MachineContext, Process } from '../sim/machine.js';
+import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
+import type { ClientReply, ClientRequest, StoreMessage } from './protocol.js';
+import type { Router } from './client.js';
+
+export interface ServerEnv {
+  ring: Router;
+  raftConfig(group: number, id: string): RaftConfig;
+  /** Compact a replica's log once this many entries were applied since its last snapshot. */
+  snapshotEvery: number;
+  bugs: ReadonlySet<string>;
+  /** Observer hooks (white-box, for trace annotations only; never read by the protocol). */
+  observer?: {
+    applied(shard: number, key: string, value: string, index: number): void;
+    versionsBehind(key: string, version: number): number;
+  };
+}
+
+export interface RaftEnvelope {
+  kind: 'raft';
+  group: number;
+  msg: RaftMessage;
+}
+
+/**
+ * Freshness for bounded reads (thesis §6.4, follower reads): a replica asks its leader for a
+ * commit index the leader has confirmed with a ReadIndex round. Everything committed before
+ * the query was sent is at or below that index, so once the replica has applied it, it is
+ * fresh as of the query's send time (its own clock).
+ */
+export interface FreshnessQuery {
+  kind: 'fresh-req';
+  shard: number;
+  qid: number;
+}
+
+export interface FreshnessAnswer {
+  kind: 'fresh-resp';
+  shard: number;
+  qid: number;
+  index: number;
+}
+
+type ServerMessage = StoreMessage | RaftEnvelope | FreshnessQuery | FreshnessAnswer;
+
+interface PutWaiter {
+  opId: number;
+  from: string;
+  reqId: number;
+}
+
+interface ReadWaiter {
+  from: string;
+  req: ClientRequest;
+  /** Serve once the replica has applied through this index. */
+  index: number;
+}
+
+/** Bounds on work queued per replica; beyond them requests are refused (the client retries). */
+const PUT_WAITERS_MAX = 10_000;
+const READ_WAITERS_MAX = 10_000;
+
+/** One replica of one shard on this machine, with its state machine and waiting requests. */
+class HostedReplica {
+  readonly raft: RaftReplica;
+  readonly kv = new KvStateMachine();
+  /** Everything written so far (durable or not); each batch folds into it. */
+  private written: PersistedState;
+  private durableBatch = 0;
+  private readonly held: { afterBatch: number; msg: RaftMessage }[] = [];
+  /** Leader side: puts proposed here, by log index. */
+  readonly putsByIndex = new Map<number, PutWaiter[]>();
+  readonly putsByOp = new Map<number, number>();
+  /** Reads waiting for a read index to be confirmed (by request id) or applied. */
+  readonly readsPending = new Map<string, { from: string; req: ClientRequest }>();
+  readonly readsWaiting: ReadWaiter[] = [];
+  lastSnapshotIndex = 0;
+  /** Local time as of which this replica has applied everything committed (bounded reads). */
+  freshAtLocalUs = -Infinity;
+  /** The outstanding freshness query: id, local send time, and the answer once it came. */
+  freshQuery: { qid: number; sentLocalUs: number; index: number | null } | null = null;
+  /** Leader side: freshness queries waiting for their ReadIndex round, by request id. */
+  readonly freshPending = new Map<string, { from: string; qid: number }>();
+  wasLeader = false;
+
+  constructor(
+    readonly shard: number,
+    private readonly server: StoreServer,
+    config: RaftConfig,
+    stored: PersistedState | null,
+    bootstrapVoters: readonly string[],
+  ) {
+    this.written = stored ?? { hardState: EMPTY_HARD_STATE, snapshot: null, entries: [] };
+    this.lastSnapshotIndex = stored?.snapshot?.index ?? 0;
+    this.raft = new RaftReplica({
+      config,
+      rng: server.ctx.rng(`raft/${shard}`),
+      ...(stored === null && { bootstrap: { voters: [...bootstrapVoters].sort(), learners: [] } }),
+      stored,
+    });
+  }
+
+  diskKey(): string {
+    return `raft/${this.shard}`;
+  }
+
+  /** Drains the replica's effects: persist, send (now or after fsync), apply, answer reads. */
+  process(): void {
+    const ctx = this.server.ctx;
+    const rd: Ready = this.raft.ready();
+    for (const ev of rd.events) ctx.emit({ t: 0, ...ev } as Parameters<MachineContext['emit']>[0]);
+    if (rd.persist !== null) this.persist(rd.persist);
+    for (const out of rd.messages) {
+      if (out.afterBatch === 0 || out.afterBatch <= this.durableBatch) this.send(out.msg);
+      else this.held.push({ afterBatch: out.afterBatch, msg: out.msg });
+    }
+    for (const item of rd.apply) {
+      if (item.kind === 'snapshot') {
+        this.kv.restore(item.snapshot.data === '' ? { appliedIndex: item.snapshot.index, entries: [], applied: [] } : (JSON.parse(item.snapshot.data) as KvSnapshot));
+        this.kv.appliedIndex = item.snapshot.index;
+        this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, item.snapshot.index);
+        this.failWaitersUpTo(item.snapshot.index);
+        continue;
+      }
+      const entry = item.entry;
+      const command = entry.kind === 'normal' ? decodeCommand(entry.data) : undefined;
+      const at = this.kv.apply(entry.index, command);
+      if (command !== undefined && at === entry.index) this.server.env.observer?.applied(this.shard, command.key, command.value, entry.index);
+      const waiters = this.putsByIndex.get(entry.index);
+      if (waiters !== undefined) {
+        this.putsByIndex.delete(entry.index);
+        for (const w of waiters) {
+          this.putsByOp.delete(w.opId);
+          // The entry at this index is ours only if it carries our op; else ours was overwritten.
+          if (command !== undefined && command.opId === w.opId) this.server.reply(w.from, { kind: 'reply', reqId: w.reqId, status: 'ok', index: at! });
+          else this.server.reply(w.from, { kind: 'reply', reqId: w.reqId, status: 'unknown', reason: 'overwritten' });
+        }
+      }
+    }
+    for (const r of rd.reads) {
+      const fresh = this.freshPending.get(r.requestId);
+      if (fresh !== undefined) {
+        this.freshPending.delete(r.requestId);
+        if (r.ok) this.server.answerFreshness(this, fresh.from, fresh.qid, r.index);
+        continue;
+      }
+      const pending = this.readsPending.get(r.requestId);
+      if (pending === undefined) continue;
+      this.readsPending.delete(r.requestId);
+      if (r.ok) this.readsWaiting.push({ from: pending.from, req: pending.req, index: r.index });
+      else this.server.reply(pending.from, { kind: 'reply', reqId: pending.req.reqId, status: 'not-leader', ...(r.leaderHint !== null && { leaderHint: r.leaderHint }), reason: r.reason });
+    }
+    this.serveWaitingReads();
+    this.maybeCompact();
+    const leaderNow = this.raft.role === 'leader';
+    if (this.wasLeader && !leaderNow) this.lostLeadership();
+    this.wasLeader = leaderNow;
+  }
+
+  private persist(batch: PersistBatch): void {
+    this.written = foldBatch(this.written, batch);
+    const ctx = this.server.ctx;
+    const id = batch.id;
+    ctx.disk.write([{ key: this.diskKey(), value: this.written }], () => {
+      this.durableBatch = Math.max(this.durableBatch, id);
+      this.raft.persisted(id);
+      // Release the messages that waited for this batch, in the order they were produced.
+      let kept = 0;
+      for (let i = 0; i < this.held.length; i++) {
+        const h = this.held[i]!;
+        if (h.afterBatch <= this.durableBatch) this.send(h.msg);
+        else this.held[kept++] = h;
+      }
+      this.held.length = kept;
+      this.process();
+    });
+  }
+
+  private send(msg: RaftMessage): void {
+    const envelope: RaftEnvelope = { kind: 'raft', group: this.shard, msg };
+    this.server.ctx.send(msg.to, envelope, `raft.${msg.type}`);
+  }
+
+  private maybeCompact(): void {
+    const applied = this.kv.appliedIndex;
+    if (applied - this.lastSnapshotIndex < this.server.env.snapshotEvery) return;
+    this.raft.compact(applied, JSON.stringify(this.kv.snapshot()));
+    this.lastSnapshotIndex = applied;
+    // compact() only records a persist batch; drain it on the next process().
+  }
+
+  /** Requests that can no longer be answered by this (now former) leader get an honest reply. */
+  private lostLeadership(): void {
+    const hint = this.raft.leader;
+    for (const waiters of this.putsByIndex.values()) {
+      for (const w of waiters) this.server.reply(w.from, { kind: 'reply', reqId: w.reqId, status: 'unknown', reason: 'leadership lost', ...(hint !== null && { leaderHint: hint }) });
+    }
+    this.putsByIndex.clear();
+    this.putsByOp.clear();
+  }
+
+  private failWaitersUpTo(index: number): void {
+    for (const [i, waiters] of this.putsByIndex) {
+      if (i > index) continue;
+      for (const w of waiters) {
+        const at = this.kv.appliedAt(w.opId);
+        this.server.reply(w.from, at !== undefined ? { kind: 'reply', reqId: w.reqId, status: 'ok', index: at } : { kind: 'reply', reqId: w.reqId, status: 'unknown', reason: 'snapshot' });
+        this.putsByOp.delete(w.opId);
+      }
+      this.putsByIndex.delete(i);
+    }
+  }
+
+  serveWaitingReads(): void {
+    const q = this.freshQuery;
+    if (q !== null && q.index !== null && this.kv.appliedIndex >= q.index) {
+      this.freshAtLocalUs = Math.max(this.freshAtLocalUs, q.sentLocalUs);
+      this.freshQuery = null;
+    }
+    if (this.readsWaiting.length === 0) return;
+    let kept = 0;
+    for (let i = 0; i < this.readsWaiting.length; i++) {
+      const w = this.readsWaiting[i]!;
+      if (this.kv.appliedIndex >= w.index) this.server.serveRead(this, w.from, w.req);
+      else this.readsWaiting[kept++] = w;
+    }
+    this.readsWaiting.length = kept;
+  }
+
+}
+
+export class StoreServer implements Process {
+  readonly replicas = new Map<number, HostedReplica>();
+  private nextReadId = 1;
+  private nextFreshId = 1;
+  private readonly tickUs: number;
+
+  constructor(
+    readonly ctx: MachineContext,
+    readonly env: ServerEnv,
+  ) {
+    let tickUs = 0;
+    const shards = this.shardsHere();
+    for (const shard of shards) {
+      const config = env.raftConfig(shard, ctx.id);
+      tickUs = config.tickIntervalUs;
+      const stored = (ctx.disk.get(`raft/${shard}`) as PersistedState | undefined) ?? null;
+      const replica = new HostedReplica(shard, this, config, stored, env.ring.replicasOf(shard));
+      this.replicas.set(shard, replica);
+    }
+    this.tickUs = tickUs > 0 ? tickUs : 10_000;
+    for (const replica of this.replicas.values()) replica.process();
+    this.scheduleTick();
+  }
+
+  private shardsHere(): number[] {
+    const out: number[] = [];
+    const ring = this.env.ring;
+    for (let shard = 0; shard < ring.shards; shard++) if (ring.replicasOf(shard).includes(this.ctx.id)) out.push(shard);
+    return out;
+  }
+
+  private scheduleTick(): void {
+    this.ctx.setTimer(this.tickUs, () => {
+      const now = this.ctx.localNowUs();
+      for (const replica of this.replicas.values()) {
+        replica.raft.tick(now);
+        replica.process();
+      }
+      this.scheduleTick();
+    });
+  }
+
+  onMessage(from: string, payload: unknown): void {
+    const message = payload as ServerMessage;
+    switch (message.kind) {
+      case 'raft': {
+        const replica = this.replicas.get(message.group);
+        if (replica === undefined) return; // not hosted here (any more): drop, like an unknown port
+        replica.raft.step(message.msg);
+        replica.process();
+        return;
+      }
+      case 'fresh-req': {
+        const replica = this.replicas.get(message.shard);
+        if (replica === undefined || replica.raft.role !== 'leader') return; // the asker times out and asks again
+        this.confirmFreshness(replica, from, message.qid);
+        return;
+      }
+      case 'fresh-resp': {
+        const replica = this.replicas.get(message.shard);
+        const q = replica?.freshQuery;
+        if (replica === undefined || q === undefined || q === null || q.qid !== message.qid) return;
+        q.index = message.index;
+        replica.serveWaitingReads();
+        return;
+      }
+      case 'req':
+        return this.onRequest(from, message);
+      case 'reply':
+        return; // servers do not expect replies
+      default: {
+        const never: never = message;
+        throw new Error(`assertion: unknown server message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  reply(to: string, reply: ClientReply): void {
+    this.ctx.send(to, reply, `reply.${reply.status}`);
+  }
+
+  private refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: HostedReplica): void {
+    const hint = replica?.raft.leader ?? null;
+    this.reply(from, { kind: 'reply', reqId: req.reqId, status, reason, ...(hint !== null && hint !== this.ctx.id && { leaderHint: hint }) });
+  }
+
+  private onRequest(from: string, req: ClientRequest): void {
+    const replica = this.replicas.get(req.shard);
+    if (replica === undefined) return this.refuse(from, req, 'unavailable', 'not a replica of this shard');
+    if (req.op === 'put') return this.onPut(from, req, replica);
+    const level: ReadLevel = req.level ?? 'linearizable';
+    switch (level) {
+      case 'linearizable':
+      case 'lease': {
+        if (replica.raft.role !== 'leader') return this.refuse(from, req, 'not-leader', 'not the leader', replica);
+        if (replica.readsPending.size >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending reads', replica);
+        const requestId = `${this.ctx.id}/${this.nextReadId++}`;
+        replica.readsPending.set(requestId, { from, req });
+        replica.raft.read(requestId, level === 'lease' ? 'lease' : 'index', this.ctx.localNowUs());
+        replica.process();
+        return;
+      }
+      case 'follower':
+        return this.serveRead(replica, from, req);
+      case 'session': {
+        const needed = req.sessionIndex ?? 0;
+        if (replica.kv.appliedIndex >= needed) return this.serveRead(replica, from, req);
+        if (replica.readsWaiting.length >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many waiting reads', replica);
+        replica.readsWaiting.push({ from, req, index: needed });
+        return;
+      }
+      case 'bounded': {
+        const boundUs = req.boundUs ?? 0;
+        const ageUs = this.ctx.localNowUs() - replica.freshAtLocalUs;
+        // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
+        if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
+        if (ageUs > boundUs) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
+        return this.serveRead(replica, from, req);
+      }
+      default: {
+        const never: never = level;
+        throw new Error(`assertion: unknown read level ${String(never)}`);
+      }
+    }
+  }
+
+  private onPut(from: string, req: ClientRequest, replica: HostedReplica): void {
+    const done = replica.kv.appliedAt(req.opId);
+    if (done !== undefined) return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index: done });
+    if (replica.raft.role !== 'leader') return this.refuse(from, req, 'not-leader', 'not the leader', replica);
+    const pendingIndex = replica.putsByOp.get(req.opId);
+    if (pendingIndex !== undefined) {
+      // A retry of a put already proposed here: wait for the same entry.
+      replica.putsByIndex.get(pendingIndex)!.push({ opId: req.opId, from, reqId: req.reqId });
+      return;
+    }
+    if (replica.putsByOp.size >= PUT_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending writes', replica);
+    const result = replica.raft.propose(encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
+    if (!result.ok) {
+      replica.process();
+      return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: result.leaderHint }) });
+    }
+    replica.putsByIndex.set(result.index, [{ opId: req.opId, from, reqId: req.reqId }]);
+    replica.putsByOp.set(req.opId, result.index);
+    replica.process();
+  }
+
+  private askFreshness(replica: HostedReplica, boundUs: number): void {
+    const now = this.ctx.localNowUs();
+    const q = replica.freshQuery;
+    // One query at a time; a lost one is given up after the bound (or 100 ms) and re-asked.
+    if (q !== null && now - q.sentLocalUs < Math.max(boundUs, 100_000)) return;
+    const qid = this.nextFreshId++;
+    replica.freshQuery = { qid, sentLocalUs: now, index: null };
+    const leader = replica.raft.leader;
+    if (leader === this.ctx.id) this.confirmFreshness(replica, this.ctx.id, qid);
+    else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid } satisfies FreshnessQuery, 'fresh-req');
+  }
+
+  private confirmFreshness(replica: HostedReplica, asker: string, qid: number): void {
+    if (replica.freshPending.size >= READ_WAITERS_MAX) return;
+    const requestId = `fresh/${asker}/${qid}`;
+    replica.freshPending.set(requestId, { from: asker, qid });
+    replica.raft.read(requestId, 'index', this.ctx.localNowUs());
+    replica.process();
+  }
+
+  answerFreshness(replica: HostedReplica, asker: string, qid: number, index: number): void {
+    if (asker === this.ctx.id) {
+      const q = replica.freshQuery;
+      if (q !== null && q.qid === qid) q.index = index;
+      return; // serveWaitingReads (at the end of process) promotes it once applied
+    }
+    this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, index } satisfies FreshnessAnswer, 'fresh-resp');
+  }
+
+  serveRead(replica: HostedReplica, from: string, req: ClientRequest): void {
+    const entry = replica.kv.get(req.key);
+    const version = entry?.index ?? 0;
+    const level: ReadLevel = req.level ?? 'linearizable';
+    const behind = this.env.observer?.versionsBehind(req.key, version) ?? 0;
+    this.ctx.emit({ t: 0, type: 'store.read', machine: this.ctx.id, shard: req.shard, key: req.key, level, version, stale: behind > 0, behind });
+    this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', value: entry?.value ?? null, version, index: replica.kv.appliedIndex });
+  }
+
+  // ------------------------------------------------------------------ white-box accessors
+
+  leaderGroups(): number[] {
+    const out: number[] = [];
+    for (const [shard, r] of this.replicas) if (r.raft.role === 'leader') out.push(shard);
+    return out;
+  }
+
+  groupInfo(shard: number): { role: string; term: number; leader: string | null; commit: number; applied: number } | undefined {
+    const r = this.replicas.get(shard);
+    if (r === undefined) return undefined;
+    return { role: r.raft.role, term: r.raft.currentTerm, leader: r.raft.leader, commit: r.raft.commitIndex, applied: r.kv.appliedIndex };
+  }
+
+  kvOf(shard: number): KvStateMachine | undefined {
+    return this.replicas.get(shard)?.kv;
+  }
+
+  transferLeadership(shard: number, to: string): boolean {
+    const r = this.replicas.get(shard);
+    if (r === undefined) return false;
+    const ok = r.raft.transferLeadership(to);
+    r.process();
+    return ok;
+  }
+}
