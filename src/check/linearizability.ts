@@ -111,7 +111,11 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
       if (r.verdict === 'not-linearizable') failures.push({ part: i, failOp: r.failOp, steps: r.steps });
     }
   };
-  for (let i = 0; i < parts.length && !timedOut; i++) run(i, firstPassConfigs);
+  // Once one key has failed the verdict is known; the rest only get a glance (for the counts
+  // and for a cheaper violation to explain) unless every key must be decided.
+  for (let i = 0; i < parts.length && !timedOut; i++) {
+    run(i, failures.length > 0 && !options.decideAllKeys ? Math.min(firstPassConfigs, AFTER_FAILURE_MAX_CONFIGS) : firstPassConfigs);
+  }
   if (failures.length === 0 || options.decideAllKeys) {
     for (let i = 0; i < parts.length && !timedOut; i++) {
       if (perKey[i]!.verdict === 'unknown' && perKey[i]!.reason === 'budget' && firstPassConfigs < maxConfigs) run(i, maxConfigs);
@@ -148,6 +152,7 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
 }
 
 const FIRST_PASS_MAX_CONFIGS = 50_000;
+const AFTER_FAILURE_MAX_CONFIGS = 5_000;
 
 const SEVERITY: Record<LinVerdict, number> = { linearizable: 0, unknown: 1, 'not-linearizable': 2 };
 
