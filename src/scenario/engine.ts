@@ -3,6 +3,7 @@
 import type { World } from '../sim/world.js';
 import type { Rng } from '../sim/random.js';
 import type { FaultSpec } from './schema.js';
+import type { OpRecord } from '../history/op.js';
 
 export interface CheckVerdict {
   ok: boolean | null;
@@ -21,6 +22,8 @@ export interface EngineResults {
     liveness: CheckVerdict;
   };
   extra?: Record<string, unknown>;
+  /** The client history, in completion order (the store engine only). */
+  history?: OpRecord[];
 }
 
 export interface Engine {

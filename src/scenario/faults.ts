@@ -99,8 +99,7 @@ export class FaultScheduler {
       return cut(links, `${machines.join(',')} cut off from the rest`);
     }
     if (fault.oneway !== undefined) {
-      const from = fault.oneway.from.flatMap(one);
-      const to = fault.oneway.to.flatMap(one);
+      const [from, to] = this.resolveSides([fault.oneway.from, fault.oneway.to], rng) as [string[], string[]];
       return cut(oneWayLinks(from, to), `{${from.join(',')}} -/-> {${to.join(',')}}`);
     }
     if (fault.bridge !== undefined) {

@@ -2,6 +2,8 @@
 // (the store when the scenario has one, else the ping demo), schedules faults, runs the
 // simulated duration, collects results and evaluates the `expect` lines.
 // Wall-clock time is measured by the caller (the CLI), never in here.
+import { writeFileSync } from 'node:fs';
+import { formatJsonl } from '../history/jsonl.js';
 import { Tracer } from '../trace/tracer.js';
 import { TraceWriter } from '../trace/writer.js';
 import { World } from '../sim/world.js';
@@ -15,6 +17,8 @@ import type { Scenario } from './schema.js';
 export interface RunOptions {
   seed: number;
   tracePath?: string;
+  /** Where to write the client history as JSON Lines (store runs). */
+  historyPath?: string;
   bugs?: readonly string[];
   /** Extra listeners on every trace event (tests, statistics). */
   tracer?: Tracer;
@@ -81,6 +85,9 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
   faults.start();
   world.run(scenario.duration);
   const results = engine.finish();
+  if (options.historyPath !== undefined && results.history !== undefined) {
+    writeFileSync(options.historyPath, formatJsonl(results.history));
+  }
   world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
   tracer.close();
   const stats = world.network.stats;
@@ -97,6 +104,7 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
     checks: results.checks,
     faults: faults.faultsFired,
     ...(results.extra ?? {}),
+    ...(options.historyPath !== undefined && results.history !== undefined && { history: options.historyPath }),
     expectations: { ok: true, failed: [] },
     ok: true,
   };

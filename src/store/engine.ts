@@ -336,6 +336,7 @@ export class StoreEngine implements Engine {
         liveness: { ...liveness, ...(liveness.ok ? {} : { message: `shards ${liveness.stuck.join(', ')} did not serve within ${liveness.boundUs}us of healing` }) },
       },
       extra: { shed: this.shared.shed },
+      history: this.history,
     };
   }
 

@@ -109,7 +109,9 @@ class HostedReplica {
     this.raft = new RaftReplica({
       config,
       rng: server.ctx.rng(`raft/${shard}`),
-      ...(stored === null && { bootstrap: { voters: [...bootstrapVoters].sort(), learners: [] } }),
+      // The founding membership is the conf at index 0 on every start, first or restart;
+      // conf entries in the log (and snapshots) take precedence over it.
+      bootstrap: { voters: [...bootstrapVoters].sort(), learners: [] },
       stored,
     });
   }

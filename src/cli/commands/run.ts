@@ -25,7 +25,9 @@ export function registerRun(program: Command): void {
       const startMs = performance.now();
       let summary;
       try {
-        summary = runScenario(loaded, { seed, tracePath: opts.trace, bugs }, engineFactoryFor(loaded.scenario, bugs));
+        // The history goes next to the trace: t.jsonl -> t.history.jsonl.
+        const historyPath = opts.trace !== undefined ? opts.trace.replace(/(\.jsonl)?$/, '.history.jsonl') : undefined;
+        summary = runScenario(loaded, { seed, tracePath: opts.trace, historyPath, bugs }, engineFactoryFor(loaded.scenario, bugs));
       } catch (err) {
         if (err instanceof UserError) throw err;
         if (err instanceof Error && err.message.startsWith('assertion:')) {
