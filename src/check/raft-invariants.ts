@@ -188,22 +188,25 @@ export class RaftInvariantOracle {
     if (e.lastIndex < c) {
       return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} with last index ${e.lastIndex} < committed ${c}`, by);
     }
+    // Points at or below c must carry the committed hash. If no point sits exactly at c, the
+    // first point past c ends the term run holding c, so that run's term must be c's term.
+    let coveredTo = -1;
     for (const [index, term, hash] of e.digest) {
       const v = this.point(g, e, index, term, hash);
       if (v !== null) return v;
       if (index <= c) {
+        coveredTo = index;
         const want = g.committed.get(index);
         if (want !== undefined && want.hash !== hash) {
           return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} holds a different entry at committed index ${index}`, [want.event]);
         }
-      } else {
-        // The first point past c ends the term run that contains c: that term must match.
-        const want = g.committed.get(c);
-        if (c > 0 && want !== undefined && want.term !== null && want.term !== term && e.digest[0] !== undefined && e.digest[0][0] <= c) {
-          return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} has term ${term} at committed index ${c} (committed term ${want.term})`, [want.event]);
-        }
-        break;
+        continue;
       }
+      const want = g.committed.get(c);
+      if (coveredTo >= 0 && coveredTo < c && want !== undefined && want.term !== null && want.term !== term) {
+        return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} has term ${term} at committed index ${c} (committed term ${want.term})`, [want.event]);
+      }
+      break;
     }
     return null;
   }

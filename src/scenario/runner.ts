@@ -85,9 +85,18 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
   faults.start();
   world.run(scenario.duration);
   const results = engine.finish();
+  const allBugs = [...(options.bugs ?? []), ...(scenario.bugs ?? [])];
   if (options.historyPath !== undefined && results.history !== undefined) {
     writeFileSync(options.historyPath, formatJsonl(results.history));
   }
+  world.emitSim({
+    t: world.nowUs,
+    type: 'run.summary',
+    scenario: name,
+    seed: options.seed,
+    bugs: allBugs,
+    summary: { ops: results.ops, elections: results.elections, staleReads: results.staleReads, checks: results.checks },
+  });
   world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
   tracer.close();
   const stats = world.network.stats;

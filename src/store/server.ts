@@ -141,7 +141,10 @@ class HostedReplica {
       const entry = item.entry;
       const command = entry.kind === 'normal' ? decodeCommand(entry.data) : undefined;
       const at = this.kv.apply(entry.index, command);
-      if (command !== undefined && at === entry.index) this.server.env.observer?.applied(this.shard, command.key, command.value, entry.index);
+      if (command !== undefined && at === entry.index) {
+        this.server.env.observer?.applied(this.shard, command.key, command.value, entry.index);
+        ctx.emit({ t: 0, type: 'store.apply', machine: ctx.id, shard: this.shard, index: entry.index, key: command.key, value: command.value, op: command.opId });
+      }
       const waiters = this.putsByIndex.get(entry.index);
       if (waiters !== undefined) {
         this.putsByIndex.delete(entry.index);

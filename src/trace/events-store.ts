@@ -16,5 +16,7 @@ export type StoreEvent =
     }
   /** A read served by a replica; `behind` = committed writes to the key it had not applied (white-box). */
   | { t: number; type: 'store.read'; machine: string; shard: number; key: string; level: ReadLevel; version: number; stale: boolean; behind: number }
+  /** A replica applied a committed put (its state machine now holds value at version index). */
+  | { t: number; type: 'store.apply'; machine: string; shard: number; index: number; key: string; value: string; op: number }
   | { t: number; type: 'store.spike'; factor: number; key: string | null }
   | { t: number; type: 'store.settle'; quiet: boolean };

@@ -8,6 +8,8 @@ import type { StoreEvent } from './events-store.js';
 export type SimEvent =
   | { t: number; type: 'run.start'; seed: number; scenario: string; machines: string[] }
   | { t: number; type: 'run.end'; events: number }
+  /** The run's verdicts, written just before run.end so a trace alone can be reported on. */
+  | { t: number; type: 'run.summary'; scenario: string; seed: number; bugs: string[]; summary: Record<string, unknown> }
   | { t: number; type: 'msg.send'; id: number; from: string; to: string; label: string }
   | { t: number; type: 'msg.deliver'; id: number; from: string; to: string; label: string }
   | { t: number; type: 'msg.drop'; id: number; from: string; to: string; label: string; reason: DropReason }
