@@ -53,6 +53,8 @@ export interface ClusterOptions {
   config?: Partial<RaftConfig>;
   bugs?: string[];
   seed?: number;
+  /** Per-node election-timeout draw: always the lowest or highest value (default: seeded). */
+  timeouts?: Record<string, 'lo' | 'hi'>;
   /** Throw at the first oracle violation (default true). */
   strict?: boolean;
 }
@@ -85,7 +87,8 @@ export class Cluster {
     this.cfg = (id) => defaultRaftConfig(1, id, { ...opts.config, bugs: new Set(opts.bugs ?? []) });
     let k = 0;
     for (const id of [...ids, ...(opts.learners ?? [])]) {
-      this.rngs.set(id, new TestRng(seed * 1000 + k++));
+      const fixed = opts.timeouts?.[id];
+      this.rngs.set(id, fixed === undefined ? new TestRng(seed * 1000 + k++) : new FixedRng(fixed));
       this.nodes.set(id, { id, replica: null, storage: new MemoryStorage(), held: [], durableBatch: 0, applied: [], reads: [], clockUs: 0 });
       this.start(id);
     }
@@ -267,6 +270,35 @@ export class Cluster {
     this.cut.clear();
   }
 
+  /** Deliver (syncing disks when the network is empty) until `pred` holds; false if it never did. */
+  deliverUntil(pred: () => boolean, maxSteps = 10_000): boolean {
+    for (let s = 0; s < maxSteps; s++) {
+      if (pred()) return true;
+      if (this.net.length > 0) this.deliver(0);
+      else {
+        const pending = [...this.nodes.values()].some((n) => n.replica !== null && n.storage.pending.length > 0);
+        if (!pending) return pred();
+        this.syncAll();
+      }
+    }
+    return pred();
+  }
+
+  /** Tick only `id` until it campaigns. */
+  campaign(id: string): void {
+    for (let i = 0; i < 100 && this.r(id).role === 'follower'; i++) this.tick(id);
+  }
+
+  /** Make `id` campaign (again, in later terms) until it leads; deliveries stop once it does. */
+  elect(id: string, maxTries = 5): boolean {
+    for (let t = 0; t < maxTries; t++) {
+      const term = this.r(id).currentTerm;
+      for (let i = 0; i < 100 && this.r(id).currentTerm === term && this.r(id).role !== 'precandidate'; i++) this.tick(id);
+      if (this.deliverUntil(() => this.r(id).role === 'leader')) return true;
+    }
+    return false;
+  }
+
   /** Number of leader elections observed (raft.elected events). */
   elections(): number {
     return this.events.filter((e) => e.type === 'raft.elected').length;
@@ -286,6 +318,8 @@ export interface ScheduleOptions {
   duplicate?: number;
   readMode?: 'index' | 'lease';
   compact?: number;
+  /** Deliveries pick among the oldest this many messages (default 4): larger = more reordering. */
+  reorderWindow?: number;
   /** Per-node clock rate (1 = exact) to model drift. */
   clockRates?: Record<string, number>;
 }
@@ -358,7 +392,7 @@ export function randomSchedule(c: Cluster, seed: number, o: ScheduleOptions): Ra
     for (let a = 0; a < actions; a++) {
       const pick = rng.next();
       if (pick < 0.6 && c.net.length > 0) {
-        const i = rng.int(0, Math.min(c.net.length - 1, 3));
+        const i = rng.int(0, Math.min(c.net.length - 1, (o.reorderWindow ?? 4) - 1));
         if (rng.chance(o.drop ?? 0)) c.net.splice(i, 1);
         else {
           const m = c.net[i] as RaftMessage;
