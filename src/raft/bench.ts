@@ -1,5 +1,5 @@
 // Benchmarks of the Raft layer. src/ may not read the wall clock, so the caller injects one
-// (`nowMs`, e.g. performance.now from the CLI).
+// (`nowMs`, e.g. the high-resolution clock of node:perf_hooks, read by the CLI).
 import { confOf, defaultRaftConfig } from './config.js';
 import type { AppendRequest, Entry } from './messages.js';
 import { RaftReplica } from './replica.js';
