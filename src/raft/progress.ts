@@ -18,6 +18,9 @@ export class Progress {
   recentActive = false;
   /** Latest heartbeat round this peer acknowledged (ReadIndex, lease). */
   ackedRound = 0;
+  /** `match` as of the previous heartbeat reply: no movement between two replies while entries
+   * are outstanding means appends were lost (the simulated network drops; TCP would not). */
+  matchAtHeartbeat = -1;
 
   constructor(
     next: number,

@@ -800,7 +800,16 @@ export class RaftReplica {
     pr.recentActive = true;
     pr.ackedRound = Math.max(pr.ackedRound, m.round);
     pr.onHeartbeatResponse();
-    if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
+    if (pr.match < this.log.lastIndex()) {
+      // In replicate state the leader streams optimistically; if an append was lost and no new
+      // entries follow, nothing would ever resend it. A reply showing no progress since the
+      // previous one sends the follower back to probing from its match.
+      if (pr.state === 'replicate' && pr.match === pr.matchAtHeartbeat) pr.becomeProbe();
+      pr.matchAtHeartbeat = pr.match;
+      this.sendAppend(m.from, false);
+    } else {
+      pr.matchAtHeartbeat = pr.match;
+    }
     this.checkReads();
   }
 

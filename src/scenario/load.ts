@@ -155,12 +155,28 @@ function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
     else if (def.type === 'record') node = unwrap(def.valueType);
     else return [];
   }
-  if (node === undefined || node._zod.def.type !== 'object') return [];
-  return Object.keys(node._zod.def.shape ?? {});
+  if (node === undefined) return [];
+  const def = node._zod.def;
+  // A record keyed by an enum (e.g. workload.levels) accepts exactly the enum's values.
+  if (def.type === 'record') return Object.keys((def.keyType as SchemaNode | undefined)?._zod.def.entries ?? {});
+  if (def.type !== 'object') return [];
+  return Object.keys(def.shape ?? {});
 }
 
 interface SchemaNode {
-  _zod: { def: { type: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown; innerType?: unknown; in?: unknown; options?: unknown[] } };
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, unknown>;
+      element?: unknown;
+      keyType?: unknown;
+      valueType?: unknown;
+      innerType?: unknown;
+      in?: unknown;
+      options?: unknown[];
+      entries?: Record<string, unknown>;
+    };
+  };
 }
 
 function unwrap(schema: unknown): SchemaNode | undefined {
