@@ -1,17 +1,12 @@
-// A store server: the process on one simulated machine. It hosts one Raft replica per shard
-// the ring places on this machine (multi-Raft), drives them from its local clock, keeps
-// their persisted state on the machine's disk, applies committed puts to a KV state machine
-// per shard and answers client requests at every read level.
-//
-// Durability rule (raft/README.md): each persist batch is written to disk, and a message that
-// depends on it is sent only from the disk's completion callback. A crash loses the process
-// (this object) and the disk's unsynced writes; the restart builds a new server that reloads
-// every replica from what was durable.
+// A store server: the process on one simulated machine. Its RaftHost runs one Raft replica
+// per shard the ring places here (multi-Raft: ticks from the local clock, persist-before-send
+// through the disk, reload after a crash); the server applies committed puts to a KV state
+// machine per shard and answers client requests at every read level. A crash loses this
+// object; the restart builds a new server that the host reloads from what was durable.
 import type { ReadLevel } from '../history/op.js';
-import type { RaftConfig } from '../raft/config.js';
-import type { RaftMessage } from '../raft/messages.js';
-import { RaftReplica, type Ready } from '../raft/replica.js';
-import { foldBatch, EMPTY_HARD_STATE, type PersistBatch, type PersistedState } from '../raft/storage.js';
+import { confOf, type RaftConfig } from '../raft/config.js';
+import type { ApplyItem, RaftReplica, ReadResult } from '../raft/replica.js';
+import { RaftHost, type RaftPayload } from './raft-host.js';
 import type { MachineContext, Process } from '../sim/machine.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
 import type { ClientReply, ClientRequest, StoreMessage } from './protocol.js';
@@ -30,11 +25,6 @@ export interface ServerEnv {
   };
 }
 
-export interface RaftEnvelope {
-  kind: 'raft';
-  group: number;
-  msg: RaftMessage;
-}
 
 /**
  * Freshness for bounded reads (thesis §6.4, follower reads): a replica asks its leader for a
@@ -55,7 +45,7 @@ export interface FreshnessAnswer {
   index: number;
 }
 
-type ServerMessage = StoreMessage | RaftEnvelope | FreshnessQuery | FreshnessAnswer;
+type ServerMessage = StoreMessage | RaftPayload | FreshnessQuery | FreshnessAnswer;
 
 interface PutWaiter {
   opId: number;
@@ -74,14 +64,9 @@ interface ReadWaiter {
 const PUT_WAITERS_MAX = 10_000;
 const READ_WAITERS_MAX = 10_000;
 
-/** One replica of one shard on this machine, with its state machine and waiting requests. */
-class HostedReplica {
-  readonly raft: RaftReplica;
+/** This machine's replica of one shard: its state machine and the requests waiting on it. */
+class ShardReplica {
   readonly kv = new KvStateMachine();
-  /** Everything written so far (durable or not); each batch folds into it. */
-  private written: PersistedState;
-  private durableBatch = 0;
-  private readonly held: { afterBatch: number; msg: RaftMessage }[] = [];
   /** Leader side: puts proposed here, by log index. */
   readonly putsByIndex = new Map<number, PutWaiter[]>();
   readonly putsByOp = new Map<number, number>();
@@ -89,6 +74,7 @@ class HostedReplica {
   readonly readsPending = new Map<string, { from: string; req: ClientRequest }>();
   readonly readsWaiting: ReadWaiter[] = [];
   lastSnapshotIndex = 0;
+  compactScheduled = false;
   /** Local time as of which this replica has applied everything committed (bounded reads). */
   freshAtLocalUs = -Infinity;
   /** The outstanding freshness query: id, local send time, and the answer once it came. */
@@ -100,37 +86,18 @@ class HostedReplica {
   constructor(
     readonly shard: number,
     private readonly server: StoreServer,
-    config: RaftConfig,
-    stored: PersistedState | null,
-    bootstrapVoters: readonly string[],
-  ) {
-    this.written = stored ?? { hardState: EMPTY_HARD_STATE, snapshot: null, entries: [] };
-    this.lastSnapshotIndex = stored?.snapshot?.index ?? 0;
-    this.raft = new RaftReplica({
-      config,
-      rng: server.ctx.rng(`raft/${shard}`),
-      // The founding membership is the conf at index 0 on every start, first or restart;
-      // conf entries in the log (and snapshots) take precedence over it.
-      bootstrap: { voters: [...bootstrapVoters].sort(), learners: [] },
-      stored,
-    });
+  ) {}
+
+  get raft(): RaftReplica {
+    const r = this.server.host.replica(this.shard);
+    if (r === undefined) throw new Error(`assertion: shard ${this.shard} is not hosted on ${this.server.ctx.id}`);
+    return r;
   }
 
-  diskKey(): string {
-    return `raft/${this.shard}`;
-  }
-
-  /** Drains the replica's effects: persist, send (now or after fsync), apply, answer reads. */
-  process(): void {
+  /** Committed entries (or a snapshot) from Raft, in order, exactly once. */
+  onApply(items: readonly ApplyItem[]): void {
     const ctx = this.server.ctx;
-    const rd: Ready = this.raft.ready();
-    for (const ev of rd.events) ctx.emit({ t: 0, ...ev } as Parameters<MachineContext['emit']>[0]);
-    if (rd.persist !== null) this.persist(rd.persist);
-    for (const out of rd.messages) {
-      if (out.afterBatch === 0 || out.afterBatch <= this.durableBatch) this.send(out.msg);
-      else this.held.push({ afterBatch: out.afterBatch, msg: out.msg });
-    }
-    for (const item of rd.apply) {
+    for (const item of items) {
       if (item.kind === 'snapshot') {
         this.kv.restore(item.snapshot.data === '' ? { appliedIndex: item.snapshot.index, entries: [], applied: [] } : (JSON.parse(item.snapshot.data) as KvSnapshot));
         this.kv.appliedIndex = item.snapshot.index;
@@ -156,59 +123,49 @@ class HostedReplica {
         }
       }
     }
-    for (const r of rd.reads) {
-      const fresh = this.freshPending.get(r.requestId);
-      if (fresh !== undefined) {
-        this.freshPending.delete(r.requestId);
-        if (r.ok) this.server.answerFreshness(this, fresh.from, fresh.qid, r.index);
-        continue;
-      }
-      const pending = this.readsPending.get(r.requestId);
-      if (pending === undefined) continue;
-      this.readsPending.delete(r.requestId);
-      if (r.ok) this.readsWaiting.push({ from: pending.from, req: pending.req, index: r.index });
-      else this.server.reply(pending.from, { kind: 'reply', reqId: pending.req.reqId, status: 'not-leader', ...(r.leaderHint !== null && { leaderHint: r.leaderHint }), reason: r.reason });
-    }
     this.serveWaitingReads();
     this.maybeCompact();
-    const leaderNow = this.raft.role === 'leader';
+  }
+
+  /** A read index confirmed (or refused) by Raft. */
+  onRead(r: ReadResult): void {
+    const fresh = this.freshPending.get(r.requestId);
+    if (fresh !== undefined) {
+      this.freshPending.delete(r.requestId);
+      if (r.ok) this.server.answerFreshness(this, fresh.from, fresh.qid, r.index);
+      return;
+    }
+    const pending = this.readsPending.get(r.requestId);
+    if (pending === undefined) return;
+    this.readsPending.delete(r.requestId);
+    if (r.ok) {
+      this.readsWaiting.push({ from: pending.from, req: pending.req, index: r.index });
+      this.serveWaitingReads();
+    } else {
+      this.server.reply(pending.from, { kind: 'reply', reqId: pending.req.reqId, status: 'not-leader', ...(r.leaderHint !== null && { leaderHint: r.leaderHint }), reason: r.reason });
+    }
+  }
+
+  /** Role changes: a leader that steps down answers what it can no longer finish. */
+  onRole(role: string): void {
+    const leaderNow = role === 'leader';
     if (this.wasLeader && !leaderNow) this.lostLeadership();
     this.wasLeader = leaderNow;
   }
 
-  private persist(batch: PersistBatch): void {
-    this.written = foldBatch(this.written, batch);
-    const ctx = this.server.ctx;
-    const id = batch.id;
-    ctx.disk.write([{ key: this.diskKey(), value: this.written }], () => {
-      this.durableBatch = Math.max(this.durableBatch, id);
-      this.raft.persisted(id);
-      // Release the messages that waited for this batch, in the order they were produced.
-      let kept = 0;
-      for (let i = 0; i < this.held.length; i++) {
-        const h = this.held[i]!;
-        if (h.afterBatch <= this.durableBatch) this.send(h.msg);
-        else this.held[kept++] = h;
-      }
-      this.held.length = kept;
-      this.process();
+  private maybeCompact(): void {
+    if (this.compactScheduled || this.kv.appliedIndex - this.lastSnapshotIndex < this.server.env.snapshotEvery) return;
+    // Not from inside Raft's apply callback: compact on a fresh event.
+    this.compactScheduled = true;
+    this.server.ctx.setTimer(0, () => {
+      this.compactScheduled = false;
+      const applied = this.kv.appliedIndex;
+      if (applied - this.lastSnapshotIndex < this.server.env.snapshotEvery || !this.server.host.hasGroup(this.shard)) return;
+      this.lastSnapshotIndex = applied;
+      this.server.host.compact(this.shard, applied, JSON.stringify(this.kv.snapshot()));
     });
   }
 
-  private send(msg: RaftMessage): void {
-    const envelope: RaftEnvelope = { kind: 'raft', group: this.shard, msg };
-    this.server.ctx.send(msg.to, envelope, `raft.${msg.type}`);
-  }
-
-  private maybeCompact(): void {
-    const applied = this.kv.appliedIndex;
-    if (applied - this.lastSnapshotIndex < this.server.env.snapshotEvery) return;
-    this.raft.compact(applied, JSON.stringify(this.kv.snapshot()));
-    this.lastSnapshotIndex = applied;
-    // compact() only records a persist batch; drain it on the next process().
-  }
-
-  /** Requests that can no longer be answered by this (now former) leader get an honest reply. */
   private lostLeadership(): void {
     const hint = this.raft.leader;
     for (const waiters of this.putsByIndex.values()) {
@@ -245,31 +202,34 @@ class HostedReplica {
     }
     this.readsWaiting.length = kept;
   }
-
 }
 
 export class StoreServer implements Process {
-  readonly replicas = new Map<number, HostedReplica>();
+  readonly replicas = new Map<number, ShardReplica>();
+  readonly host: RaftHost;
   private nextReadId = 1;
   private nextFreshId = 1;
-  private readonly tickUs: number;
 
   constructor(
     readonly ctx: MachineContext,
     readonly env: ServerEnv,
   ) {
-    let tickUs = 0;
     const shards = this.shardsHere();
-    for (const shard of shards) {
-      const config = env.raftConfig(shard, ctx.id);
-      tickUs = config.tickIntervalUs;
-      const stored = (ctx.disk.get(`raft/${shard}`) as PersistedState | undefined) ?? null;
-      const replica = new HostedReplica(shard, this, config, stored, env.ring.replicasOf(shard));
-      this.replicas.set(shard, replica);
-    }
-    this.tickUs = tickUs > 0 ? tickUs : 10_000;
-    for (const replica of this.replicas.values()) replica.process();
-    this.scheduleTick();
+    for (const shard of shards) this.replicas.set(shard, new ShardReplica(shard, this));
+    this.host = new RaftHost({
+      ctx,
+      // The founding membership is the conf at index 0 on every boot, first or restart;
+      // conf entries in the log (and snapshots) take precedence over it.
+      groups: shards.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)].sort()) })),
+      config: env.raftConfig,
+      hooks: {
+        onApply: (group, items) => this.replicas.get(group)?.onApply(items),
+        onRead: (group, result) => this.replicas.get(group)?.onRead(result),
+        onEvent: (event) => {
+          if (event.type === 'raft.role' && event.replica === ctx.id) this.replicas.get(event.group)?.onRole(event.role);
+        },
+      },
+    });
   }
 
   private shardsHere(): number[] {
@@ -279,27 +239,12 @@ export class StoreServer implements Process {
     return out;
   }
 
-  private scheduleTick(): void {
-    this.ctx.setTimer(this.tickUs, () => {
-      const now = this.ctx.localNowUs();
-      for (const replica of this.replicas.values()) {
-        replica.raft.tick(now);
-        replica.process();
-      }
-      this.scheduleTick();
-    });
-  }
-
   onMessage(from: string, payload: unknown): void {
     const message = payload as ServerMessage;
     switch (message.kind) {
-      case 'raft': {
-        const replica = this.replicas.get(message.group);
-        if (replica === undefined) return; // not hosted here (any more): drop, like an unknown port
-        replica.raft.step(message.msg);
-        replica.process();
+      case 'raft':
+        this.host.onMessage(from, message); // a group not hosted here is dropped, like an unknown port
         return;
-      }
       case 'fresh-req': {
         const replica = this.replicas.get(message.shard);
         if (replica === undefined || replica.raft.role !== 'leader') return; // the asker times out and asks again
@@ -329,7 +274,7 @@ export class StoreServer implements Process {
     this.ctx.send(to, reply, `reply.${reply.status}`);
   }
 
-  private refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: HostedReplica): void {
+  private refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: ShardReplica): void {
     const hint = replica?.raft.leader ?? null;
     this.reply(from, { kind: 'reply', reqId: req.reqId, status, reason, ...(hint !== null && hint !== this.ctx.id && { leaderHint: hint }) });
   }
@@ -346,8 +291,7 @@ export class StoreServer implements Process {
         if (replica.readsPending.size >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending reads', replica);
         const requestId = `${this.ctx.id}/${this.nextReadId++}`;
         replica.readsPending.set(requestId, { from, req });
-        replica.raft.read(requestId, level === 'lease' ? 'lease' : 'index', this.ctx.localNowUs());
-        replica.process();
+        this.host.read(req.shard, requestId, level === 'lease' ? 'lease' : 'index');
         return;
       }
       case 'follower':
@@ -374,7 +318,7 @@ export class StoreServer implements Process {
     }
   }
 
-  private onPut(from: string, req: ClientRequest, replica: HostedReplica): void {
+  private onPut(from: string, req: ClientRequest, replica: ShardReplica): void {
     const done = replica.kv.appliedAt(req.opId);
     if (done !== undefined) return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index: done });
     if (replica.raft.role !== 'leader') return this.refuse(from, req, 'not-leader', 'not the leader', replica);
@@ -385,17 +329,15 @@ export class StoreServer implements Process {
       return;
     }
     if (replica.putsByOp.size >= PUT_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending writes', replica);
-    const result = replica.raft.propose(encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
+    const result = this.host.propose(req.shard, encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
     if (!result.ok) {
-      replica.process();
       return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: result.leaderHint }) });
     }
     replica.putsByIndex.set(result.index, [{ opId: req.opId, from, reqId: req.reqId }]);
     replica.putsByOp.set(req.opId, result.index);
-    replica.process();
   }
 
-  private askFreshness(replica: HostedReplica, boundUs: number): void {
+  private askFreshness(replica: ShardReplica, boundUs: number): void {
     const now = this.ctx.localNowUs();
     const q = replica.freshQuery;
     // One query at a time; a lost one is given up after the bound (or 100 ms) and re-asked.
@@ -407,15 +349,14 @@ export class StoreServer implements Process {
     else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid } satisfies FreshnessQuery, 'fresh-req');
   }
 
-  private confirmFreshness(replica: HostedReplica, asker: string, qid: number): void {
+  private confirmFreshness(replica: ShardReplica, asker: string, qid: number): void {
     if (replica.freshPending.size >= READ_WAITERS_MAX) return;
     const requestId = `fresh/${asker}/${qid}`;
     replica.freshPending.set(requestId, { from: asker, qid });
-    replica.raft.read(requestId, 'index', this.ctx.localNowUs());
-    replica.process();
+    this.host.read(replica.shard, requestId, 'index');
   }
 
-  answerFreshness(replica: HostedReplica, asker: string, qid: number, index: number): void {
+  answerFreshness(replica: ShardReplica, asker: string, qid: number, index: number): void {
     if (asker === this.ctx.id) {
       const q = replica.freshQuery;
       if (q !== null && q.qid === qid) q.index = index;
@@ -424,7 +365,7 @@ export class StoreServer implements Process {
     this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, index } satisfies FreshnessAnswer, 'fresh-resp');
   }
 
-  serveRead(replica: HostedReplica, from: string, req: ClientRequest): void {
+  serveRead(replica: ShardReplica, from: string, req: ClientRequest): void {
     const entry = replica.kv.get(req.key);
     const version = entry?.index ?? 0;
     const level: ReadLevel = req.level ?? 'linearizable';
@@ -452,10 +393,6 @@ export class StoreServer implements Process {
   }
 
   transferLeadership(shard: number, to: string): boolean {
-    const r = this.replicas.get(shard);
-    if (r === undefined) return false;
-    const ok = r.raft.transferLeadership(to);
-    r.process();
-    return ok;
+    return this.host.transferLeadership(shard, to);
   }
 }
