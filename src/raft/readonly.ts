@@ -13,11 +13,28 @@ export class ReadOnlyQueue {
   private pending: PendingRead[] = [];
   /** Reads that arrived before the leader committed an entry of its term. */
   private held: string[] = [];
+  /** Reads that arrived while a round was in flight: they share the next round (batching). */
+  private batched: string[] = [];
 
   constructor(private readonly maxPending: number) {}
 
   size(): number {
-    return this.pending.length + this.held.length;
+    return this.pending.length + this.held.length + this.batched.length;
+  }
+
+  /** True while some read waits for a heartbeat round to be acknowledged. */
+  roundInFlight(): boolean {
+    return this.pending.length > 0;
+  }
+
+  batch(requestId: string): void {
+    this.batched.push(requestId);
+  }
+
+  takeBatched(): string[] {
+    const b = this.batched;
+    this.batched = [];
+    return b;
   }
 
   isFull(): boolean {
@@ -49,9 +66,10 @@ export class ReadOnlyQueue {
 
   /** Everything, for rejection when leadership is lost. */
   takeAll(): string[] {
-    const ids = [...this.held, ...this.pending.map((p) => p.requestId)];
+    const ids = [...this.held, ...this.pending.map((p) => p.requestId), ...this.batched];
     this.held = [];
     this.pending = [];
+    this.batched = [];
     return ids;
   }
 }

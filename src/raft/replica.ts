@@ -334,6 +334,13 @@ export class RaftReplica {
       this.reads.hold(requestId);
       return;
     }
+    // Batching (etcd does the same in effect): while a round is in flight, later reads wait
+    // for the next one instead of each starting a round of its own. Their read index is the
+    // commit index when that round starts — later than their arrival, so still linearizable.
+    if (this.reads.roundInFlight()) {
+      this.reads.batch(requestId);
+      return;
+    }
     this.startReadIndex([requestId]);
   }
 
@@ -831,6 +838,10 @@ export class RaftReplica {
     for (const v of this.conf.voters) acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
     const q = quorumValue(acked);
     for (const r of this.reads.takeReady(q)) this.serveRead(r.requestId, r.index, 'index');
+    if (!this.reads.roundInFlight()) {
+      const next = this.reads.takeBatched();
+      if (next.length > 0) this.startReadIndex(next);
+    }
     if (q > this.leaseRound) {
       const sentUs = this.roundSentUs.get(q);
       if (sentUs !== undefined) this.leaseStartUs = Math.max(this.leaseStartUs, sentUs);

@@ -1,9 +1,10 @@
 // Rolling trace hash over a canonical encoding of every event.
 //
 // The canonical encoding is the event's field values in insertion order (our code builds every
-// event with a fixed field order), each value fed by type: numbers as their float64 bits split
-// into two 32-bit words, strings by UTF-16 code units, booleans, null, arrays and nested objects
-// recursively, with a tag before each so ["ab"] and ["a","b"] differ. Two 32-bit lanes mixed
+// event with a fixed field order), each value fed by type: a 32-bit integer as one word, other
+// numbers as their float64 bits in two words, a string as a 32-bit digest of its UTF-16 code
+// units (cached per hasher), booleans, null, arrays and nested objects recursively, with a tag
+// before each so ["ab"] and ["a","b"] differ. Two 32-bit lanes mixed
 // with Math.imul give a 64-bit hash without BigInt, fast enough to run on every event even
 // when no trace file is written.
 
@@ -16,32 +17,34 @@ const TAG_ARR = 0xd3a2646c;
 const TAG_OBJ = 0xfd7046c5;
 const TAG_END = 0xb55a4f09;
 
+/** Bound on distinct strings whose hash is cached per hasher (labels, names, keys repeat). */
+const STRING_CACHE_MAX = 65_536;
+
 export class TraceHasher {
   private h1 = 0x811c9dc5 | 0;
   private h2 = 0x01000193 | 0;
   private readonly f64 = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.f64.buffer);
+  private readonly strings = new Map<string, number>();
 
   private word(w: number): void {
-    // Two independent multiply-rotate lanes (murmur3-style mixing per word).
+    // Lane 1: murmur3's per-word mixing. Lane 2: a cheaper multiply-xor lane, so the pair is
+    // 64 bits of state without doubling the cost.
     let k = Math.imul(w, 0xcc9e2d51);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, 0x1b873593);
     let a = this.h1 ^ k;
     a = (a << 13) | (a >>> 19);
     this.h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
-    let b = this.h2 ^ Math.imul(w ^ 0x5bd1e995, 0x2545f491);
-    b = (b << 17) | (b >>> 15);
-    this.h2 = (Math.imul(b, 0x85ebca6b) + 0x9e3779b9) | 0;
+    this.h2 = Math.imul(this.h2 ^ k, 0x2545f491) ^ (this.h2 >>> 13);
   }
 
   value(v: unknown): void {
     switch (typeof v) {
       case 'number':
         this.word(TAG_NUM);
-        if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
-          this.word(v | 0);
-          this.word(0);
+        if ((v | 0) === v) {
+          this.word(v);
         } else {
           this.f64[0] = v;
           this.word(this.u32[0]!);
@@ -49,8 +52,16 @@ export class TraceHasher {
         }
         return;
       case 'string': {
-        this.word(TAG_STR ^ v.length);
-        for (let i = 0; i < v.length; i++) this.word(v.charCodeAt(i));
+        // A string enters the hash as its own 32-bit digest (cached: most strings repeat).
+        let d = this.strings.get(v);
+        if (d === undefined) {
+          d = TAG_STR ^ v.length;
+          for (let i = 0; i < v.length; i++) d = Math.imul(d ^ v.charCodeAt(i), 0x01000193);
+          d ^= d >>> 15;
+          if (this.strings.size < STRING_CACHE_MAX) this.strings.set(v, d);
+        }
+        this.word(TAG_STR);
+        this.word(d);
         return;
       }
       case 'boolean':

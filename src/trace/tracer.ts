@@ -9,7 +9,7 @@ export type TraceListener = (event: TraceEvent) => void;
 export class Tracer {
   private readonly hasher = new TraceHasher();
   private readonly listeners: TraceListener[] = [];
-  private readonly counts = new Map<TraceEventType, number>();
+  private readonly counts = new Map<TraceEventType, { n: number }>();
   private total = 0;
 
   constructor(private readonly writer?: TraceWriter) {}
@@ -20,7 +20,9 @@ export class Tracer {
 
   emit(event: TraceEvent): void {
     this.total++;
-    this.counts.set(event.type, (this.counts.get(event.type) ?? 0) + 1);
+    const counter = this.counts.get(event.type);
+    if (counter === undefined) this.counts.set(event.type, { n: 1 });
+    else counter.n++;
     this.hasher.value(event);
     for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
     if (this.writer !== undefined) this.writer.write(event);
@@ -31,13 +33,13 @@ export class Tracer {
   }
 
   count(type: TraceEventType): number {
-    return this.counts.get(type) ?? 0;
+    return this.counts.get(type)?.n ?? 0;
   }
 
   /** Event counts by type, in first-seen order. */
   countsByType(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [type, n] of this.counts) out[type] = n;
+    for (const [type, c] of this.counts) out[type] = c.n;
     return out;
   }
 

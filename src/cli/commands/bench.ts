@@ -3,11 +3,14 @@
 import type { Command } from 'commander';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { checkerSection } from '../bench/checker.js';
 import { kernelSection } from '../bench/kernel.js';
+import { raftSection } from '../bench/raft.js';
+import { storeSection } from '../bench/store.js';
 import { meetsTarget, type BenchFigure, type BenchSection } from '../bench/types.js';
 import { UserError } from '../errors.js';
 
-export const SECTIONS: BenchSection[] = [kernelSection];
+export const SECTIONS: BenchSection[] = [kernelSection, raftSection, storeSection, checkerSection];
 
 export function registerBench(program: Command): void {
   program
