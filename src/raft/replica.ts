@@ -208,6 +208,10 @@ export class RaftReplica {
   get membership(): ConfState {
     return this.conf;
   }
+  /** Index of the latest membership entry in the log (0: the bootstrap membership). */
+  get confIndex(): number {
+    return this.log.lastConfIndex();
+  }
   get snapshotIndex(): number {
     return this.log.snapshot().index;
   }

@@ -51,6 +51,18 @@ const cluster = z.strictObject({
   shards: z.number().int().min(1).max(100_000).optional(),
   replication: z.number().int().min(1).max(9).optional(),
   vnodes: z.number().int().min(1).max(4096).optional(),
+  /** CPU time one follower-level read costs a machine (reads queue); 0 = instant. */
+  readServiceTime: duration.optional(),
+});
+
+/** The placement driver (machine `pd`): shard moves on join/leave/replace, read autoscaling. */
+const placement = z.strictObject({
+  round: duration.optional(),
+  movesMax: z.number().int().min(1).max(1000).optional(),
+  autoscale: z.boolean().optional(),
+  scaleUpReadsPerSec: z.number().positive().optional(),
+  scaleDownReadsPerSec: z.number().min(0).optional(),
+  learnersMax: z.number().int().min(0).max(16).optional(),
 });
 
 const demo = z.strictObject({
@@ -201,6 +213,7 @@ export const scenarioSchema = z.strictObject({
   raft: raft.optional(),
   workload: workload.optional(),
   demo: demo.optional(),
+  placement: placement.optional(),
   checks: checks.optional(),
   bugs: z.array(z.string()).optional(),
   faults: z.array(fault).optional(),

@@ -91,6 +91,20 @@ export class Disk {
     return out;
   }
 
+  /** Keys with a prefix as this machine sees them (pending writes and deletes applied), sorted. */
+  keys(prefix: string): string[] {
+    const seen = new Set<string>();
+    for (const key of this.durable.keys()) if (key.startsWith(prefix)) seen.add(key);
+    for (const write of this.pending) {
+      for (const op of write.ops) {
+        if (!op.key.startsWith(prefix)) continue;
+        if (op.value === undefined) seen.delete(op.key);
+        else seen.add(op.key);
+      }
+    }
+    return [...seen].sort();
+  }
+
   get pendingWrites(): number {
     return this.pending.length;
   }

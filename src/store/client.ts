@@ -39,6 +39,10 @@ export interface Router {
   shardOfKey(key: string): number;
   replicasOf(shard: number): readonly string[];
   preferredLeaderOf(shard: number): string;
+  /** Replicas follower-level reads may use (voters plus read replicas); default replicasOf. */
+  readReplicasOf?(shard: number): readonly string[];
+  /** Fetch a fresh routing table (after a server said it does not hold the shard). */
+  refresh?(): void;
 }
 
 export interface OperationSpec {
@@ -74,6 +78,9 @@ interface Pending {
   tried: Set<string>;
   done: (c: CompletedOp) => void;
 }
+
+/** The reason a server gives when it does not hold the shard (the client's route is stale). */
+export const NOT_A_REPLICA = 'not a replica of this shard';
 
 /** Bound on retries of one operation, whatever the deadline. */
 const ATTEMPTS_MAX = 64;
@@ -141,8 +148,9 @@ export class StoreClient {
       const untried = replicas.filter((r) => !p.tried.has(r));
       return untried.length > 0 ? this.rng.pick(untried) : this.rng.pick(replicas);
     }
-    const untried = replicas.filter((r) => !p.tried.has(r));
-    const pool = untried.length > 0 ? untried : replicas;
+    const readable = this.router.readReplicasOf?.(p.shard) ?? replicas;
+    const untried = readable.filter((r) => !p.tried.has(r));
+    const pool = untried.length > 0 ? untried : readable;
     switch (this.options.followerChoice) {
       case 'random':
         return this.rng.pick(pool);
@@ -243,6 +251,8 @@ export class StoreClient {
         return this.retryLater(p);
       case 'unavailable':
         if (this.stickyOf.get(p.shard) === from) this.stickyOf.delete(p.shard);
+        // A stale route: the shard moved. Routing tables update lazily, on this answer.
+        if (reply.reason === NOT_A_REPLICA) this.router.refresh?.();
         return this.retryLater(p);
       case 'unknown':
         p.maybeApplied = true;

@@ -3,7 +3,7 @@
 // machine (c1..cC), records the history, counts elections from Raft trace events, and at the
 // end of the run settles the store (load stopped, every fault undone, probes for liveness)
 // before running the checkers over what happened.
-import { checkConvergence, checkEventual, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
+import { checkConvergence, checkEventual, percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
 import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
 import { RaftInvariantChecker } from '../check/raft-invariants.js';
@@ -21,6 +21,8 @@ import { DEFAULT_CLIENT, StoreClient, type ClientOptions } from './client.js';
 import type { ClientReply } from './protocol.js';
 import { Ring } from './ring.js';
 import { StoreServer, type ServerEnv } from './server.js';
+import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementOptions } from './placement.js';
+import type { Router } from './client.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Logical client ids of liveness probes (far above workload clients). */
@@ -42,7 +44,12 @@ export interface StoreSettings {
   livenessBoundUs: number;
   linearizabilityTimeoutUs: number;
   bugs: ReadonlySet<string>;
+  /** The placement driver runs when the scenario manages membership (or asks for it). */
+  placement: PlacementOptions | null;
+  readServiceUs: number;
 }
+
+const MEMBERSHIP_ACTIONS = ['join', 'leave', 'replace'] as const;
 
 export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSettings {
   const machines = Array.from({ length: scenario.cluster.machines }, (_, i) => `n${i + 1}`);
@@ -113,7 +120,60 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     livenessBoundUs: scenario.checks?.livenessBound ?? DEFAULT_LIVENESS_BOUND_US,
     linearizabilityTimeoutUs: scenario.checks?.linearizabilityTimeout ?? 60_000_000,
     bugs: bugSet,
+    placement: placementOf(scenario),
+    readServiceUs: scenario.cluster.readServiceTime ?? 0,
   };
+}
+
+function placementOf(scenario: Scenario): PlacementOptions | null {
+  const p = scenario.placement;
+  const membershipFaults = (scenario.faults ?? []).some((f) => MEMBERSHIP_ACTIONS.some((a) => f[a] !== undefined));
+  if (p === undefined && !membershipFaults) return null;
+  return {
+    ...DEFAULT_PLACEMENT,
+    ...(p?.round !== undefined && { roundUs: p.round }),
+    ...(p?.movesMax !== undefined && { movesMax: p.movesMax }),
+    ...(p?.autoscale !== undefined && { autoscale: p.autoscale }),
+    ...(p?.scaleUpReadsPerSec !== undefined && { scaleUpReadsPerSec: p.scaleUpReadsPerSec }),
+    ...(p?.scaleDownReadsPerSec !== undefined && { scaleDownReadsPerSec: p.scaleDownReadsPerSec }),
+    ...(p?.learnersMax !== undefined && { learnersMax: p.learnersMax }),
+  };
+}
+
+/** A client's copy of the routing table: refreshed only when a server says it is stale. */
+class CachedRouter implements Router {
+  private ring: Ring;
+  private readReplicas: Map<number, string[]>;
+  private version: number;
+
+  constructor(private readonly directory: Directory) {
+    this.ring = directory.ring;
+    this.readReplicas = new Map(directory.readReplicas);
+    this.version = directory.version;
+  }
+
+  get shards(): number {
+    return this.ring.shards;
+  }
+  shardOfKey(key: string): number {
+    return this.ring.shardOfKey(key);
+  }
+  replicasOf(shard: number): readonly string[] {
+    return this.ring.replicasOf(shard);
+  }
+  preferredLeaderOf(shard: number): string {
+    return this.ring.preferredLeaderOf(shard);
+  }
+  readReplicasOf(shard: number): readonly string[] {
+    const extra = this.readReplicas.get(shard);
+    return extra === undefined || extra.length === 0 ? this.ring.replicasOf(shard) : [...this.ring.replicasOf(shard), ...extra];
+  }
+  refresh(): void {
+    if (this.version === this.directory.version) return;
+    this.ring = this.directory.ring;
+    this.readReplicas = new Map(this.directory.readReplicas);
+    this.version = this.directory.version;
+  }
 }
 
 export class StoreEngine implements Engine {
@@ -129,6 +189,14 @@ export class StoreEngine implements Engine {
   private readonly appliedWrites = new Map<string, CommittedWrite>();
   private readonly versionsOf = new Map<string, number[]>();
   private probeClient: StoreClient | undefined;
+  readonly directory: Directory;
+  /** Server machines in the cluster now (joins add, replace adds the replacement). */
+  private readonly machineList: string[];
+  /** Machines replaced as failed: they stay down, even when the store settles. */
+  private readonly retired = new Set<string>();
+  placementDriver: PlacementDriver | undefined;
+  private learnersAdded = 0;
+  private learnersRemoved = 0;
   private readonly env: ServerEnv;
 
   constructor(
@@ -142,8 +210,12 @@ export class StoreEngine implements Engine {
         this.leaderOf.set(event.group, { leader: event.replica, term: event.term });
       }
     });
+    this.directory = { ring: settings.ring, readReplicas: new Map(), version: 0 };
+    this.machineList = [...settings.machines];
     this.env = {
       ring: settings.ring,
+      ...(settings.placement !== null && { placementDriver: 'pd' }),
+      readServiceUs: settings.readServiceUs,
       raftConfig: settings.raft,
       snapshotEvery: settings.snapshotEvery,
       bugs: settings.bugs,
@@ -152,17 +224,11 @@ export class StoreEngine implements Engine {
         versionsBehind: (key, version) => this.versionsBehind(key, version),
       },
     };
-    for (const id of settings.machines) {
-      world.addMachine(id, (ctx) => {
-        const server = new StoreServer(ctx, this.env);
-        this.serverOf.set(id, server);
-        return server;
-      });
-    }
+    for (const id of settings.machines) this.addServer(id);
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
       world.addMachine(id, (ctx) => {
-        const client = new StoreClient(ctx, settings.ring, settings.client, () => world.nowUs);
+        const client = new StoreClient(ctx, new CachedRouter(this.directory), settings.client, () => world.nowUs);
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
@@ -178,29 +244,90 @@ export class StoreEngine implements Engine {
       });
     });
     this.addProbeMachine();
+    if (settings.placement !== null) {
+      const options = settings.placement;
+      world.addMachine('pd', (ctx) => {
+        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter((m) => !this.retired.has(m)), (m) => this.retired.has(m), options, (e) => {
+          if (e.kind === 'learner-added') this.learnersAdded++;
+          if (e.kind === 'learner-removed') this.learnersRemoved++;
+          ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
+        });
+        return this.placementDriver;
+      });
+    }
+  }
+
+  private addServer(id: string): void {
+    this.world.addMachine(id, (ctx) => {
+      const server = new StoreServer(ctx, this.env);
+      this.serverOf.set(id, server);
+      return server;
+    });
+  }
+
+  /** join / leave / replace: change the ring; the placement driver moves the replicas. */
+  private membershipFault(fault: FaultSpec): { detail: string } | undefined {
+    const world = this.world;
+    const emit = (action: 'join' | 'leave' | 'replace', machine: string, replacement: string | null) =>
+      world.emit({ t: world.nowUs, type: 'store.membership', action, machine, replacement });
+    if (fault.join !== undefined) {
+      const m = fault.join;
+      if (this.machineList.includes(m)) return { detail: `${m} is already a member` };
+      if (!world.hasMachine(m)) this.addServer(m);
+      this.machineList.push(m);
+      this.directory.ring = this.directory.ring.join(m);
+      this.directory.version++;
+      emit('join', m, null);
+      return { detail: `${m} joined; ring now ${this.machineList.length} machines` };
+    }
+    if (fault.leave !== undefined) {
+      const m = fault.leave;
+      if (!this.machineList.includes(m) || this.machineList.length - 1 < 1) return { detail: `${m} cannot leave` };
+      this.machineList.splice(this.machineList.indexOf(m), 1);
+      this.directory.ring = this.directory.ring.leave(m);
+      this.directory.version++;
+      emit('leave', m, null);
+      return { detail: `${m} decommissioned: its replicas move away` };
+    }
+    if (fault.replace !== undefined) {
+      const m = fault.replace;
+      if (!this.machineList.includes(m)) return { detail: `${m} is not a member` };
+      let n = this.machineList.length + this.retired.size + 1;
+      while (world.hasMachine(`n${n}`)) n++;
+      const fresh = `n${n}`;
+      if (world.machine(m).state !== 'crashed') world.machine(m).crash();
+      this.retired.add(m);
+      this.machineList.splice(this.machineList.indexOf(m), 1, fresh);
+      this.addServer(fresh);
+      this.directory.ring = this.directory.ring.leave(m).join(fresh);
+      this.directory.version++;
+      emit('replace', m, fresh);
+      return { detail: `${m} failed for good; ${fresh} takes its replicas` };
+    }
+    return undefined;
   }
 
   private addProbeMachine(): void {
     const settings = this.settings;
     this.world.addMachine('probe', (ctx) => {
-      const client = new StoreClient(ctx, settings.ring, { ...settings.client, timeoutUs: settings.settleUs }, () => this.world.nowUs);
+      const client = new StoreClient(ctx, new CachedRouter(this.directory), { ...settings.client, timeoutUs: settings.settleUs }, () => this.world.nowUs);
       this.probeClient = client;
       return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
     });
   }
 
   servers(): string[] {
-    return [...this.settings.machines];
+    return this.machineList.filter((m) => !this.retired.has(m));
   }
 
   resolveTarget(target: string, rng: Rng): string[] {
-    const all = this.settings.machines;
+    const all = this.servers();
     if (/^n[0-9]+$/.test(target)) return this.world.hasMachine(target) ? [target] : [];
     const majority = Math.floor(all.length / 2) + 1;
     const leaderMatch = /^leader\(shard ([0-9]+)\)$/.exec(target);
     if (leaderMatch !== null) {
       const leader = this.currentLeader(Number(leaderMatch[1]));
-      return leader !== undefined ? [leader] : [this.settings.ring.preferredLeaderOf(Number(leaderMatch[1]))];
+      return leader !== undefined ? [leader] : [this.directory.ring.preferredLeaderOf(Number(leaderMatch[1]))];
     }
     switch (target) {
       case 'random':
@@ -244,6 +371,8 @@ export class StoreEngine implements Engine {
   }
 
   applyEngineFault(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } | undefined {
+    const membership = this.membershipFault(fault);
+    if (membership !== undefined) return membership;
     if (fault.spike !== undefined) {
       const before = { factor: this.shared.rateFactor, key: this.shared.hotKey };
       this.shared.rateFactor = fault.spike.factor;
@@ -262,7 +391,7 @@ export class StoreEngine implements Engine {
       const shard = fault.transfer.shard;
       const leader = this.currentLeader(shard);
       if (leader === undefined) return { detail: `shard ${shard} has no leader to transfer from` };
-      const candidates = this.settings.ring.replicasOf(shard).filter((m) => m !== leader);
+      const candidates = this.directory.ring.replicasOf(shard).filter((m) => m !== leader);
       const to = fault.transfer.to !== undefined ? this.resolveTarget(fault.transfer.to, rng)[0]! : rng.pick(candidates);
       const ok = this.serverOf.get(leader)?.transferLeadership(shard, to) ?? false;
       return { detail: `shard ${shard} leadership ${leader} -> ${to}${ok ? '' : ' (refused)'}` };
@@ -278,6 +407,7 @@ export class StoreEngine implements Engine {
     net.faultReorder = false;
     for (const id of this.world.machineIds()) {
       const m = this.world.machine(id);
+      if (this.retired.has(id)) continue; // a replaced machine is gone for good
       if (m.state === 'paused') m.resume();
       if (m.state === 'crashed') m.restart();
       if (m.disk.slowFactor !== 1) m.disk.slowFactor = 1;
@@ -335,9 +465,40 @@ export class StoreEngine implements Engine {
         durability: { ok: durability.ok, acknowledged: durability.acknowledged, lost: durability.lost, ...(durability.ok ? {} : { message: `acknowledged put op ${durability.lost[0]!.op} lost on ${durability.lost[0]!.machine}` }) },
         liveness: { ...liveness, ...(liveness.ok ? {} : { message: `shards ${liveness.stuck.join(', ')} did not serve within ${liveness.boundUs}us of healing` }) },
       },
-      extra: { shed: this.shared.shed },
+      extra: {
+        shed: this.shared.shed,
+        ...(this.placementDriver !== undefined && {
+          placement: {
+            movesCompleted: this.placementDriver.movesCompleted,
+            settled: this.placementDriver.settled(),
+            machines: this.servers(),
+            learnersAdded: this.learnersAdded,
+            learnersRemoved: this.learnersRemoved,
+          },
+        }),
+        readLatency: this.readLatencyBySecond(),
+      },
       history: this.history,
     };
+  }
+
+  /**
+   * p99 latency of follower-level reads per simulated second of load, and the peak and the
+   * last full second — enough to see a spike hurt and read replicas relieve it.
+   */
+  private readLatencyBySecond(): { p99UsBySecond: number[]; peakP99Us: number; lastP99Us: number } {
+    const buckets: number[][] = [];
+    for (const o of this.history) {
+      if (o.op !== 'get' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined) continue;
+      const second = Math.floor(o.invokeUs / 1_000_000);
+      if (o.invokeUs >= this.settings.workload.stopUs) continue;
+      // An unanswered read counts at its deadline: it is as slow as the client would wait.
+      const latency = o.completeUs === null ? this.settings.client.timeoutUs : o.completeUs - o.invokeUs;
+      (buckets[second] ??= []).push(latency);
+    }
+    const p99UsBySecond = Array.from({ length: buckets.length }, (_, i) => percentiles(buckets[i] ?? []).p99);
+    const full = p99UsBySecond.slice(0, Math.max(0, p99UsBySecond.length));
+    return { p99UsBySecond, peakP99Us: Math.max(0, ...full), lastP99Us: full[full.length - 1] ?? 0 };
   }
 
   /** First application of each (shard, index) anywhere: the white-box view of what committed. */

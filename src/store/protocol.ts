@@ -43,3 +43,39 @@ export interface ClientReply {
 }
 
 export type StoreMessage = ClientRequest | ClientReply;
+
+/**
+ * Placement-driver traffic (admin). The driver asks each shard's leader for its status and
+ * sends it one membership step at a time; it tells machines to start or stop hosting a shard.
+ */
+export type AdminRequest =
+  | { kind: 'admin'; op: 'status'; shard: number; seq: number }
+  | { kind: 'admin'; op: 'conf'; shard: number; seq: number; change: { type: 'add-learner' | 'promote' | 'remove'; id: string } }
+  | { kind: 'admin'; op: 'transfer'; shard: number; seq: number; to: string }
+  | { kind: 'admin'; op: 'host'; shard: number; seq: number }
+  | { kind: 'admin'; op: 'drop'; shard: number; seq: number };
+
+export interface ShardStatus {
+  shard: number;
+  leader: string;
+  term: number;
+  voters: string[];
+  learners: string[];
+  /** The membership above is committed (no change in flight). */
+  confCommitted: boolean;
+  commit: number;
+  /** Replication progress of every peer (match index). */
+  match: Record<string, number>;
+}
+
+/** Each server's periodic load report to the placement driver: reads served below the leader. */
+export interface LoadReport {
+  kind: 'admin-load';
+  /** shard → follower, session and bounded reads served since the previous report. */
+  reads: Record<number, number>;
+  intervalUs: number;
+}
+
+export type AdminReply =
+  | { kind: 'admin-reply'; op: 'status'; shard: number; seq: number; status: ShardStatus | null; leaderHint: string | null }
+  | { kind: 'admin-reply'; op: 'conf' | 'transfer' | 'host' | 'drop'; shard: number; seq: number; ok: boolean; reason: string };

@@ -261,7 +261,7 @@ export class RaftHost {
   }
 
   private emit(body: RaftEventBody): void {
-    const event = { ...body, t: 0 } as RaftEvent;
+    const event = { t: 0, ...body } as RaftEvent;
     this.ctx.emit(event);
     this.hooks.onEvent?.(event);
   }
@@ -310,7 +310,9 @@ export class RaftHost {
     const base = snap?.index ?? 0;
     const indexes: number[] = [];
     const prefix = key.entryPrefix(g);
-    for (const k of disk.durableKeys(prefix)) indexes.push(Number(k.slice(prefix.length)));
+    // What this machine sees now: after a crash that is only the durable state; when a group is
+    // hosted again right after being dropped, the drop's deletes may still be in flight.
+    for (const k of disk.keys(prefix)) indexes.push(Number(k.slice(prefix.length)));
     indexes.sort((a, b) => a - b);
     const entries: Entry[] = [];
     for (const i of indexes) {

@@ -9,11 +9,17 @@ import type { ApplyItem, RaftReplica, ReadResult } from '../raft/replica.js';
 import { RaftHost, type RaftPayload } from './raft-host.js';
 import type { MachineContext, Process } from '../sim/machine.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
-import type { ClientReply, ClientRequest, StoreMessage } from './protocol.js';
-import type { Router } from './client.js';
+import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, ShardStatus, StoreMessage } from './protocol.js';
+import { NOT_A_REPLICA, type Router } from './client.js';
 
 export interface ServerEnv {
+  /** The placement the cluster was founded with (the founding members of every shard). */
   ring: Router;
+  /** The placement driver's machine, if membership is managed (load reports go there). */
+  placementDriver?: string;
+  loadReportEveryUs?: number;
+  /** Service time of one read on a machine (a CPU model: reads queue behind each other); 0 = instant. */
+  readServiceUs?: number;
   raftConfig(group: number, id: string): RaftConfig;
   /** Compact a replica's log once this many entries were applied since its last snapshot. */
   snapshotEvery: number;
@@ -45,7 +51,11 @@ export interface FreshnessAnswer {
   index: number;
 }
 
-type ServerMessage = StoreMessage | RaftPayload | FreshnessQuery | FreshnessAnswer;
+type ServerMessage = StoreMessage | RaftPayload | FreshnessQuery | FreshnessAnswer | AdminRequest;
+
+/** Disk keys the server itself keeps: shards it was told to host, and shards it dropped. */
+const HOSTED_PREFIX = 'store/hosted/';
+const DROPPED_PREFIX = 'store/dropped/';
 
 interface PutWaiter {
   opId: number;
@@ -214,13 +224,21 @@ export class StoreServer implements Process {
     readonly ctx: MachineContext,
     readonly env: ServerEnv,
   ) {
-    const shards = this.shardsHere();
-    for (const shard of shards) this.replicas.set(shard, new ShardReplica(shard, this));
+    const founding = this.shardsHere().filter((shard) => ctx.disk.get(`${DROPPED_PREFIX}${shard}`) === undefined);
+    const joined = ctx.disk
+      .keys(HOSTED_PREFIX)
+      .map((k) => Number(k.slice(HOSTED_PREFIX.length)))
+      .filter((shard) => !founding.includes(shard) && ctx.disk.get(`${DROPPED_PREFIX}${shard}`) === undefined);
+    for (const shard of [...founding, ...joined]) this.replicas.set(shard, new ShardReplica(shard, this));
     this.host = new RaftHost({
       ctx,
       // The founding membership is the conf at index 0 on every boot, first or restart;
-      // conf entries in the log (and snapshots) take precedence over it.
-      groups: shards.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)].sort()) })),
+      // conf entries in the log (and snapshots) take precedence over it. A replica that joined
+      // later has no bootstrap: it learns its membership from the leader's log or snapshot.
+      groups: [
+        ...founding.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)].sort()) })),
+        ...joined.map((shard) => ({ group: shard, bootstrap: null })),
+      ],
       config: env.raftConfig,
       hooks: {
         onApply: (group, items) => this.replicas.get(group)?.onApply(items),
@@ -230,6 +248,92 @@ export class StoreServer implements Process {
         },
       },
     });
+    if (env.placementDriver !== undefined) this.scheduleLoadReport();
+  }
+
+  /** Follower-level reads served per shard since the last report (for the read autoscaler). */
+  private readonly readsServed = new Map<number, number>();
+  /** Local time until which this machine's CPU is busy serving reads (service-time model). */
+  private busyUntilLocalUs = 0;
+
+  private scheduleLoadReport(): void {
+    const everyUs = this.env.loadReportEveryUs ?? 500_000;
+    this.ctx.setTimer(everyUs, () => {
+      const reads: Record<number, number> = {};
+      for (const [shard, n] of this.readsServed) reads[shard] = n;
+      this.readsServed.clear();
+      const report: LoadReport = { kind: 'admin-load', reads, intervalUs: everyUs };
+      this.ctx.send(this.env.placementDriver!, report, 'admin-load');
+      this.scheduleLoadReport();
+    });
+  }
+
+  private adminReply(to: string, reply: AdminReply): void {
+    this.ctx.send(to, reply, `admin-reply.${reply.op}`);
+  }
+
+  private onAdmin(from: string, req: AdminRequest): void {
+    const replica = this.replicas.get(req.shard);
+    const raft = replica !== undefined ? this.host.replica(req.shard) : undefined;
+    const done = (ok: boolean, reason: string) =>
+      this.adminReply(from, { kind: 'admin-reply', op: req.op as 'conf', shard: req.shard, seq: req.seq, ok, reason });
+    switch (req.op) {
+      case 'status': {
+        if (raft === undefined || raft.role !== 'leader') {
+          this.adminReply(from, { kind: 'admin-reply', op: 'status', shard: req.shard, seq: req.seq, status: null, leaderHint: raft?.leader ?? null });
+          return;
+        }
+        const match: Record<string, number> = {};
+        for (const peer of [...raft.membership.voters, ...raft.membership.learners]) {
+          match[peer] = peer === this.ctx.id ? raft.lastIndex : (raft.progressOf(peer)?.match ?? 0);
+        }
+        const status: ShardStatus = {
+          shard: req.shard,
+          leader: this.ctx.id,
+          term: raft.currentTerm,
+          voters: [...raft.membership.voters],
+          learners: [...raft.membership.learners],
+          confCommitted: raft.confIndex <= raft.commitIndex,
+          commit: raft.commitIndex,
+          match,
+        };
+        this.adminReply(from, { kind: 'admin-reply', op: 'status', shard: req.shard, seq: req.seq, status, leaderHint: this.ctx.id });
+        return;
+      }
+      case 'conf': {
+        if (raft === undefined) return done(false, 'not hosted here');
+        const r = this.host.proposeConfChange(req.shard, req.change);
+        return done(r.ok, r.ok ? `proposed at ${r.index}` : r.reason);
+      }
+      case 'transfer':
+        if (raft === undefined) return done(false, 'not hosted here');
+        return done(this.host.transferLeadership(req.shard, req.to), 'transfer');
+      case 'host': {
+        if (this.host.hasGroup(req.shard)) return done(true, 'already hosted');
+        // Remember it on disk so a restart hosts it again; clear an old tombstone.
+        this.ctx.disk.write([
+          { key: `${HOSTED_PREFIX}${req.shard}`, value: true },
+          { key: `${DROPPED_PREFIX}${req.shard}`, value: undefined },
+        ]);
+        this.replicas.set(req.shard, new ShardReplica(req.shard, this));
+        this.host.addGroup({ group: req.shard, bootstrap: null });
+        return done(true, 'hosting');
+      }
+      case 'drop': {
+        if (!this.host.hasGroup(req.shard)) return done(true, 'not hosted');
+        this.host.removeGroup(req.shard);
+        this.replicas.delete(req.shard);
+        this.ctx.disk.write([
+          { key: `${HOSTED_PREFIX}${req.shard}`, value: undefined },
+          { key: `${DROPPED_PREFIX}${req.shard}`, value: true },
+        ]);
+        return done(true, 'dropped');
+      }
+      default: {
+        const never: never = req;
+        throw new Error(`assertion: unknown admin request ${JSON.stringify(never)}`);
+      }
+    }
   }
 
   private shardsHere(): number[] {
@@ -261,6 +365,8 @@ export class StoreServer implements Process {
       }
       case 'req':
         return this.onRequest(from, message);
+      case 'admin':
+        return this.onAdmin(from, message);
       case 'reply':
         return; // servers do not expect replies
       default: {
@@ -281,7 +387,7 @@ export class StoreServer implements Process {
 
   private onRequest(from: string, req: ClientRequest): void {
     const replica = this.replicas.get(req.shard);
-    if (replica === undefined) return this.refuse(from, req, 'unavailable', 'not a replica of this shard');
+    if (replica === undefined) return this.refuse(from, req, 'unavailable', NOT_A_REPLICA);
     if (req.op === 'put') return this.onPut(from, req, replica);
     const level: ReadLevel = req.level ?? 'linearizable';
     switch (level) {
@@ -295,10 +401,10 @@ export class StoreServer implements Process {
         return;
       }
       case 'follower':
-        return this.serveRead(replica, from, req);
+        return this.serveReadQueued(replica, from, req);
       case 'session': {
         const needed = req.sessionIndex ?? 0;
-        if (replica.kv.appliedIndex >= needed) return this.serveRead(replica, from, req);
+        if (replica.kv.appliedIndex >= needed) return this.serveReadQueued(replica, from, req);
         if (replica.readsWaiting.length >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many waiting reads', replica);
         replica.readsWaiting.push({ from, req, index: needed });
         return;
@@ -309,7 +415,7 @@ export class StoreServer implements Process {
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
         if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
         if (ageUs > boundUs) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
-        return this.serveRead(replica, from, req);
+        return this.serveReadQueued(replica, from, req);
       }
       default: {
         const never: never = level;
@@ -363,6 +469,25 @@ export class StoreServer implements Process {
       return; // serveWaitingReads (at the end of process) promotes it once applied
     }
     this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, index } satisfies FreshnessAnswer, 'fresh-resp');
+  }
+
+  /**
+   * Reads served off the leader path cost CPU: with a service time configured they queue behind
+   * each other on this machine, so a hot shard's replicas saturate and latency grows — which is
+   * what adding read replicas (learners) relieves.
+   */
+  private serveReadQueued(replica: ShardReplica, from: string, req: ClientRequest): void {
+    this.readsServed.set(req.shard, (this.readsServed.get(req.shard) ?? 0) + 1);
+    const serviceUs = this.env.readServiceUs ?? 0;
+    if (serviceUs <= 0) return this.serveRead(replica, from, req);
+    const now = this.ctx.localNowUs();
+    const startUs = Math.max(now, this.busyUntilLocalUs);
+    this.busyUntilLocalUs = startUs + serviceUs;
+    this.ctx.setTimer(this.busyUntilLocalUs - now, () => {
+      const current = this.replicas.get(req.shard);
+      if (current === undefined) return this.refuse(from, req, 'unavailable', NOT_A_REPLICA);
+      this.serveRead(current, from, req);
+    });
   }
 
   serveRead(replica: ShardReplica, from: string, req: ClientRequest): void {

@@ -18,5 +18,9 @@ export type StoreEvent =
   | { t: number; type: 'store.read'; machine: string; shard: number; key: string; level: ReadLevel; version: number; stale: boolean; behind: number }
   /** A replica applied a committed put (its state machine now holds value at version index). */
   | { t: number; type: 'store.apply'; machine: string; shard: number; index: number; key: string; value: string; op: number }
+  /** Placement driver decisions: shard moves and read replicas. */
+  | { t: number; type: 'store.placement'; kind: 'move-started' | 'move-done' | 'learner-added' | 'learner-removed'; shard: number; machine: string }
+  /** Membership of the cluster changed (a machine joined, left or was replaced). */
+  | { t: number; type: 'store.membership'; action: 'join' | 'leave' | 'replace'; machine: string; replacement: string | null }
   | { t: number; type: 'store.spike'; factor: number; key: string | null }
   | { t: number; type: 'store.settle'; quiet: boolean };

@@ -30,9 +30,12 @@ export function registerRun(program: Command): void {
         summary = runScenario(loaded, { seed, tracePath: opts.trace, historyPath, bugs }, engineFactoryFor(loaded.scenario, bugs));
       } catch (err) {
         if (err instanceof UserError) throw err;
-        if (err instanceof Error && err.message.startsWith('assertion:')) {
-          // An assertion inside a simulation is a found bug: report it with its seed.
-          throw new UserError(`${file}: seed ${seed}: ${err.message}`, EXIT_CHECK_FAILED);
+        if (err instanceof Error) {
+          // An assertion (or any exception) inside a simulation is a found bug: one line with
+          // its seed; the stack only on request.
+          if (process.env.KVSIM_DEBUG) process.stderr.write(`${err.stack ?? err.message}\n`);
+          const kind = err.message.startsWith('assertion:') ? '' : 'internal error: ';
+          throw new UserError(`${file}: seed ${seed}: ${kind}${err.message}${process.env.KVSIM_DEBUG ? '' : ' (KVSIM_DEBUG=1 shows the stack)'}`, EXIT_CHECK_FAILED);
         }
         throw err;
       }

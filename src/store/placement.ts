@@ -1,0 +1,298 @@
+// The placement driver: a control-plane process (machine `pd`) that moves shard replicas to
+// where the ring wants them and, optionally, adds read replicas to hot shards.
+//
+// It is a reconciliation loop, not a workflow: every round it asks each shard's leader for the
+// shard's membership and replication progress, compares that with the desired placement, and
+// sends the one next step that brings them closer:
+//   1. a desired machine is not in the group: tell it to host the shard, then add it as a learner;
+//   2. a desired learner has caught up (match within `catchUpLagEntries` of commit): promote it;
+//   3. a voter is no longer desired: if it leads, transfer leadership to a desired voter first,
+//      then remove it; once the removal is committed, tell the machine to drop its replica;
+//   4. a learner is neither desired nor an autoscaled read replica: remove it, then drop it.
+// Every step is idempotent and only taken on a fresh status with no membership change in
+// flight, so a crash, a partition or a lost message only delays a move; the next round picks
+// up where the cluster actually is. At most `movesMax` shards are mid-move at once.
+//
+// Read autoscaling: servers report follower-level reads per shard; a shard whose reads per
+// replica stay above `scaleUpReadsPerSec` for `scaleRounds` reports gets a learner on the least
+// loaded machine that does not hold it (up to `learnersMax` per shard); one whose load stays
+// below `scaleDownReadsPerSec` loses its newest extra learner.
+import type { MachineContext, Process } from '../sim/machine.js';
+import type { AdminReply, AdminRequest, LoadReport, ShardStatus } from './protocol.js';
+import type { Ring } from './ring.js';
+
+export interface PlacementOptions {
+  roundUs: number;
+  movesMax: number;
+  catchUpLagEntries: number;
+  autoscale: boolean;
+  scaleUpReadsPerSec: number;
+  scaleDownReadsPerSec: number;
+  scaleRounds: number;
+  learnersMax: number;
+}
+
+export const DEFAULT_PLACEMENT: PlacementOptions = {
+  roundUs: 100_000,
+  movesMax: 2,
+  catchUpLagEntries: 10,
+  autoscale: false,
+  scaleUpReadsPerSec: 400,
+  scaleDownReadsPerSec: 100,
+  scaleRounds: 3,
+  learnersMax: 2,
+};
+
+/** The routing view shared with clients: the current ring plus read-only replicas. */
+export interface Directory {
+  ring: Ring;
+  /** Autoscaled learners per shard (follower reads may use them). */
+  readReplicas: Map<number, string[]>;
+  /** Bumped on every change, so cached copies know they are old. */
+  version: number;
+}
+
+export type PlacementEvent = { kind: 'move-started' | 'move-done' | 'learner-added' | 'learner-removed'; shard: number; machine: string };
+
+interface ShardView {
+  status: ShardStatus | null;
+  statusAtUs: number;
+  leaderGuess: string | null;
+  /** Machines told to host this shard, not yet seen in the membership. */
+  hosting: Set<string>;
+  /** Machines removed from the membership whose replica must be dropped. */
+  toDrop: Set<string>;
+  hotRounds: number;
+  coldRounds: number;
+  moving: boolean;
+  askRotation: number;
+}
+
+type AdminStep = AdminRequest extends infer R ? (R extends AdminRequest ? Omit<R, 'seq'> : never) : never;
+
+/** Bound on placement steps per round, so a flapping cluster cannot flood the network. */
+const STEPS_MAX_PER_ROUND = 64;
+
+export class PlacementDriver implements Process {
+  private readonly shards: ShardView[] = [];
+  private seq = 1;
+  private readonly loads = new Map<string, Map<number, number>>();
+  movesCompleted = 0;
+
+  constructor(
+    private readonly ctx: MachineContext,
+    private readonly directory: Directory,
+    private readonly servers: () => readonly string[],
+    /** Machines gone for good (replaced): nothing to drop there. */
+    private readonly retired: (machine: string) => boolean,
+    private readonly options: PlacementOptions,
+    private readonly notify: (e: PlacementEvent) => void,
+  ) {
+    for (let s = 0; s < directory.ring.shards; s++) {
+      this.shards.push({ status: null, statusAtUs: -Infinity, leaderGuess: null, hosting: new Set(), toDrop: new Set(), hotRounds: 0, coldRounds: 0, moving: false, askRotation: s });
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.ctx.setTimer(this.options.roundUs, () => {
+      this.round();
+      this.schedule();
+    });
+  }
+
+  private send(to: string, req: AdminStep): void {
+    this.ctx.send(to, { ...req, seq: this.seq++ } as AdminRequest, `admin.${req.op}`);
+  }
+
+  private desiredVoters(shard: number): string[] {
+    return [...this.directory.ring.replicasOf(shard)];
+  }
+
+  private round(): void {
+    const now = this.ctx.localNowUs();
+    let steps = 0;
+    let moving = this.shards.filter((v) => v.moving).length;
+    for (let shard = 0; shard < this.shards.length && steps < STEPS_MAX_PER_ROUND; shard++) {
+      const view = this.shards[shard]!;
+      // Ask the leader for a fresh status every round. When answers stop (the leader died or is
+      // cut off), forget the guess and ask the shard's members in turn: one will know the leader.
+      const stale = now - view.statusAtUs > 3 * this.options.roundUs;
+      if (stale) {
+        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard)])];
+        view.leaderGuess = null;
+        this.send(members[view.askRotation++ % members.length]!, { kind: 'admin', op: 'status', shard });
+      } else {
+        this.send(view.leaderGuess ?? view.status!.leader, { kind: 'admin', op: 'status', shard });
+      }
+      const st = view.status;
+      if (st === null || stale) continue;
+      for (const m of view.toDrop) {
+        if (this.retired(m)) {
+          view.toDrop.delete(m);
+          continue;
+        }
+        // Resent every round until the machine confirms: it may be down or cut off now.
+        if (!st.voters.includes(m) && !st.learners.includes(m) && st.confCommitted) {
+          this.send(m, { kind: 'admin', op: 'drop', shard });
+          steps++;
+        }
+      }
+      if (!st.confCommitted) continue; // one membership change at a time
+      const desired = this.desiredVoters(shard);
+      const extras = this.directory.readReplicas.get(shard) ?? [];
+      const members = new Set([...st.voters, ...st.learners]);
+      const toAdd = desired.filter((m) => !members.has(m));
+      const toPromote = desired.filter((m) => st.learners.includes(m));
+      const toRemove = st.voters.filter((m) => !desired.includes(m));
+      const strayLearners = st.learners.filter((m) => !desired.includes(m) && !extras.includes(m));
+      const extraToAdd = extras.filter((m) => !members.has(m));
+      const needsMove = toAdd.length + toPromote.length + toRemove.length > 0;
+      if (needsMove && !view.moving) {
+        if (moving >= this.options.movesMax) continue;
+        view.moving = true;
+        moving++;
+        this.notify({ kind: 'move-started', shard, machine: toAdd[0] ?? toPromote[0] ?? toRemove[0]! });
+      }
+      if (!needsMove && view.moving) {
+        view.moving = false;
+        moving--;
+        this.movesCompleted++;
+        this.notify({ kind: 'move-done', shard, machine: st.leader });
+      }
+      steps++;
+      const caughtUp = (m: string) => (st.match[m] ?? 0) >= st.commit - this.options.catchUpLagEntries;
+      // A learner that has replicated nothing may never have heard `host` (lost, or it was down
+      // when asked): hosting is idempotent, so ask again.
+      for (const m of st.learners) if ((st.match[m] ?? 0) === 0) this.send(m, { kind: 'admin', op: 'host', shard });
+      const promotable = toPromote.find(caughtUp);
+      if (promotable !== undefined) {
+        this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'promote', id: promotable } });
+      } else if (toAdd.length > 0 || extraToAdd.length > 0) {
+        const m = toAdd[0] ?? extraToAdd[0]!;
+        if (!view.hosting.has(m)) {
+          this.send(m, { kind: 'admin', op: 'host', shard });
+          view.hosting.add(m);
+        } else {
+          this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'add-learner', id: m } });
+        }
+      } else if (toPromote.length > 0) {
+        // Learners still catching up: wait.
+      } else if (toRemove.length > 0) {
+        const victim = toRemove.includes(st.leader) ? st.leader : toRemove[0]!;
+        if (victim === st.leader) {
+          const heir = desired.find((m) => st.voters.includes(m) && caughtUp(m));
+          if (heir !== undefined) this.send(st.leader, { kind: 'admin', op: 'transfer', shard, to: heir });
+        } else {
+          this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'remove', id: victim } });
+          view.toDrop.add(victim);
+        }
+      } else if (strayLearners.length > 0) {
+        const m = strayLearners[0]!;
+        this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'remove', id: m } });
+        view.toDrop.add(m);
+      } else {
+        steps--;
+      }
+      for (const m of members) view.hosting.delete(m);
+      // Told to host, then the ring changed before it joined: an orphan replica. Drop it.
+      for (const m of view.hosting) {
+        if (!desired.includes(m) && !extras.includes(m)) {
+          view.hosting.delete(m);
+          view.toDrop.add(m);
+        }
+      }
+    }
+    if (this.options.autoscale) this.autoscale();
+  }
+
+  /** Hot shards get read replicas; cold ones give theirs back. */
+  private autoscale(): void {
+    const ring = this.directory.ring;
+    const perShard = new Map<number, number>();
+    const perMachine = new Map<string, number>();
+    let intervalSec = 0;
+    for (const [machine, reads] of this.loads) {
+      for (const [shard, n] of reads) {
+        perShard.set(shard, (perShard.get(shard) ?? 0) + n);
+        perMachine.set(machine, (perMachine.get(machine) ?? 0) + n);
+      }
+    }
+    intervalSec = this.lastIntervalUs / 1_000_000;
+    if (intervalSec <= 0) return;
+    let changed = false;
+    for (let shard = 0; shard < this.shards.length; shard++) {
+      const view = this.shards[shard]!;
+      const extras = this.directory.readReplicas.get(shard) ?? [];
+      const replicas = ring.replicasOf(shard).length + extras.length;
+      const perReplica = (perShard.get(shard) ?? 0) / intervalSec / replicas;
+      view.hotRounds = perReplica > this.options.scaleUpReadsPerSec ? view.hotRounds + 1 : 0;
+      view.coldRounds = perReplica < this.options.scaleDownReadsPerSec ? view.coldRounds + 1 : 0;
+      if (view.hotRounds >= this.options.scaleRounds && extras.length < this.options.learnersMax) {
+        const holders = new Set([...ring.replicasOf(shard), ...extras]);
+        const candidates = this.servers().filter((m) => !holders.has(m));
+        if (candidates.length > 0) {
+          candidates.sort((a, b) => (perMachine.get(a) ?? 0) - (perMachine.get(b) ?? 0) || (a < b ? -1 : 1));
+          const m = candidates[0]!;
+          this.directory.readReplicas.set(shard, [...extras, m]);
+          this.notify({ kind: 'learner-added', shard, machine: m });
+          view.hotRounds = 0;
+          changed = true;
+        }
+      } else if (view.coldRounds >= this.options.scaleRounds * 4 && extras.length > 0) {
+        const m = extras[extras.length - 1]!;
+        this.directory.readReplicas.set(shard, extras.slice(0, -1));
+        this.notify({ kind: 'learner-removed', shard, machine: m });
+        view.coldRounds = 0;
+        changed = true;
+      }
+    }
+    this.loads.clear();
+    this.lastIntervalUs = 0;
+    if (changed) this.directory.version++;
+  }
+
+  private lastIntervalUs = 0;
+
+  onMessage(from: string, payload: unknown): void {
+    const message = payload as AdminReply | LoadReport;
+    if (message.kind === 'admin-load') {
+      const reads = new Map<number, number>();
+      for (const [shard, n] of Object.entries(message.reads)) reads.set(Number(shard), n);
+      const prev = this.loads.get(from);
+      if (prev !== undefined) for (const [s, n] of prev) reads.set(s, (reads.get(s) ?? 0) + n);
+      this.loads.set(from, reads);
+      this.lastIntervalUs = Math.max(this.lastIntervalUs, message.intervalUs);
+      return;
+    }
+    if (message.kind !== 'admin-reply') return;
+    const view = this.shards[message.shard];
+    if (view === undefined) return;
+    if (message.op === 'drop') {
+      if (message.ok) view.toDrop.delete(from);
+      return;
+    }
+    if (message.op === 'status') {
+      if (message.status !== null) {
+        view.status = message.status;
+        view.statusAtUs = this.ctx.localNowUs();
+        view.leaderGuess = message.status.leader;
+      } else if (message.leaderHint !== null && message.leaderHint !== from) {
+        // Not the leader: ask the one it names right away rather than waiting a round.
+        view.leaderGuess = message.leaderHint;
+        this.send(message.leaderHint, { kind: 'admin', op: 'status', shard: message.shard });
+      }
+    }
+  }
+
+  /** True when every shard's membership matches the desired placement and removed replicas are gone. */
+  settled(): boolean {
+    for (let shard = 0; shard < this.shards.length; shard++) {
+      const st = this.shards[shard]!.status;
+      if (st === null || this.shards[shard]!.toDrop.size > 0) return false;
+      const desired = this.desiredVoters(shard);
+      if (st.voters.length !== desired.length || desired.some((m) => !st.voters.includes(m))) return false;
+    }
+    return true;
+  }
+}
