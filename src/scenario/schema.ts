@@ -51,6 +51,8 @@ const cluster = z.strictObject({
   shards: z.number().int().min(1).max(100_000).optional(),
   replication: z.number().int().min(1).max(9).optional(),
   vnodes: z.number().int().min(1).max(4096).optional(),
+  /** Resolution of the key ring in bits (8..32, default 32); small rings put keys on shard boundaries. */
+  keyRingBits: z.number().int().min(8).max(32).optional(),
   /** CPU time one follower-level read costs a machine (reads queue); 0 = instant. */
   readServiceTime: duration.optional(),
 });

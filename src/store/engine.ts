@@ -61,6 +61,7 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     shards: scenario.cluster.shards ?? 8,
     rf: scenario.cluster.replication ?? 3,
     ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
+    ...(scenario.cluster.keyRingBits !== undefined && { positionBits: scenario.cluster.keyRingBits }),
     bugs: bugSet,
   });
   const r = scenario.raft ?? {};
@@ -434,7 +435,7 @@ export class StoreEngine implements Engine {
     const committed = this.committedWrites();
     const eventual = checkEventual({ history: this.history, committed, boundedStalenessUs: s.client.boundedStalenessUs });
     const convergence = checkConvergence({ shards: finals.convergence });
-    const durability = checkDurability(this.history, finals.replicas);
+    const durability = checkDurability(this.history, finals.replicas, (key) => this.directory.ring.ownerOfKey(key));
     const liveness = checkLiveness(healedAtUs, s.livenessBoundUs, probes);
     const linRecords = this.history.filter((o) => o.op === 'put' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined);
     const lin = checkHistory(linRecords, { model: 'kv', missingValue: null });
@@ -462,7 +463,20 @@ export class StoreEngine implements Engine {
           ...(lin.explanation !== undefined && { message: lin.explanation.text.split('\n')[0], explanation: lin.explanation }),
         },
         eventual: eventualVerdict,
-        durability: { ok: durability.ok, acknowledged: durability.acknowledged, lost: durability.lost, ...(durability.ok ? {} : { message: `acknowledged put op ${durability.lost[0]!.op} lost on ${durability.lost[0]!.machine}` }) },
+        durability: {
+          ok: durability.ok,
+          acknowledged: durability.acknowledged,
+          lost: durability.lost,
+          misrouted: durability.misrouted,
+          ...(durability.ok
+            ? {}
+            : {
+                message:
+                  durability.lost.length > 0
+                    ? `acknowledged put op ${durability.lost[0]!.op} (${durability.lost[0]!.key} at index ${durability.lost[0]!.index}) lost on ${durability.lost[0]!.machine}`
+                    : `acknowledged put op ${durability.misrouted[0]!.op} of ${durability.misrouted[0]!.key} stored in shard ${durability.misrouted[0]!.shard}, which does not own it (shard ${durability.misrouted[0]!.owner} does)`,
+              }),
+        },
         liveness: { ...liveness, ...(liveness.ok ? {} : { message: `shards ${liveness.stuck.join(', ')} did not serve within ${liveness.boundUs}us of healing` }) },
       },
       extra: {

@@ -53,6 +53,12 @@ export class KvStateMachine {
     return index;
   }
 
+  /** Only for the planted bug `stale-route-no-redirect`: a write that bypasses the log. */
+  forceWrite(opId: number, key: string, value: string, index: number): void {
+    this.applied.set(opId, index);
+    this.data.set(key, { value, index });
+  }
+
   get(key: string): KvEntry | undefined {
     return this.data.get(key);
   }

@@ -463,6 +463,12 @@ export class Ring {
     return this.shardOfPosition(this.positionOfKey(key));
   }
 
+  /** The shard that truly owns a key, whatever bug is planted (for white-box checks only). */
+  ownerOfKey(key: string): number {
+    const position = this.positionOfKey(key);
+    return lowerBound(this.boundaries, position + 1) - 1;
+  }
+
   /** First key-ring position owned by `shard`. */
   boundaryOf(shard: number): number {
     this.checkShard(shard);

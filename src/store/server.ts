@@ -403,7 +403,8 @@ export class StoreServer implements Process {
       case 'follower':
         return this.serveReadQueued(replica, from, req);
       case 'session': {
-        const needed = req.sessionIndex ?? 0;
+        // Planted bug: ignore the session token and serve whatever is applied.
+        const needed = this.env.bugs.has('session-token-ignored') ? 0 : (req.sessionIndex ?? 0);
         if (replica.kv.appliedIndex >= needed) return this.serveReadQueued(replica, from, req);
         if (replica.readsWaiting.length >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many waiting reads', replica);
         replica.readsWaiting.push({ from, req, index: needed });
@@ -414,7 +415,8 @@ export class StoreServer implements Process {
         const ageUs = this.ctx.localNowUs() - replica.freshAtLocalUs;
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
         if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
-        if (ageUs > boundUs) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
+        // Planted bug: serve bounded reads however long ago freshness was confirmed.
+        if (ageUs > boundUs && !this.env.bugs.has('bounded-ignores-bound')) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
         return this.serveReadQueued(replica, from, req);
       }
       default: {
@@ -427,7 +429,15 @@ export class StoreServer implements Process {
   private onPut(from: string, req: ClientRequest, replica: ShardReplica): void {
     const done = replica.kv.appliedAt(req.opId);
     if (done !== undefined) return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index: done });
-    if (replica.raft.role !== 'leader') return this.refuse(from, req, 'not-leader', 'not the leader', replica);
+    if (replica.raft.role !== 'leader') {
+      // Planted bug: a non-leader takes the write into its own state and acknowledges it.
+      if (this.env.bugs.has('stale-route-no-redirect') && replica.kv.appliedIndex > 0) {
+        const index = replica.kv.appliedIndex;
+        replica.kv.forceWrite(req.opId, req.key, req.value ?? '', index);
+        return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index });
+      }
+      return this.refuse(from, req, 'not-leader', 'not the leader', replica);
+    }
     const pendingIndex = replica.putsByOp.get(req.opId);
     if (pendingIndex !== undefined) {
       // A retry of a put already proposed here: wait for the same entry.

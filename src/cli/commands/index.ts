@@ -1,6 +1,7 @@
 // One line per command. Keep alphabetical so parallel additions merge cleanly.
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerBugs } from './bugs.js';
 import { registerCheck } from './check.js';
 import { registerRing } from './ring.js';
 import { registerRun } from './run.js';
@@ -8,6 +9,7 @@ import { registerSchema } from './schema.js';
 
 export function registerCommands(program: Command): void {
   registerBench(program);
+  registerBugs(program);
   registerCheck(program);
   registerRing(program);
   registerRun(program);

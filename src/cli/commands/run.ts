@@ -7,6 +7,7 @@ import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parseSeed } from '../options.js';
 import { renderSummary } from '../summary-text.js';
 import { engineFactoryFor } from '../engines.js';
+import { validateBugFlags } from './bugs.js';
 
 export function registerRun(program: Command): void {
   program
@@ -22,6 +23,8 @@ export function registerRun(program: Command): void {
       const loaded = loadScenarioFile(file);
       const seed = seedFlag ?? loaded.scenario.seed ?? 1;
       const bugs = opts.bug ?? [];
+      validateBugFlags(bugs);
+      validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
       const startMs = performance.now();
       let summary;
       try {

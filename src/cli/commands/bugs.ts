@@ -1,0 +1,35 @@
+// kvsim bugs [--json]: the planted-bug catalogue.
+import type { Command } from 'commander';
+import { BUGS, unknownBugs } from '../../bugs/catalogue.js';
+import { UserError } from '../errors.js';
+
+/** Rejects unknown `--bug` names with one line listing the known ones. */
+export function validateBugFlags(names: readonly string[], flag = '--bug'): void {
+  const unknown = unknownBugs(names);
+  if (unknown.length > 0) {
+    throw new UserError(`${flag}: unknown planted bug "${unknown[0]}"; run \`kvsim bugs\` for the list (${BUGS.length} bugs)`);
+  }
+}
+
+export function registerBugs(program: Command): void {
+  program
+    .command('bugs')
+    .description('list the planted-bug catalogue (use one with --bug NAME)')
+    .option('--json', 'print the catalogue as a JSON array')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(BUGS) + '\n');
+        return;
+      }
+      const lines: string[] = [];
+      for (const b of BUGS) {
+        lines.push(`${b.name}  [${b.layer}]`);
+        lines.push(`    ${b.description}`);
+        lines.push(`    breaks: ${b.rule}`);
+        lines.push(`    caught by: ${b.caughtBy}`);
+        lines.push(`    code: ${b.codePoint}`);
+      }
+      lines.push('', `${BUGS.length} planted bugs. Switch one on with --bug NAME on run, sweep, shrink, replay or hunt.`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}
