@@ -1,13 +1,9 @@
 // kvsim run FILE [--seed N] [--json] [--trace OUT.jsonl] [--bug NAME]...
+// The simulation itself is imported when the command runs, so `kvsim --help` starts fast.
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { loadScenarioFile } from '../../scenario/load.js';
-import { runScenario } from '../../scenario/runner.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parseSeed } from '../options.js';
-import { renderSummary } from '../summary-text.js';
-import { engineFactoryFor } from '../engines.js';
-import { validateBugFlags } from './bugs.js';
 
 export function registerRun(program: Command): void {
   program
@@ -18,7 +14,14 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the summary as one JSON object')
     .option('--trace <out>', 'write the trace as JSON Lines to this file')
     .option('--bug <name>', 'switch on a planted bug (repeatable)', collect)
-    .action((file: string, opts: { seed?: string; json?: boolean; trace?: string; bug?: string[] }) => {
+    .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; bug?: string[] }) => {
+      const [{ loadScenarioFile }, { runScenario }, { engineFactoryFor }, { validateBugFlags }, { renderSummary }] = await Promise.all([
+        import('../../scenario/load.js'),
+        import('../../scenario/runner.js'),
+        import('../engines.js'),
+        import('./bugs.js'),
+        import('../summary-text.js'),
+      ]);
       const seedFlag = parseSeed(opts.seed);
       const loaded = loadScenarioFile(file);
       const seed = seedFlag ?? loaded.scenario.seed ?? 1;
@@ -43,7 +46,7 @@ export function registerRun(program: Command): void {
         throw err;
       }
       const wallMs = Math.round(performance.now() - startMs);
-      const out = { ...summary, wallMs };
+      const out = { ...summary, wallMs, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
       else process.stdout.write(renderSummary(out) + '\n');
       process.exitCode = summary.ok ? EXIT_OK : EXIT_CHECK_FAILED;
