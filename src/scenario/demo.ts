@@ -89,19 +89,8 @@ export class DemoEngine implements Engine {
 
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.world.machineIds();
-    if (/^n[0-9]+$/.test(target)) return this.world.hasMachine(target) ? [target] : [];
-    const majority = Math.floor(all.length / 2) + 1;
-    switch (target) {
-      case 'random':
-        return [rng.pick(all)];
-      case 'minority':
-        return pickSome(all, all.length - majority, rng);
-      case 'majority':
-        return pickSome(all, majority, rng);
-      default:
-        // leader(...) has no meaning without Raft: the demo picks any machine instead.
-        return [rng.pick(all)];
-    }
+    // leader(...) has no meaning without Raft: the demo picks any machine instead.
+    return resolveCommonTarget(target, all, (m) => this.world.hasMachine(m), rng) ?? [rng.pick(all)];
   }
 
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
@@ -123,6 +112,25 @@ export class DemoEngine implements Engine {
         liveness: NOT_APPLICABLE,
       },
     };
+  }
+}
+
+/**
+ * The targets every engine understands: a machine name, random, minority, majority (chosen
+ * among `all`). Returns undefined for engine-specific ones such as leader(shard 2).
+ */
+export function resolveCommonTarget(target: string, all: readonly string[], exists: (m: string) => boolean, rng: Rng): string[] | undefined {
+  if (/^n[0-9]+$/.test(target)) return exists(target) ? [target] : [];
+  const majority = Math.floor(all.length / 2) + 1;
+  switch (target) {
+    case 'random':
+      return [rng.pick(all)];
+    case 'minority':
+      return pickSome(all, all.length - majority, rng);
+    case 'majority':
+      return pickSome(all, majority, rng);
+    default:
+      return undefined;
   }
 }
 

@@ -90,6 +90,14 @@ export class World {
 
   /** Runs every event up to and including `untilUs`, then sets the clock to `untilUs`. */
   run(untilUs: number): void {
+    this.runUntil(undefined, untilUs);
+  }
+
+  /**
+   * Runs events up to `untilUs`, stopping early once `predicate` holds (checked after each
+   * event); returns whether it held. Without a predicate, runs to `untilUs`.
+   */
+  runUntil(predicate: (() => boolean) | undefined, untilUs: number): boolean {
     const queue = this.queue;
     while (queue.peekTimeUs() <= untilUs) {
       const timeUs = queue.peekTimeUs();
@@ -98,22 +106,9 @@ export class World {
       this.eventsRun++;
       if (this.eventsRun > EVENTS_MAX) throw new Error(`assertion: more than ${EVENTS_MAX} events: runaway run`);
       fn();
+      if (predicate !== undefined && predicate()) return true;
     }
     if (untilUs > this.nowUs && Number.isFinite(untilUs)) this.nowUs = untilUs;
-  }
-
-  /** Runs until `predicate` holds (checked after each event) or `untilUs`; true if it held. */
-  runUntil(predicate: () => boolean, untilUs: number): boolean {
-    const queue = this.queue;
-    while (queue.peekTimeUs() <= untilUs) {
-      const timeUs = queue.peekTimeUs();
-      const fn = queue.pop()!;
-      this.nowUs = timeUs;
-      this.eventsRun++;
-      fn();
-      if (predicate()) return true;
-    }
-    if (untilUs > this.nowUs && Number.isFinite(untilUs)) this.nowUs = untilUs;
-    return predicate();
+    return predicate !== undefined && predicate();
   }
 }

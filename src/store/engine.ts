@@ -14,7 +14,7 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import { NOT_APPLICABLE, type CheckVerdict, type Engine, type EngineResults } from '../scenario/engine.js';
 import type { FaultSpec, Scenario } from '../scenario/schema.js';
-import { pickSome } from '../scenario/demo.js';
+import { resolveCommonTarget } from '../scenario/demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
 import { DEFAULT_CLIENT, StoreClient, type ClientOptions } from './client.js';
@@ -323,27 +323,18 @@ export class StoreEngine implements Engine {
 
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.servers();
-    if (/^n[0-9]+$/.test(target)) return this.world.hasMachine(target) ? [target] : [];
-    const majority = Math.floor(all.length / 2) + 1;
+    const common = resolveCommonTarget(target, all, (m) => this.world.hasMachine(m), rng);
+    if (common !== undefined) return common;
     const leaderMatch = /^leader\(shard ([0-9]+)\)$/.exec(target);
     if (leaderMatch !== null) {
       const leader = this.currentLeader(Number(leaderMatch[1]));
       return leader !== undefined ? [leader] : [this.directory.ring.preferredLeaderOf(Number(leaderMatch[1]))];
     }
-    switch (target) {
-      case 'random':
-        return [rng.pick(all)];
-      case 'minority':
-        return pickSome(all, all.length - majority, rng);
-      case 'majority':
-        return pickSome(all, majority, rng);
-      case 'leader(any)': {
-        const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.isLeaderNow(m));
-        return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
-      }
-      default:
-        throw new Error(`assertion: unresolvable target ${target}`);
+    if (target === 'leader(any)') {
+      const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.isLeaderNow(m));
+      return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
     }
+    throw new Error(`assertion: unresolvable target ${target}`);
   }
 
   private isLeaderNow(machine: string): boolean {
