@@ -39,6 +39,25 @@ export interface Model<S, I, O> {
    */
   isObserver?(input: I, output: O): boolean;
   mayProduce?(writerInput: I, writerOutput: O, observerInput: I, observerOutput: O): boolean;
+  /**
+   * The model restricted to one partition's operations. It may merge states that no operation
+   * of the partition can tell apart (equal `stateKey`), give interchangeable operations equal
+   * signatures, and offer `eager` / `neverNeeded`. Must be exact for any subset of `ops` too
+   * (the explainer searches sub-windows with it).
+   */
+  specialize?(ops: readonly LinOp<I, O>[]): Model<S, I, O>;
+  /**
+   * Linearizing this pending operation right now, in `state`, is never worse than doing it
+   * later: `step(state)` has the same key as `state`, and every state `t` simulates
+   * `step(t, op)` (whatever it allows afterwards, `t` allows too). The search then does it at
+   * once instead of branching on it.
+   */
+  eager?(state: S, input: I, output: O): boolean;
+  /**
+   * An optional operation that no linearization needs: leaving it out of one keeps it valid.
+   * The search ignores such operations.
+   */
+  neverNeeded?(input: I, output: O): boolean;
 }
 
 /** A model whose step may lead to several states. */

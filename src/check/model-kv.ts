@@ -55,7 +55,7 @@ function stepRegisterLike(s: KvState, r: OpRecord): KvState | undefined {
  * Porcupine's kv logs.
  */
 export function kvModel(missingValue: string | null = null): Model<KvState, OpRecord, OpRecord> {
-  return {
+  const model: Model<KvState, OpRecord, OpRecord> = {
     name: 'kv',
     init: () => missingValue,
     step(s, r) {
@@ -69,11 +69,13 @@ export function kvModel(missingValue: string | null = null): Model<KvState, OpRe
     isObserver,
     mayProduce,
   };
+  model.specialize = (ops) => specializeKv(model, ops, true);
+  return model;
 }
 
 /** Register: read (get), write (put), compare-and-set; append is not an operation of it. */
 export function registerModel(initial: string | null = null): Model<KvState, OpRecord, OpRecord> {
-  return {
+  const model: Model<KvState, OpRecord, OpRecord> = {
     name: 'register',
     init: () => initial,
     step: (s, r) => stepRegisterLike(s, r),
@@ -84,6 +86,97 @@ export function registerModel(initial: string | null = null): Model<KvState, OpR
     isObserver,
     mayProduce,
   };
+  model.specialize = (ops) => specializeKv(model, ops, false);
+  return model;
+}
+
+/** stateKey of every value no operation of the partition can observe. */
+const UNOBSERVED_KEY = '!';
+
+/**
+ * The model restricted to one key's operations, merging the values nobody can see.
+ *
+ * A value is *observed* if a get returns it or a cas compares against it; with appends on the
+ * key, a value is also observed if it is a prefix of an observed value (appends may still turn
+ * it into one). Every unobserved value behaves the same under every operation of the key: gets
+ * and successful cas fail, failed and indeterminate cas leave it unchanged, appends keep it
+ * unobserved, puts replace it. So all unobserved values share one state key (a bisimulation:
+ * exact), and a put or append whose result is unobserved from every state (a "killer": a put
+ * of a value no read returns, an append whose text no read contains) is interchangeable with
+ * any other killer: they share one signature, so the search never orders them among
+ * themselves.
+ *
+ * Without failed cas, the unobserved state U is also the bottom of the simulation order:
+ * every state allows whatever U allows (from U only puts, appends and cas that failed or
+ * may not have happened can be linearized, and every state accepts those, leading to states
+ * that again allow whatever U's successors allow). Then a killer is never needed to make a
+ * linearization work — it can only destroy information — so:
+ * - an optional killer can be left out (`neverNeeded`);
+ * - a pending killer in state U is linearized at once (`eager`): later, it would lead to U
+ *   again, which any state simulates.
+ */
+function specializeKv(
+  base: Model<KvState, OpRecord, OpRecord>,
+  ops: readonly LinOp<OpRecord, OpRecord>[],
+  appends: boolean,
+): Model<KvState, OpRecord, OpRecord> {
+  // In the register model an append never succeeds: it changes no state and kills nothing.
+  let hasAppend = false;
+  let hasFailedCas = false;
+  const observed = new Set<KvState>();
+  for (const o of ops) {
+    const r = o.input;
+    if (r.op === 'append') hasAppend = appends;
+    else if (r.op === 'get') observed.add(orNull(r.value));
+    else if (r.op === 'cas') {
+      observed.add(orNull(r.expect));
+      if (r.outcome === 'failed') hasFailedCas = true;
+    }
+  }
+  const observedStrings = [...observed].filter((v): v is string => v !== null).sort();
+  /** Some observed string starts with s (binary search for the least string >= s). */
+  const prefixOfObserved = (s: string): boolean => {
+    let lo = 0;
+    let hi = observedStrings.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (observedStrings[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < observedStrings.length && observedStrings[lo]!.startsWith(s);
+  };
+  const isObserved = (s: KvState): boolean => {
+    if (observed.has(s)) return true;
+    if (!hasAppend) return false;
+    // A missing key appends like "".
+    return prefixOfObserved(s ?? '');
+  };
+  const killer = (r: OpRecord): boolean => {
+    if (r.op === 'put') return !isObserved(orNull(r.value));
+    if (r.op === 'append' && hasAppend) {
+      const a = r.value ?? '';
+      return a !== '' && !observedStrings.some((v) => v.includes(a));
+    }
+    return false;
+  };
+  const bottom = !hasFailedCas;
+  const model: Model<KvState, OpRecord, OpRecord> = {
+    ...base,
+    name: `${base.name}/observed`,
+    step(s, r, out) {
+      // An append to an unobserved value stays unobserved; skip building the longer string.
+      if (r.op === 'append' && hasAppend && !isObserved(s)) return s;
+      return base.step(s, r, out);
+    },
+    stateKey: (s) => (isObserved(s) ? base.stateKey(s) : UNOBSERVED_KEY),
+    signature: (r, out) => (killer(r) ? `kill\u0001${r.outcome}` : base.signature(r, out)),
+  };
+  delete model.specialize;
+  if (bottom) {
+    model.eager = (s, r) => killer(r) && !isObserved(s);
+    model.neverNeeded = (r) => killer(r);
+  }
+  return model;
 }
 
 const isObserver = (r: OpRecord): boolean => r.op === 'get';

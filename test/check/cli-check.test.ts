@@ -48,9 +48,13 @@ describe('kvsim check', () => {
     expect(cli('--format', 'porcupine-etcd', f).code).toBe(1);
   });
   it('exit 3 when the time limit is reached', () => {
-    // Many long overlapping appends followed by an impossible read: a big search.
+    // Many long overlapping puts, each read by an overlapping get, then an impossible read:
+    // every order of the puts is open, a big search.
     const recs = [];
-    for (let i = 0; i < 22; i++) recs.push({ id: i, client: i, op: 'append', key: 'k', value: `<${i}>`, invokeUs: 0, completeUs: 1000, outcome: 'ok' });
+    for (let i = 0; i < 22; i++) {
+      recs.push({ id: i, client: i, op: 'put', key: 'k', value: `<${i}>`, invokeUs: 0, completeUs: 1000, outcome: 'ok' });
+      recs.push({ id: 100 + i, client: 100 + i, op: 'get', key: 'k', value: `<${i}>`, invokeUs: 0, completeUs: 1000, outcome: 'ok' });
+    }
     recs.push({ id: 99, client: 99, op: 'get', key: 'k', value: 'never', invokeUs: 2000, completeUs: 2001, outcome: 'ok' });
     const f = join(dir, 'hard.jsonl');
     writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n'));

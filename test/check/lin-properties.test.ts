@@ -128,6 +128,60 @@ describe('linearizability properties', () => {
     );
   });
 
+  // Many overlapping blind writes: puts of values no read returns (c..f), appends whose text
+  // no read contains (x), cas of every outcome, missing key as null or "". The search merges
+  // unobserved values and absorbs operations; brute force knows nothing of that.
+  const blindOp = fc.record({
+    client: fc.nat(5),
+    op: fc.constantFrom<OpRecord['op']>('put', 'put', 'put', 'get', 'get', 'append', 'cas'),
+    put: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', ''),
+    read: fc.constantFrom<string | null>('a', 'b', null, '', 'ab', 'ba', 'xa'),
+    app: fc.constantFrom('a', 'b', 'x', 'y'),
+    expect: fc.constantFrom<string | null>('a', 'c', null),
+    invokeUs: fc.nat(12),
+    len: fc.nat(40),
+    outcome: fc.constantFrom<OpRecord['outcome']>('ok', 'ok', 'ok', 'ok', 'failed', 'indeterminate'),
+  });
+  const blindHistory = fc.array(blindOp, { minLength: 1, maxLength: 8 }).map((xs) =>
+    xs.map((x, i): OpRecord => {
+      const value = x.op === 'get' ? x.read : x.op === 'append' ? x.app : x.put;
+      const outcome = x.op === 'get' ? 'ok' : x.outcome;
+      return {
+        id: i,
+        client: x.client,
+        op: x.op,
+        key: 'k',
+        value,
+        ...(x.op === 'cas' ? { expect: x.expect } : {}),
+        invokeUs: x.invokeUs,
+        completeUs: outcome === 'indeterminate' ? null : x.invokeUs + x.len,
+        outcome,
+      };
+    }),
+  );
+
+  it('agrees with brute force on overlapping blind writes and unobserved appends', () => {
+    fc.assert(
+      fc.property(blindHistory, fc.constantFrom<string | null>(null, ''), (h, missing) => {
+        const fast = checkHistory(h, { explain: false, missingValue: missing }).verdict === 'linearizable';
+        expect(fast).toBe(bruteForceLinearizable(h, missing));
+      }),
+      { numRuns: RUNS * 30 },
+    );
+  });
+
+  it('agrees with brute force on blind writes without cas (unobserved value is the bottom state)', () => {
+    const noCas = blindHistory.map((h) => h.filter((r) => r.op !== 'cas'));
+    fc.assert(
+      fc.property(noCas, fc.constantFrom<string | null>(null, ''), (h, missing) => {
+        fc.pre(h.length > 0);
+        const fast = checkHistory(h, { explain: false, missingValue: missing }).verdict === 'linearizable';
+        expect(fast).toBe(bruteForceLinearizable(h, missing));
+      }),
+      { numRuns: RUNS * 30 },
+    );
+  });
+
   it('the explanation window is small and itself not linearizable', () => {
     fc.assert(
       fc.property(smallHistory, (h) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/check/linearizability.js';
 import { searchLinearizable } from '../../src/check/lin-search.js';
 import { kvModel } from '../../src/check/model-kv.js';
-import { append, cas, get, put, op } from './lin-helpers.js';
+import { append, bruteForceLinearizable, cas, get, put, op } from './lin-helpers.js';
 
 const verdict = (...rs: Parameters<typeof checkHistory>[0][number][]) => checkHistory(rs).verdict;
 
@@ -62,15 +62,27 @@ describe('hand-made histories', () => {
     const r = checkHistory([cas(0, 'a', 'b', 0, null, 'failed'), get(1, null, 5, 10)]);
     expect(r.verdict).toBe('linearizable');
   });
+  it('a write into a value nobody reads may count as done then, or be linearized later', () => {
+    // "q" is never read: the append of "a" called while the key holds it may take effect there
+    // and vanish. Then one "a" after the put of "" explains both reads.
+    const h = [put(0, 'q', 0, 1), append(1, 'a', 2, 100), put(0, '', 3, 4), append(2, 'a', 5, 100), get(3, 'a', 6, 7), get(3, 'a', 101, 102)];
+    expect(checkHistory(h, { missingValue: '' }).verdict).toBe('linearizable');
+    // Called only after "q" was overwritten, the first append must land after the put of "": "aa".
+    const late = [put(0, 'q', 0, 1), put(0, '', 3, 4), append(1, 'a', 5, 100), append(2, 'a', 5, 100), get(3, 'a', 6, 7), get(3, 'a', 101, 102)];
+    expect(checkHistory(late, { missingValue: '' }).verdict).toBe('not-linearizable');
+    expect(bruteForceLinearizable(h, '')).toBe(true);
+    expect(bruteForceLinearizable(late, '')).toBe(false);
+  });
   it('a deadline gives unknown', () => {
+    // Concurrent puts, each read by a concurrent get: every order of the puts is open.
     const ops = [];
-    for (let i = 0; i < 40; i++) ops.push(put(i, `v${i}`, 0, 1000));
+    for (let i = 0; i < 40; i++) ops.push(put(i, `v${i}`, 0, 1000), get(100 + i, `v${i}`, 0, 1000));
     ops.push(get(99, 'nope', 2000, 2001));
     expect(checkHistory(ops, { deadline: () => true }).verdict).toBe('unknown');
   });
   it('a memory budget gives unknown, not a crash', () => {
     const ops = [];
-    for (let i = 0; i < 14; i++) ops.push(append(i, `<${i}>`, 0, 1000));
+    for (let i = 0; i < 14; i++) ops.push(put(i, `<${i}>`, 0, 1000), get(100 + i, `<${i}>`, 0, 1000));
     ops.push(get(99, 'nope', 2000, 2001));
     const lin = ops.map((r) => ({ input: r, output: r, invokeUs: r.invokeUs, completeUs: r.completeUs, optional: false }));
     const r = searchLinearizable(kvModel(''), lin, { maxConfigs: 1000 });
