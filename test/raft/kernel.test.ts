@@ -223,7 +223,8 @@ function applyFaults(g: RaftGroupWorld, faults: readonly Fault[]): void {
   }
 }
 
-const RUNS = Number(process.env.KVSIM_PROP_RUNS ?? 30);
+// Issue 3 asks for a few hundred cases in CI (about 11 s); KVSIM_PROP_RUNS raises it.
+const RUNS = Number(process.env.KVSIM_PROP_RUNS ?? 300);
 
 describe('property: random fault schedules, bugs off', () => {
   it(`no oracle violation, and the group recovers after healing (${RUNS} runs)`, () => {
