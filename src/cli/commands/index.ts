@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerBugs } from './bugs.js';
 import { registerCheck } from './check.js';
+import { registerReplay } from './replay.js';
 import { registerRing } from './ring.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
@@ -11,6 +12,7 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerBugs(program);
   registerCheck(program);
+  registerReplay(program);
   registerRing(program);
   registerRun(program);
   registerSchema(program);
