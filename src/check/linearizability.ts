@@ -126,25 +126,30 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
 
   let explanation: LinExplanation | undefined;
   if (failures.length > 0 && options.explain !== false) {
-    // Explain the failure that was cheapest to find: its window is usually the easiest to shrink.
+    // Explain the failures that were cheapest to find (their windows are usually the easiest
+    // to shrink) and show the smallest window.
     failures.sort((a, b) => a.steps - b.steps || a.part - b.part);
-    const f = failures[0]!;
-    const part = parts[f.part]!;
-    const explainOptions: Parameters<typeof explainViolation<KvState, OpRecord, OpRecord>>[3] & {} = {
-      maxConfigs: firstPassConfigs,
-      unexplainedReads: kvUnexplainedReads,
-    };
-    if (options.deadline) explainOptions.deadline = options.deadline;
-    if (options.explainBudgetSearches !== undefined) explainOptions.budgetSearches = options.explainBudgetSearches;
-    const ex = explainViolation(model, part, f.failOp, explainOptions);
-    const partial: Omit<LinExplanation, 'text'> = {
-      key: perKey[f.part]!.key,
-      failing: part[f.failOp]!.input,
-      window: ex.window.map((o) => o.input),
-      partitionOps: part.length,
-    };
-    if (ex.startStates) partial.startStates = ex.startStates;
-    explanation = { ...partial, text: renderExplanation(partial) };
+    let best: Omit<LinExplanation, 'text'> | undefined;
+    for (const f of failures.slice(0, EXPLAIN_CANDIDATES)) {
+      if (best && options.deadline && options.deadline()) break;
+      const part = parts[f.part]!;
+      const explainOptions: Parameters<typeof explainViolation<KvState, OpRecord, OpRecord>>[3] & {} = {
+        maxConfigs: firstPassConfigs,
+        unexplainedReads: kvUnexplainedReads,
+      };
+      if (options.deadline) explainOptions.deadline = options.deadline;
+      if (options.explainBudgetSearches !== undefined) explainOptions.budgetSearches = options.explainBudgetSearches;
+      const ex = explainViolation(model, part, f.failOp, explainOptions);
+      const candidate: Omit<LinExplanation, 'text'> = {
+        key: perKey[f.part]!.key,
+        failing: part[f.failOp]!.input,
+        window: ex.window.map((o) => o.input),
+        partitionOps: part.length,
+      };
+      if (ex.startStates) candidate.startStates = ex.startStates;
+      if (!best || candidate.window.length < best.window.length) best = candidate;
+    }
+    explanation = { ...best!, text: renderExplanation(best!) };
   }
   const result: LinCheckResult = { verdict, keys: parts.length, ops: ops.length, perKey };
   if (explanation) result.explanation = explanation;
@@ -152,6 +157,8 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
 }
 
 const FIRST_PASS_MAX_CONFIGS = 50_000;
+/** Failing keys explained (cheapest first) to pick the smallest window. */
+const EXPLAIN_CANDIDATES = 3;
 const AFTER_FAILURE_MAX_CONFIGS = 5_000;
 
 const SEVERITY: Record<LinVerdict, number> = { linearizable: 0, unknown: 1, 'not-linearizable': 2 };

@@ -47,6 +47,35 @@ describe('kvsim check', () => {
     expect(cli(f).code).toBe(2);
     expect(cli('--format', 'porcupine-etcd', f).code).toBe(1);
   });
+  it('leaves out follower, session and bounded reads unless --all-levels', () => {
+    // A stale follower read after an acknowledged put: fine for its level, not linearizable.
+    const recs = [
+      { id: 1, client: 0, op: 'put', key: 'k', value: 'a', invokeUs: 0, completeUs: 10, outcome: 'ok' },
+      { id: 2, client: 1, op: 'get', key: 'k', value: null, level: 'follower', invokeUs: 20, completeUs: 30, outcome: 'ok' },
+      { id: 3, client: 1, op: 'get', key: 'k', value: 'a', level: 'lease', invokeUs: 40, completeUs: 50, outcome: 'ok' },
+      { id: 4, client: 2, op: 'get', key: 'k', value: 'a', level: 'linearizable', invokeUs: 40, completeUs: 50, outcome: 'ok' },
+    ];
+    const f = join(dir, 'levels.jsonl');
+    writeFileSync(f, recs.map((r) => JSON.stringify(r)).join('\n'));
+    const human = cli(f);
+    expect(human.code).toBe(0);
+    expect(human.out).toContain('(1 follower/session/bounded read excluded: they do not promise linearizability');
+    const j = JSON.parse(cli('--json', f).out);
+    expect([j.verdict, j.ops, j.excluded]).toEqual(['linearizable', 3, 1]);
+    const all = cli('--json', '--all-levels', f);
+    expect(all.code).toBe(1);
+    expect(JSON.parse(all.out).excluded).toBe(0);
+    // Porcupine formats have no levels: nothing excluded, no note.
+    expect(JSON.parse(cli('--json', join(fixtures, 'kv/c10-ok.txt')).out).excluded).toBe(0);
+    expect(cli(join(fixtures, 'kv/c10-ok.txt')).out).not.toContain('excluded');
+  });
+  it('decides a store history with a full-cluster crash', () => {
+    const r = cli('--json', join(root, 'test/fixtures/histories/crash-restart-all-seed1.jsonl'));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.verdict).toBe('linearizable');
+    expect(j.excluded).toBeGreaterThan(0);
+  });
   it('exit 3 when the time limit is reached', () => {
     // Many long overlapping puts, each read by an overlapping get, then an impossible read:
     // every order of the puts is open, a big search.

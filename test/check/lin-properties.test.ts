@@ -93,6 +93,44 @@ describe('linearizability properties', () => {
     );
   });
 
+  // Crash-like windows: intervals up to 40 steps wide, so dozens of writes overlap and most
+  // of their values are never read (the shape that used to exhaust the budget).
+  const wideStepArb = fc.record({
+    client: fc.nat(40),
+    kind: fc.constantFrom<Step['kind']>('put', 'put', 'get', 'append'),
+    key: fc.nat(1),
+    value: fc.nat(5),
+    before: fc.nat(400),
+    after: fc.nat(400),
+    timedOut: fc.boolean(),
+  });
+
+  it('wide overlapping writes from a sequential execution are linearizable, and decided', () => {
+    fc.assert(
+      fc.property(fc.array(wideStepArb, { minLength: 1, maxLength: 80 }), fc.boolean(), (steps, timeouts) => {
+        expect(checkHistory(sequentialHistory(steps, timeouts), { maxConfigs: 200_000 }).verdict).toBe('linearizable');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a stale read after wide overlapping writes is caught', () => {
+    fc.assert(
+      fc.property(fc.array(wideStepArb, { minLength: 2, maxLength: 80 }), fc.nat(), (steps, pick) => {
+        const h = sequentialHistory(steps, false);
+        const puts = h.filter((r) => r.op === 'put');
+        const pairs: [OpRecord, OpRecord][] = [];
+        for (const a of puts) for (const b of puts) if (a.key === b.key && b.invokeUs > a.completeUs! && a.value !== b.value) pairs.push([a, b]);
+        fc.pre(pairs.length > 0);
+        const [a, b] = pairs[pick % pairs.length]!;
+        const t = b.completeUs! + 1;
+        h.push({ id: 10_000, client: 999, op: 'get', key: a.key, value: a.value!, invokeUs: t, completeUs: t + 5, outcome: 'ok' });
+        expect(checkHistory(h, { maxConfigs: 200_000 }).verdict).toBe('not-linearizable');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   const smallOp = fc.record({
     client: fc.nat(3),
     op: fc.constantFrom<OpRecord['op']>('put', 'get', 'cas', 'append'),

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError, locate } from '../errors.js';
 import { HISTORY_FORMATS, inferFormat, isHistoryFormat, metaFor, parseHistoryText, type HistoryFormat } from '../../history/formats.js';
 import { readJsonlFile } from '../../history/jsonl.js';
-import type { OpRecord } from '../../history/op.js';
+import type { OpRecord, ReadLevel } from '../../history/op.js';
 import { checkHistory, type LinCheckResult, type LinVerdict } from '../../check/linearizability.js';
 
 export const DEFAULT_CHECK_TIMEOUT_S = 60;
@@ -17,7 +17,23 @@ export interface CheckFileReport {
   ms: number;
   keys: number;
   ops: number;
+  /** Reads left out because their level never promised linearizability (see --all-levels). */
+  excluded: number;
   explanation?: LinCheckResult['explanation'];
+}
+
+/** Read levels that never promised linearizability: by default their reads are not checked. */
+export const WEAK_READ_LEVELS: readonly ReadLevel[] = ['follower', 'session', 'bounded'];
+
+/** Splits off the gets whose level is weaker than linearizable (Porcupine formats have none). */
+export function dropWeakReads(records: readonly OpRecord[]): { kept: OpRecord[]; excluded: number } {
+  const kept: OpRecord[] = [];
+  let excluded = 0;
+  for (const r of records) {
+    if (r.op === 'get' && r.level !== undefined && WEAK_READ_LEVELS.includes(r.level)) excluded++;
+    else kept.push(r);
+  }
+  return { kept, excluded };
 }
 
 const EXIT_OF: Record<LinVerdict, number> = { linearizable: EXIT_OK, 'not-linearizable': EXIT_CHECK_FAILED, unknown: EXIT_UNDECIDED };
@@ -52,18 +68,19 @@ export async function loadHistory(file: string, format: HistoryFormat | undefine
   return { records: parseHistoryText(text, file, fmt), format: fmt };
 }
 
-export async function checkFile(file: string, format: HistoryFormat | undefined, timeoutS: number): Promise<CheckFileReport> {
+export async function checkFile(file: string, format: HistoryFormat | undefined, timeoutS: number, allLevels = false): Promise<CheckFileReport> {
   const loaded = await loadHistory(file, format);
   const meta = metaFor(loaded.format);
+  const { kept, excluded } = allLevels ? { kept: loaded.records, excluded: 0 } : dropWeakReads(loaded.records);
   const t0 = performance.now();
   const endMs = t0 + timeoutS * 1000;
-  const result = checkHistory(loaded.records, {
+  const result = checkHistory(kept, {
     model: meta.model,
     missingValue: meta.missingValue,
     deadline: () => performance.now() > endMs,
   });
   const ms = Math.round((performance.now() - t0) * 10) / 10;
-  const report: CheckFileReport = { file, verdict: result.verdict, ms, keys: result.keys, ops: result.ops };
+  const report: CheckFileReport = { file, verdict: result.verdict, ms, keys: result.keys, ops: result.ops, excluded };
   if (result.explanation) report.explanation = result.explanation;
   return report;
 }
@@ -71,12 +88,13 @@ export async function checkFile(file: string, format: HistoryFormat | undefined,
 function renderHuman(r: CheckFileReport): string {
   const verdict = r.verdict === 'not-linearizable' ? 'NOT linearizable' : r.verdict === 'unknown' ? 'unknown (time limit reached)' : 'linearizable';
   let s = `${r.file}: ${verdict}  (${r.ops} ops, ${r.keys} key${r.keys === 1 ? '' : 's'}, ${r.ms} ms)\n`;
+  if (r.excluded > 0) s += `  (${r.excluded} ${WEAK_READ_LEVELS.join('/')} read${r.excluded === 1 ? '' : 's'} excluded: they do not promise linearizability; --all-levels checks them)\n`;
   if (r.explanation) s += r.explanation.text.split('\n').map((l) => `  ${l}`).join('\n') + '\n';
   return s;
 }
 
 function jsonLine(r: CheckFileReport): string {
-  const o: Record<string, unknown> = { file: r.file, verdict: r.verdict, ms: r.ms, keys: r.keys, ops: r.ops };
+  const o: Record<string, unknown> = { file: r.file, verdict: r.verdict, ms: r.ms, keys: r.keys, ops: r.ops, excluded: r.excluded };
   if (r.explanation) {
     const { text, ...data } = r.explanation;
     o['explanation'] = { ...data, text };
@@ -90,9 +108,10 @@ export function registerCheck(program: Command): void {
     .description('check recorded histories for linearizability (exit: 0 linearizable, 1 not, 3 unknown, 2 bad input)')
     .argument('<history...>', 'history files (.jsonl, Jepsen etcd .log, Porcupine kv .txt)')
     .option('--format <format>', `history format: ${HISTORY_FORMATS.join('|')} (default: from the name and content)`)
-    .option('--json', 'one JSON object per file: {file, verdict, ms, keys, ops, explanation?}')
+    .option('--json', 'one JSON object per file: {file, verdict, ms, keys, ops, excluded, explanation?}')
+    .option('--all-levels', `also check gets at levels ${WEAK_READ_LEVELS.join(', ')} (excluded by default: they never promised linearizability)`)
     .option('--timeout-s <seconds>', 'time limit per file; past it the verdict is unknown', String(DEFAULT_CHECK_TIMEOUT_S))
-    .action(async (files: string[], opts: { format?: string; json?: boolean; timeoutS: string }) => {
+    .action(async (files: string[], opts: { format?: string; json?: boolean; allLevels?: boolean; timeoutS: string }) => {
       if (opts.format !== undefined && !isHistoryFormat(opts.format))
         throw new UserError(`check: --format expects one of ${HISTORY_FORMATS.join(', ')}, got '${opts.format}'`);
       if (!/^[0-9]+(\.[0-9]+)?$/.test(opts.timeoutS) || Number(opts.timeoutS) <= 0)
@@ -102,7 +121,7 @@ export function registerCheck(program: Command): void {
       let exit = EXIT_OK;
       for (const file of files) {
         try {
-          const r = await checkFile(file, format, timeoutS);
+          const r = await checkFile(file, format, timeoutS, opts.allLevels === true);
           process.stdout.write(opts.json ? jsonLine(r) + '\n' : renderHuman(r));
           exit = worseExit(exit, EXIT_OF[r.verdict]);
         } catch (err) {
