@@ -195,12 +195,21 @@ export function advancePlayback(ui: UiState, replay: Replay, elapsedMs: number):
   return { ...ui, cursor, playUs };
 }
 
-/** Keys typed faster than the terminal is read arrive as one string: handle each in turn. */
+/** Control characters that may arrive inside a burst of typed keys, as the keys they are. */
+const BURST_KEYS: Record<string, KeyPress> = { '\r': { return: true }, '\n': { return: true }, '\t': { tab: true }, '\x7f': { backspace: true }, '\b': { backspace: true } };
+
+/**
+ * Keys typed faster than the terminal is read arrive as one string ("/n2\r"): handle each in
+ * turn. Escape sequences (arrows, PgUp) are left whole for ink to have parsed.
+ */
 export function reduceInput(ui: UiState, input: string, key: KeyPress, replay: Replay): UiState {
-  if (input.length <= 1 || ui.prompt !== null || /[\x00-\x1f]/.test(input)) return reduceKey(ui, input, key, replay);
+  if (input.length <= 1 || input.includes('\x1b')) return reduceKey(ui, input, key, replay);
+  if (ui.prompt !== null && !/[\x00-\x1f\x7f]/.test(input)) return reduceKey(ui, input, key, replay);
   let next = ui;
   for (const ch of input) {
-    next = reduceKey(next, ch, {}, replay);
+    const special = BURST_KEYS[ch];
+    if (special !== undefined) next = reduceKey(next, '', special, replay);
+    else if (!/[\x00-\x1f]/.test(ch)) next = reduceKey(next, ch, {}, replay);
     if (next.quit) break;
   }
   return next;

@@ -45,3 +45,12 @@ describe('typed ahead keys', () => {
     expect(ui.prompt).toEqual({ kind: 'time', text: '12.5s' });
   });
 });
+
+describe('bursts with control characters', () => {
+  it('applies a typed filter that arrives with its Enter in one chunk', () => {
+    const ui = reduceInput(initialUi(replay), '/n2\r', {}, replay);
+    expect(ui.filter).toEqual({ kind: 'machine', name: 'n2' });
+    expect(ui.prompt).toBeNull();
+    expect(reduceInput(initialUi(replay), 'tx\x7f7s\r', {}, replay).playUs).toBe(replay.store.timeAt(replay.indexAtTime(7_000_000)));
+  });
+});
