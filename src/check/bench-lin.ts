@@ -24,11 +24,20 @@ export interface LinBenchResult {
     c50BadExplainMs: number;
     c50BadWindowOps: number;
   };
+  /** Histories that used to end `unknown` (budget). */
+  hard: {
+    /** The store's crash-restart-all fixture, store filter (puts + linearizable/lease gets). */
+    storeCrashVerdict: string;
+    storeCrashMs: number;
+    /** c50-bad with decideAllKeys: keys still unknown, and the time. */
+    c50BadAllKeysUndecided: number;
+    c50BadAllKeysMs: number;
+  };
   generated: { ops: number; keys: number; clients: number; verdict: string; ms: number; peakHeapMB: number }[];
-  targets: { etcdTotalMs: number; c50OkMs: number; c50BadExplainMs: number; oneMillionMs: number; oneMillionHeapMB: number };
+  targets: { etcdTotalMs: number; c50OkMs: number; c50BadExplainMs: number; oneMillionMs: number; oneMillionHeapMB: number; storeCrashMs: number };
 }
 
-export const LIN_TARGETS = { etcdTotalMs: 430, c50OkMs: 200, c50BadExplainMs: 1000, oneMillionMs: 10_000, oneMillionHeapMB: 1024 };
+export const LIN_TARGETS = { etcdTotalMs: 430, c50OkMs: 200, c50BadExplainMs: 1000, oneMillionMs: 10_000, oneMillionHeapMB: 1024, storeCrashMs: 2000 };
 
 /** Sizes of the generated histories (ops, keys, clients). `quick` stops at 100k. */
 export const GENERATED_SIZES: readonly [number, number, number][] = [
@@ -125,6 +134,19 @@ export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes
   const t0 = probes.nowMs();
   const ex = checkHistory(bad, { missingValue: '' });
   const c50BadExplainMs = probes.nowMs() - t0;
+  const a0 = probes.nowMs();
+  const all = checkHistory(bad, { missingValue: '', decideAllKeys: true, explain: false });
+  const c50BadAllKeysMs = probes.nowMs() - a0;
+
+  const storeText = readFileSync(join(fixturesDir, '..', 'histories', 'crash-restart-all-seed1.jsonl'), 'utf8');
+  const storeRecords = storeText
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as OpRecord)
+    .filter((o) => o.op === 'put' || o.level === undefined || o.level === 'linearizable' || o.level === 'lease');
+  const s0 = probes.nowMs();
+  const store = checkHistory(storeRecords, { model: 'kv', missingValue: null });
+  const storeCrashMs = probes.nowMs() - s0;
 
   const generated: LinBenchResult['generated'] = [];
   for (const [ops, keys, clients] of GENERATED_SIZES) {
@@ -151,6 +173,12 @@ export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes
       kvMs,
       c50BadExplainMs: round(c50BadExplainMs),
       c50BadWindowOps: ex.explanation?.window.length ?? 0,
+    },
+    hard: {
+      storeCrashVerdict: store.verdict,
+      storeCrashMs: round(storeCrashMs),
+      c50BadAllKeysUndecided: all.perKey.filter((k) => k.verdict === 'unknown').length,
+      c50BadAllKeysMs: round(c50BadAllKeysMs),
     },
     generated,
     targets: LIN_TARGETS,
