@@ -16,6 +16,9 @@ export const checkerSection: BenchSection = {
       figures.push({ name: `kv/${file}`, value: Math.round(ms), unit: 'ms', ...(file.startsWith('c50-ok') && { target: '<= 200' }) });
     }
     figures.push({ name: `kv/c50-bad verdict + explanation (window of ${r.reference.c50BadWindowOps} ops)`, value: Math.round(r.reference.c50BadExplainMs), unit: 'ms', target: '<= 1000' });
+    figures.push({ name: `store crash-restart-all history (${r.hard.storeCrashVerdict})`, value: Math.round(r.hard.storeCrashMs), unit: 'ms', target: '<= 2000' });
+    figures.push({ name: 'kv/c50-bad, every key decided', value: Math.round(r.hard.c50BadAllKeysMs), unit: 'ms' });
+    figures.push({ name: 'kv/c50-bad keys left undecided', value: r.hard.c50BadAllKeysUndecided, unit: 'keys', target: '<= 0' });
     for (const g of r.generated) {
       const million = g.ops >= 1_000_000;
       figures.push({ name: `generated ${g.ops.toLocaleString('en-US')} ops, ${g.keys} keys, ${g.clients} clients (${g.verdict})`, value: Math.round(g.ms), unit: 'ms', ...(million && { target: '<= 10000', key: 'lin1MMs' }) });
