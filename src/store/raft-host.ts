@@ -29,8 +29,19 @@ export interface RaftPayload {
   readonly msg: RaftMessage;
 }
 
-export function isRaftPayload(p: unknown): p is RaftPayload {
-  return typeof p === 'object' && p !== null && (p as { kind?: unknown }).kind === 'raft';
+/**
+ * Messages of many groups for one machine, produced in one tick: multi-Raft hosts coalesce
+ * them (heartbeats above all) into one network message, as CockroachDB does.
+ */
+export interface RaftBatchPayload {
+  readonly kind: 'raft-batch';
+  readonly msgs: readonly RaftMessage[];
+}
+
+export function isRaftPayload(p: unknown): p is RaftPayload | RaftBatchPayload {
+  if (typeof p !== 'object' || p === null) return false;
+  const kind = (p as { kind?: unknown }).kind;
+  return kind === 'raft' || kind === 'raft-batch';
 }
 
 export interface RaftGroupSpec {
@@ -89,6 +100,8 @@ export class RaftHost {
   private readonly groups = new Map<number, Hosted>();
   private readonly tickUs: number;
   private tickTimer = -1;
+  /** While ticking, outgoing messages wait here per destination and leave as one batch each. */
+  private batch: Map<string, RaftMessage[]> | null = null;
   readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0 };
 
   constructor(opts: RaftHostOptions) {
@@ -211,16 +224,27 @@ export class RaftHost {
   /** Route a network payload; returns false when it is not a Raft message. */
   onMessage(_from: string, payload: unknown): boolean {
     if (!isRaftPayload(payload)) return false;
-    const m = payload.msg;
+    if (payload.kind === 'raft-batch') {
+      // The answers to a batch go back as a batch too.
+      const outer = this.batch;
+      if (outer === null) this.batch = new Map();
+      for (const m of payload.msgs) this.stepOne(m);
+      if (outer === null) this.flushBatch();
+    } else {
+      this.stepOne(payload.msg);
+    }
+    return true;
+  }
+
+  private stepOne(m: RaftMessage): void {
     const h = this.groups.get(m.group);
     if (h === undefined) {
       this.stats.unknownGroup += 1;
-      return true;
+      return;
     }
     this.stats.messagesIn += 1;
     h.replica.step(m);
     this.drain(h);
-    return true;
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -228,12 +252,24 @@ export class RaftHost {
   private scheduleTick(): void {
     this.tickTimer = this.ctx.setTimer(this.tickUs, () => {
       const nowUs = this.ctx.localNowUs();
+      this.batch = new Map();
       for (const h of this.groups.values()) {
         h.replica.tick(nowUs);
         this.drain(h);
       }
+      this.flushBatch();
       this.scheduleTick();
     });
+  }
+
+  private flushBatch(): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (batch === null) return;
+    for (const [to, msgs] of batch) {
+      if (msgs.length === 1) this.ctx.send(to, { kind: 'raft', msg: msgs[0]! } satisfies RaftPayload, `raft.${msgs[0]!.type}`);
+      else this.ctx.send(to, { kind: 'raft-batch', msgs } satisfies RaftBatchPayload, 'raft.batch');
+    }
   }
 
   /** Stop ticking (the process is being replaced). */
@@ -256,6 +292,12 @@ export class RaftHost {
 
   private send(msg: RaftMessage): void {
     this.stats.messagesOut += 1;
+    if (this.batch !== null) {
+      let list = this.batch.get(msg.to);
+      if (list === undefined) this.batch.set(msg.to, (list = []));
+      list.push(msg);
+      return;
+    }
     const payload: RaftPayload = { kind: 'raft', msg };
     this.ctx.send(msg.to, payload, `raft.${msg.type}`);
   }

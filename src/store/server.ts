@@ -6,7 +6,7 @@
 import type { ReadLevel } from '../history/op.js';
 import { confOf, type RaftConfig } from '../raft/config.js';
 import type { ApplyItem, RaftReplica, ReadResult } from '../raft/replica.js';
-import { RaftHost, type RaftPayload } from './raft-host.js';
+import { RaftHost, type RaftBatchPayload, type RaftPayload } from './raft-host.js';
 import type { MachineContext, Process } from '../sim/machine.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
 import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, ShardStatus, StoreMessage } from './protocol.js';
@@ -51,7 +51,7 @@ export interface FreshnessAnswer {
   index: number;
 }
 
-type ServerMessage = StoreMessage | RaftPayload | FreshnessQuery | FreshnessAnswer | AdminRequest;
+type ServerMessage = StoreMessage | RaftPayload | RaftBatchPayload | FreshnessQuery | FreshnessAnswer | AdminRequest;
 
 /** Disk keys the server itself keeps: shards it was told to host, and shards it dropped. */
 const HOSTED_PREFIX = 'store/hosted/';
@@ -347,6 +347,7 @@ export class StoreServer implements Process {
     const message = payload as ServerMessage;
     switch (message.kind) {
       case 'raft':
+      case 'raft-batch':
         this.host.onMessage(from, message); // a group not hosted here is dropped, like an unknown port
         return;
       case 'fresh-req': {
