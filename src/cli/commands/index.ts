@@ -4,6 +4,7 @@ import { registerBench } from './bench.js';
 import { registerBugs } from './bugs.js';
 import { registerCheck } from './check.js';
 import { registerReplay } from './replay.js';
+import { registerReport } from './report.js';
 import { registerRing } from './ring.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerBugs(program);
   registerCheck(program);
   registerReplay(program);
+  registerReport(program);
   registerRing(program);
   registerRun(program);
   registerSchema(program);

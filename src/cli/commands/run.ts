@@ -1,4 +1,4 @@
-// kvsim run FILE [--seed N] [--json] [--trace OUT.jsonl] [--bug NAME]...
+// kvsim run FILE [--seed N] [--json] [--trace OUT.jsonl] [--report DIR] [--bug NAME]...
 // The simulation itself is imported when the command runs, so `kvsim --help` starts fast.
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +13,9 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed (default: the scenario\'s seed, else 1)')
     .option('--json', 'print the summary as one JSON object')
     .option('--trace <out>', 'write the trace as JSON Lines to this file')
+    .option('--report <dir>', 'write an HTML report to DIR/index.html (the trace goes to DIR/trace.jsonl unless --trace)')
     .option('--bug <name>', 'switch on a planted bug (repeatable)', collect)
-    .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; bug?: string[] }) => {
+    .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; report?: string; bug?: string[] }) => {
       const [{ loadScenarioFile }, { runScenario }, { engineFactoryFor }, { validateBugFlags }, { renderSummary }] = await Promise.all([
         import('../../scenario/load.js'),
         import('../../scenario/runner.js'),
@@ -28,6 +29,16 @@ export function registerRun(program: Command): void {
       const bugs = opts.bug ?? [];
       validateBugFlags(bugs);
       validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
+      // A report is drawn from the trace, so --report needs one even without --trace.
+      if (opts.report !== undefined && opts.trace === undefined) {
+        const { mkdirSync } = await import('node:fs');
+        try {
+          mkdirSync(opts.report, { recursive: true });
+        } catch {
+          throw new UserError(`--report: cannot create the directory ${opts.report}`);
+        }
+        opts.trace = `${opts.report.replace(/\/+$/, '')}/trace.jsonl`;
+      }
       const startMs = performance.now();
       let summary;
       try {
@@ -49,6 +60,11 @@ export function registerRun(program: Command): void {
       const out = { ...summary, wallMs, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
       else process.stdout.write(renderSummary(out) + '\n');
+      if (opts.report !== undefined && opts.trace !== undefined) {
+        const { writeReport } = await import('../../report/report.js');
+        const { htmlPath } = await writeReport(opts.trace, opts.report, { scenarioFile: file, bugs });
+        if (!opts.json) process.stdout.write(`  report    ${htmlPath}\n`);
+      }
       process.exitCode = summary.ok ? EXIT_OK : EXIT_CHECK_FAILED;
     });
 }
