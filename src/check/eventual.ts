@@ -70,7 +70,9 @@ export interface EventualResult {
 /** Bound on violations kept in a result (the count is still exact). */
 const VIOLATIONS_KEPT_MAX = 20;
 
-const VISIBILITY_BUCKETS_US = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, Infinity];
+/** The last visibility bucket has no upper bound; a finite stand-in keeps it JSON (and hash) safe. */
+export const VISIBILITY_UNBOUNDED_US = Number.MAX_SAFE_INTEGER;
+const VISIBILITY_BUCKETS_US = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, VISIBILITY_UNBOUNDED_US];
 
 interface AckedWrite {
   completeUs: number;

@@ -6,7 +6,7 @@ import type { RaftRoleName } from '../trace/events-raft.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceHasher } from '../trace/hash.js';
 import { BucketSeries } from './series.js';
-import { parseVerdicts, restoreInfinities, type RunVerdicts } from './summary.js';
+import { parseVerdicts, type RunVerdicts } from './summary.js';
 import type { Period } from './svg.js';
 
 export type RoleOrDown = RaftRoleName | 'down';
@@ -214,7 +214,6 @@ export class ReportAggregator {
     this.events++;
     this.lastUs = Math.max(this.lastUs, event.t);
     this.eventCounts.set(event.type, (this.eventCounts.get(event.type) ?? 0) + 1);
-    if (event.type === 'run.summary') restoreInfinities(event.summary);
     this.hasher.value(event);
     switch (event.type) {
       case 'run.start':

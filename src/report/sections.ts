@@ -1,6 +1,7 @@
 // The report's sections as HTML strings, each computed from the aggregated model. Every
 // section is present in every report (with a sentence when it has nothing to show), so a
 // reader and a test always find the same headings.
+import { VISIBILITY_UNBOUNDED_US } from '../check/eventual.js';
 import { describeOp, type OpRecord } from '../history/op.js';
 import type { LevelStaleness, ReportModel, RoleSpan } from './aggregate.js';
 import { messageClass, renderSpaceTime, type SpaceTime } from './spacetime.js';
@@ -367,7 +368,8 @@ function timeBehindChart(model: ReportModel, levels: string[], color: (l: string
 function visibilityChart(model: ReportModel, levels: string[], color: (l: string) => string): string {
   const f = frame(360, 200, { left: 44 });
   // Bucket upper bounds on a log axis; the open last bucket is drawn one decade further.
-  const xOf = (upToUs: number) => (Number.isFinite(upToUs) ? upToUs : 10_000_000);
+  const unbounded = (upToUs: number) => !Number.isFinite(upToUs) || upToUs >= VISIBILITY_UNBOUNDED_US;
+  const xOf = (upToUs: number) => (unbounded(upToUs) ? 10_000_000 : upToUs);
   const x = logScale([1_000, 10_000_000], [f.left, f.widthPx - f.right]);
   const y = linearScale([0, 1], [f.heightPx - f.bottom, f.top]);
   let s = svgOpen(f, 'chart visibility', 'P(fresh) by time since the write');
@@ -381,7 +383,7 @@ function visibilityChart(model: ReportModel, levels: string[], color: (l: string
     });
     if (d !== '') s += `<path class="series visibility-curve" d="${d}" stroke="${color(l)}" fill="none"><title>${esc(l)}</title></path>`;
     for (const b of buckets) {
-      s += `<circle class="dot" cx="${px(x(xOf(b.upToUs)))}" cy="${px(y(b.fresh / b.reads))}" r="2.5" fill="${color(l)}"><title>${esc(`${l}: within ${Number.isFinite(b.upToUs) ? fmtUs(b.upToUs) : '∞'} of the write, ${b.fresh}/${b.reads} fresh`)}</title></circle>`;
+      s += `<circle class="dot" cx="${px(x(xOf(b.upToUs)))}" cy="${px(y(b.fresh / b.reads))}" r="2.5" fill="${color(l)}"><title>${esc(`${l}: within ${unbounded(b.upToUs) ? '∞' : fmtUs(b.upToUs)} of the write, ${b.fresh}/${b.reads} fresh`)}</title></circle>`;
     }
   }
   return s + '</svg>';

@@ -117,17 +117,3 @@ export function parseVerdicts(summary: Record<string, unknown>): RunVerdicts {
   return out;
 }
 
-/**
- * JSON has no Infinity: the eventual check's last visibility bucket (`upToUs: Infinity`) is
- * written to the trace as null. Restoring it before hashing makes the hash of a trace file
- * equal the hash the run printed.
- */
-export function restoreInfinities(summary: Record<string, unknown>): void {
-  const eventual = obj(obj(summary['checks'])?.['eventual']);
-  const visibility = obj(eventual?.['staleness'])?.['visibility'];
-  if (!Array.isArray(visibility)) return;
-  for (const bucket of visibility) {
-    const b = obj(bucket);
-    if (b !== undefined && b['upToUs'] === null) b['upToUs'] = Infinity;
-  }
-}

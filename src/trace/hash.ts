@@ -46,6 +46,8 @@ export class TraceHasher {
         if ((v | 0) === v) {
           this.word(v);
         } else {
+          // JSON cannot carry NaN or Infinity: a trace file would not rehash to the same value.
+          if (!Number.isFinite(v)) throw new Error(`assertion: trace events must hold finite numbers, got ${v}`);
           this.f64[0] = v;
           this.word(this.u32[0]!);
           this.word(this.u32[1]! ^ 0x7ff00001);

@@ -42,10 +42,10 @@ describe('kvsim run on the kernel demo', () => {
     expect(new Set(batch).size).toBe(4);
   });
 
-  it('writes a trace file whose events rehash to the printed hash', async () => {
+  it.each([demo, 'scenarios/leader-election.yaml'])('%s writes a trace file whose events rehash to the printed hash', async (file) => {
     mkdirSync('reports/.test', { recursive: true });
-    const out = 'reports/.test/demo-trace.jsonl';
-    const summary = JSON.parse(kvsim(['run', demo, '--seed', '3', '--json', '--trace', out]).stdout);
+    const out = `reports/.test/rehash-${file.replace(/\W+/g, '-')}.jsonl`;
+    const summary = JSON.parse(kvsim(['run', file, '--seed', '3', '--json', '--trace', out]).stdout);
     const events = await readTraceAll(out);
     expect(events.length).toBe(summary.events);
     expect(events[0]!.type).toBe('run.start');
