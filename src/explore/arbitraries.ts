@@ -1,0 +1,369 @@
+// Random whole scenarios, as plain objects in the YAML input shape (durations are strings), so
+// a generated scenario can be written as a normal scenario file and `kvsim run` reproduces it.
+//
+// One builder (`buildScenario`) draws everything through a small `Draw` interface. Two drivers
+// feed it: fast-check's `gen` (property tests get seeded, replayable arbitraries) and a seeded
+// Rng stream (swarm mode, see swarm.ts). A `FaultProfile` says which fault kinds may appear and
+// how often, and which network and read-level features are on; the default profile enables all.
+//
+// Generated scenarios are small (1.5-4 s under load + 2 s of settling) and stay inside the
+// store's documented safety envelope: clock skew and drift are kept well under
+// `raft.maxClockDrift` (beyond it lease reads are unsafe by design, not by bug).
+import fc from 'fast-check';
+import type { z } from 'zod';
+import type { Rng } from '../sim/random.js';
+import { formatDurationUs } from '../scenario/duration.js';
+import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
+
+/** A scenario in the YAML input shape (what a file holds before validation). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type FaultInput = NonNullable<ScenarioInput['faults']>[number];
+
+/** The fault actions the generator draws from (the whole vocabulary except membership). */
+export const FAULT_KINDS = [
+  'partition',
+  'isolate',
+  'oneway',
+  'bridge',
+  'heal',
+  'crash',
+  'restart',
+  'pause',
+  'resume',
+  'skew',
+  'drop',
+  'duplicate',
+  'delay',
+  'reorder',
+  'clog',
+  'slowDisk',
+  'spike',
+  'transfer',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const READ_LEVELS: readonly ReadLevel[] = ['linearizable', 'lease', 'follower', 'session', 'bounded'];
+
+/** What a scenario may contain: fault kinds with weights (absent = off), features on or off. */
+export interface FaultProfile {
+  /** Relative weight of each enabled fault kind; a kind not listed never appears. */
+  kinds: Partial<Record<FaultKind, number>>;
+  faultsMax: number;
+  /** Probability that a fault repeats (`every`) or waits for a state condition (`when`). */
+  everyProbability: number;
+  whenProbability: number;
+  networkDrop: boolean;
+  networkDuplicate: boolean;
+  networkReorder: boolean;
+  networkTail: boolean;
+  levels: readonly ReadLevel[];
+}
+
+export function fullProfile(): FaultProfile {
+  const kinds: Partial<Record<FaultKind, number>> = {};
+  for (const k of FAULT_KINDS) kinds[k] = 1;
+  return {
+    kinds,
+    faultsMax: 6,
+    everyProbability: 0.2,
+    whenProbability: 0.15,
+    networkDrop: true,
+    networkDuplicate: true,
+    networkReorder: true,
+    networkTail: true,
+    levels: READ_LEVELS,
+  };
+}
+
+/** The source of choices. Smaller results are simpler (fast-check shrinks toward them). */
+export interface Draw {
+  /** Integer in [lo, hi], both inclusive. */
+  int(lo: number, hi: number): number;
+  /** True with probability p. */
+  chance(p: number): boolean;
+  /** One of `items` (put the simplest first). */
+  pick<T>(items: readonly T[]): T;
+}
+
+/** Draws from a seeded stream (swarm mode). */
+export function rngDraw(rng: Rng): Draw {
+  return { int: (lo, hi) => rng.int(lo, hi), chance: (p) => rng.chance(p), pick: (items) => rng.pick(items) };
+}
+
+const CHANCE_STEPS = 1000;
+
+/** Draws through fast-check's `gen`, so every choice is replayable and shrinks toward "off". */
+export function genDraw(g: fc.GeneratorValue): Draw {
+  return {
+    int: (lo, hi) => g(fc.integer, { min: lo, max: hi }),
+    // Shrinks toward 0, which means false: features switch off while shrinking.
+    chance: (p) => g(fc.integer, { min: 0, max: CHANCE_STEPS - 1 }) >= CHANCE_STEPS - Math.round(p * CHANCE_STEPS),
+    pick: (items) => items[g(fc.integer, { min: 0, max: items.length - 1 })]!,
+  };
+}
+
+/** `1500000` -> `1500ms`; `2000000` -> `2s`; keeps the largest exact unit. */
+export const durationText = formatDurationUs;
+
+const MS = 1_000;
+const S = 1_000_000;
+/** Settling after the load: long enough for elections after every fault is undone. */
+const SETTLE_US = 2 * S;
+
+/** Picks a weighted fault kind among the enabled ones. */
+function pickKind(draw: Draw, kinds: Partial<Record<FaultKind, number>>): FaultKind | undefined {
+  const enabled = FAULT_KINDS.filter((k) => (kinds[k] ?? 0) > 0);
+  if (enabled.length === 0) return undefined;
+  const total = enabled.reduce((sum, k) => sum + Math.max(1, Math.round(kinds[k]!)), 0);
+  let at = draw.int(0, total - 1);
+  for (const k of enabled) {
+    at -= Math.max(1, Math.round(kinds[k]!));
+    if (at < 0) return k;
+  }
+  return enabled[enabled.length - 1];
+}
+
+interface Shape {
+  machines: number;
+  replication: number;
+  shards: number;
+  durationUs: number;
+  electionTimeoutUs: number;
+  maxClockDriftUs: number;
+  keys: number;
+}
+
+function machineName(i: number): string {
+  return `n${i}`;
+}
+
+function target(draw: Draw, shape: Shape): string {
+  const kind = draw.int(0, 4);
+  switch (kind) {
+    case 0:
+      return 'random';
+    case 1:
+      return `leader(shard ${draw.int(0, shape.shards - 1)})`;
+    case 2:
+      return 'leader(any)';
+    case 3:
+      return 'minority';
+    default:
+      return machineName(draw.int(1, shape.machines));
+  }
+}
+
+/** A random split of n1..nM into `count` non-empty sides. */
+function split(draw: Draw, machines: readonly string[], count: number): string[][] {
+  const pool = [...machines];
+  // Fisher-Yates with the draw, so the split is replayable.
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = draw.int(0, i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  const sides: string[][] = Array.from({ length: count }, () => []);
+  pool.forEach((m, i) => sides[i < count ? i : draw.int(0, count - 1)]!.push(m));
+  return sides.map((side) => machines.filter((m) => side.includes(m)));
+}
+
+/** The action part of one fault, and whether it can be undone (`for` makes sense). */
+function action(draw: Draw, kind: FaultKind, shape: Shape): { action: Partial<FaultInput>; undoable: boolean } {
+  const all = Array.from({ length: shape.machines }, (_, i) => machineName(i + 1));
+  switch (kind) {
+    case 'partition': {
+      const form = draw.int(0, 2);
+      if (form === 0) return { action: { partition: [[target(draw, shape)], ['rest']] }, undoable: true };
+      if (form === 1) return { action: { partition: [['minority'], ['rest']] }, undoable: true };
+      return { action: { partition: split(draw, all, Math.min(shape.machines, draw.int(2, 3))) }, undoable: true };
+    }
+    case 'isolate':
+      return { action: { isolate: target(draw, shape) }, undoable: true };
+    case 'oneway':
+      return draw.chance(0.5)
+        ? { action: { oneway: { from: [target(draw, shape)], to: ['rest'] } }, undoable: true }
+        : { action: { oneway: { from: ['rest'], to: [target(draw, shape)] } }, undoable: true };
+    case 'bridge': {
+      const [a, b, via] = split(draw, all, 3) as [string[], string[], string[]];
+      return { action: { bridge: { sides: [a, [...b, ...via.slice(1)]], via: via[0]! } }, undoable: true };
+    }
+    case 'heal':
+      return { action: { heal: 'all' }, undoable: false };
+    case 'crash':
+      return { action: { crash: target(draw, shape) }, undoable: true };
+    case 'restart':
+      return { action: { restart: draw.chance(0.5) ? 'all' : target(draw, shape) }, undoable: false };
+    case 'pause':
+      return { action: { pause: target(draw, shape) }, undoable: true };
+    case 'resume':
+      return { action: { resume: draw.chance(0.5) ? 'all' : target(draw, shape) }, undoable: false };
+    case 'skew': {
+      // Within the drift bound: offsets up to 1/8 of it, drift small enough that over two
+      // election timeouts the clocks move apart by at most 1/8 of it.
+      const offsetMaxUs = Math.floor(shape.maxClockDriftUs / 8);
+      const offsetUs = draw.int(-offsetMaxUs, offsetMaxUs);
+      const driftMaxPpm = Math.floor((shape.maxClockDriftUs * 1_000_000) / (8 * 2 * shape.electionTimeoutUs));
+      const driftPpm = draw.int(-driftMaxPpm, driftMaxPpm);
+      const offset = offsetUs < 0 ? `-${durationText(-offsetUs)}` : durationText(offsetUs);
+      return { action: { skew: { machine: target(draw, shape), offset, driftPpm } }, undoable: true };
+    }
+    case 'drop':
+      return { action: { drop: draw.pick([0.05, 0.1, 0.2, 0.3, 0.5]) }, undoable: true };
+    case 'duplicate':
+      return { action: { duplicate: draw.pick([0.05, 0.1, 0.2, 0.3]) }, undoable: true };
+    case 'delay':
+      return { action: { delay: durationText(draw.pick([1, 5, 10, 20, 50]) * MS) }, undoable: true };
+    case 'reorder':
+      return { action: { reorder: true }, undoable: true };
+    case 'clog':
+      return draw.chance(0.5)
+        ? { action: { clog: target(draw, shape) }, undoable: true }
+        : { action: { clog: { from: target(draw, shape), to: target(draw, shape) } }, undoable: true };
+    case 'slowDisk':
+      return { action: { slowDisk: { machine: target(draw, shape), factor: draw.pick([2, 10, 50, 200]) } }, undoable: true };
+    case 'spike':
+      return draw.chance(0.5)
+        ? { action: { spike: { factor: draw.pick([2, 3, 5]) } }, undoable: true }
+        : { action: { spike: { factor: draw.pick([2, 3, 5]), key: `k${draw.int(0, shape.keys - 1)}` } }, undoable: true };
+    case 'transfer': {
+      const shard = draw.int(0, shape.shards - 1);
+      // With one replica there is no one to hand over to: the store's engine asserts on
+      // `transfer` without `to` then (reported as a store bug), so name a target instead.
+      return shape.replication > 1 && draw.chance(0.5)
+        ? { action: { transfer: { shard } }, undoable: false }
+        : { action: { transfer: { shard, to: machineName(draw.int(1, shape.machines)) } }, undoable: false };
+    }
+    default: {
+      const never: never = kind;
+      throw new Error(`assertion: unknown fault kind ${String(never)}`);
+    }
+  }
+}
+
+function fault(draw: Draw, kind: FaultKind, shape: Shape, profile: FaultProfile): FaultInput {
+  const { action: act, undoable } = action(draw, kind, shape);
+  const loadEndUs = shape.durationUs;
+  const trigger: Partial<FaultInput> = {};
+  let forUs: number | undefined;
+  if (draw.chance(profile.everyProbability)) {
+    const everyUs = draw.int(3, Math.max(3, Math.floor(loadEndUs / (2 * 100 * MS)))) * 100 * MS;
+    trigger.every = durationText(everyUs);
+    if (draw.chance(0.5)) trigger.from = durationText(draw.int(1, Math.max(1, Math.floor(loadEndUs / (100 * MS)) - 1)) * 100 * MS);
+    // A repeated fault is undone before it fires again.
+    if (undoable) forUs = draw.int(1, Math.max(1, Math.floor(everyUs / (100 * MS)) - 1)) * 100 * MS;
+  } else if (draw.chance(profile.whenProbability)) {
+    trigger.when = draw.chance(0.5)
+      ? { leaderElected: draw.chance(0.5) ? 'any' : draw.int(0, shape.shards - 1) }
+      : { opsCompleted: draw.int(1, 200) };
+    if (undoable && draw.chance(0.8)) forUs = draw.int(1, 15) * 100 * MS;
+  } else {
+    trigger.at = durationText(draw.int(1, Math.max(1, Math.floor(loadEndUs / (100 * MS)) - 1)) * 100 * MS);
+    if (undoable && draw.chance(0.8)) forUs = draw.int(1, 15) * 100 * MS;
+  }
+  // Clock skew always ends (an open-ended skew piles up with the next one).
+  if (kind === 'skew' && forUs === undefined) forUs = 500 * MS;
+  return { ...trigger, ...(forUs !== undefined && { for: durationText(forUs) }), ...act } as FaultInput;
+}
+
+/** Builds one scenario from the draws. `name` goes into the file (it is part of the trace). */
+export function buildScenario(draw: Draw, profile: FaultProfile, name: string): ScenarioInput {
+  const machines = draw.int(3, 7);
+  const rfChoices = [1, 3, 5].filter((r) => r <= Math.min(5, machines));
+  const replication = draw.chance(0.7) ? 3 : draw.pick(rfChoices);
+  const shards = draw.int(1, 8);
+  const durationUs = draw.int(15, 40) * 100 * MS;
+  const tickUs = draw.pick([10, 5]) * MS;
+  const electionTimeoutUs = draw.int(10, 30) * 10 * MS;
+  const heartbeatUs = Math.max(tickUs, Math.floor(electionTimeoutUs / draw.pick([5, 3, 4]) / MS) * MS);
+  const maxClockDriftUs = draw.pick([10, 5, 20]) * MS;
+  const keys = draw.pick([10, 1, 2, 5, 50, 200]);
+  const shape: Shape = { machines, replication, shards, durationUs, electionTimeoutUs, maxClockDriftUs, keys };
+
+  const latencyMeanUs = draw.int(3, 30) * 100;
+  const latencyMinUs = Math.min(latencyMeanUs, draw.int(1, 5) * 100);
+  const network: NonNullable<ScenarioInput['network']> = {
+    latency: {
+      min: durationText(latencyMinUs),
+      mean: durationText(latencyMeanUs),
+      jitter: durationText(draw.int(0, Math.floor(latencyMeanUs / 200)) * 100),
+      ...(profile.networkTail && draw.chance(0.5) && { tailProbability: draw.pick([0.001, 0.01, 0.05]), tailFactor: draw.pick([5, 2, 10, 20]) }),
+    },
+    ...(profile.networkDrop && draw.chance(0.5) && { drop: draw.pick([0.001, 0.01, 0.03, 0.05]) }),
+    ...(profile.networkDuplicate && draw.chance(0.5) && { duplicate: draw.pick([0.001, 0.01, 0.03, 0.05]) }),
+    ...(profile.networkReorder && draw.chance(0.5) && { reorder: true }),
+  };
+
+  const levels: Partial<Record<ReadLevel, number>> = {};
+  for (const level of profile.levels) if (draw.chance(0.6)) levels[level] = draw.int(1, 5);
+  if (Object.keys(levels).length === 0) levels[profile.levels.length > 0 ? draw.pick(profile.levels) : 'linearizable'] = 1;
+  const distribution = draw.pick(['uniform', 'zipfian', 'hotspot'] as const);
+  // Closed loop runs as fast as the store answers: fewer clients keep it small.
+  const closed = draw.chance(0.2);
+  const workload: NonNullable<ScenarioInput['workload']> = {
+    clients: closed ? draw.int(1, 3) : draw.int(1, 8),
+    ...(closed ? { mode: 'closed', concurrency: draw.int(1, 2) } : { rate: draw.int(2, 30) * 10 }),
+    readRatio: draw.pick([0.9, 0.5, 0.8, 0.95, 0.99]),
+    keys,
+    distribution,
+    levels,
+    ...(levels.follower !== undefined && { followerChoice: draw.pick(['random', 'nearest', 'sticky'] as const) }),
+    ...(levels.bounded !== undefined && { boundedStaleness: durationText(draw.pick([100, 50, 200, 500]) * MS) }),
+    timeout: durationText(draw.pick([1000, 500, 2000]) * MS),
+  };
+
+  const faults: FaultInput[] = [];
+  const count = draw.int(0, profile.faultsMax);
+  for (let i = 0; i < count; i++) {
+    const kind = pickKind(draw, profile.kinds);
+    if (kind === undefined) break;
+    faults.push(fault(draw, kind, shape, profile));
+  }
+
+  return {
+    name,
+    duration: durationText(durationUs),
+    cluster: { machines, shards, replication },
+    network,
+    disk: { fsyncMin: durationText(draw.int(1, 3) * 50), fsyncMean: durationText(draw.int(2, 20) * 100) },
+    raft: {
+      tick: durationText(tickUs),
+      electionTimeout: durationText(electionTimeoutUs),
+      heartbeat: durationText(heartbeatUs),
+      maxClockDrift: durationText(maxClockDriftUs),
+      snapshotEvery: draw.pick([1000, 20, 50, 200]),
+    },
+    workload,
+    checks: { settle: durationText(SETTLE_US), livenessBound: durationText(SETTLE_US) },
+    faults,
+  };
+}
+
+/** A swarm profile: a random subset of fault kinds and features, with random weights. */
+export function drawProfile(draw: Draw): FaultProfile {
+  const kinds: Partial<Record<FaultKind, number>> = {};
+  for (const k of FAULT_KINDS) if (draw.chance(0.5)) kinds[k] = draw.int(1, 10);
+  const levels = READ_LEVELS.filter(() => draw.chance(0.6));
+  return {
+    kinds,
+    faultsMax: draw.int(1, 8),
+    everyProbability: draw.pick([0, 0.1, 0.3, 0.5]),
+    whenProbability: draw.pick([0, 0.1, 0.3]),
+    networkDrop: draw.chance(0.5),
+    networkDuplicate: draw.chance(0.5),
+    networkReorder: draw.chance(0.5),
+    networkTail: draw.chance(0.5),
+    levels: levels.length > 0 ? levels : ['linearizable', 'follower'],
+  };
+}
+
+/** fast-check arbitrary of whole scenarios under a profile (default: everything enabled). */
+export function scenarioArbitrary(profile: FaultProfile = fullProfile(), name = 'generated'): fc.Arbitrary<ScenarioInput> {
+  return fc.gen().map((g) => buildScenario(genDraw(g), profile, name));
+}
+
+/** fast-check arbitrary of swarm scenarios: the profile is drawn too. */
+export function swarmArbitrary(name = 'generated'): fc.Arbitrary<ScenarioInput> {
+  return fc.gen().map((g) => {
+    const draw = genDraw(g);
+    return buildScenario(draw, drawProfile(draw), name);
+  });
+}

@@ -1,0 +1,222 @@
+// A sweep: many seeds of one scenario (or of swarm mode) on worker threads, with failures
+// recorded as reproduction commands, coverage counters summed, and optionally every seed run
+// twice (the second time on a fresh worker) to prove determinism. The caller passes the wall
+// clock in (`nowMs`): nothing here reads time itself.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COVERAGE_NAMES, addToTable, allCovered, emptyTable, type CoverageTable } from './coverage.js';
+import type { RunOutcome } from './execute.js';
+import type { WorkerPool } from './pool.js';
+import type { ScenarioSource } from './protocol.js';
+import { swarmFileText, swarmName, swarmRepro } from './swarm.js';
+
+export interface SweepFailure {
+  seed: number;
+  check: string;
+  repro: string;
+  message: string;
+}
+
+export interface Divergence {
+  seed: number;
+  hashes: [string, string];
+  /** Index (0-based, in emission order) of the first event that differs; null when the reruns agreed. */
+  index: number | null;
+  /** The two events at that index, as JSON (null when one run ended earlier). */
+  events: [string | null, string | null] | null;
+}
+
+export interface SweepSummary {
+  seeds: number;
+  failures: SweepFailure[];
+  seedsPerSec: number;
+  /** null when determinism was not checked. */
+  deterministic: boolean | null;
+  coverage: CoverageTable;
+  source: string;
+  range: { from: number; to: number };
+  shard: { index: number; count: number } | null;
+  bugs: string[];
+  workers: number;
+  wallMs: number;
+  stoppedCovered: boolean;
+  divergences: Divergence[];
+}
+
+export interface SweepProgress {
+  done: number;
+  total: number;
+  failures: number;
+  seedsPerSec: number;
+  etaSec: number;
+}
+
+export interface SweepOptions {
+  source: ScenarioSource;
+  range: { from: number; to: number };
+  shard: { index: number; count: number } | null;
+  bugs: string[];
+  checkDeterminism: boolean;
+  untilCovered: boolean;
+  /** Where swarm failures are written (reports/). */
+  reportsDir: string;
+  engineModule?: string;
+  nowMs: () => number;
+  onProgress?: (progress: SweepProgress) => void;
+  onFailure?: (failure: SweepFailure) => void;
+  onDivergence?: (divergence: Divergence) => void;
+}
+
+/** The seeds of a range that belong to shard `index` of `count` (1-based): every count-th seed. */
+export function shardSeeds(range: { from: number; to: number }, shard: { index: number; count: number } | null): number[] {
+  const seeds: number[] = [];
+  const start = range.from + (shard === null ? 0 : shard.index - 1);
+  const step = shard === null ? 1 : shard.count;
+  for (let seed = start; seed <= range.to; seed += step) seeds.push(seed);
+  return seeds;
+}
+
+/** The first event where two event lists differ, or null when they are equal. */
+export function firstDivergence(a: readonly string[], b: readonly string[]): { index: number; events: [string | null, string | null] } | null {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return { index: i, events: [a[i] ?? null, b[i] ?? null] };
+  }
+  return null;
+}
+
+export function reproFor(source: ScenarioSource, seed: number, bugs: readonly string[], reportsDir: string): string {
+  if (source.kind === 'swarm') return swarmRepro(seed, bugs, reportsDir);
+  return [`kvsim run ${source.file} --seed ${seed}`, ...bugs.map((b) => `--bug ${b}`)].join(' ');
+}
+
+export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<SweepSummary> {
+  const seeds = shardSeeds(options.range, options.shard);
+  const coverage = emptyTable();
+  const failures: SweepFailure[] = [];
+  const divergences: Divergence[] = [];
+  const startMs = options.nowMs();
+  let done = 0;
+  let stoppedCovered = false;
+  const task = (seed: number, captureEvents: boolean) => ({
+    seed,
+    source: options.source,
+    bugs: options.bugs,
+    captureEvents,
+    ...(options.engineModule !== undefined && { engineModule: options.engineModule }),
+  });
+
+  const recordFailure = (seed: number, check: string, message: string): void => {
+    if (options.source.kind === 'swarm') {
+      mkdirSync(options.reportsDir, { recursive: true });
+      writeFileSync(join(options.reportsDir, `${swarmName(seed)}.yaml`), swarmFileText(seed, options.bugs, options.reportsDir));
+    }
+    const failure = { seed, check, repro: reproFor(options.source, seed, options.bugs, options.reportsDir), message };
+    failures.push(failure);
+    options.onFailure?.(failure);
+  };
+
+  const diagnose = async (seed: number, hashes: [string, string]): Promise<void> => {
+    // Re-run both ways with every event kept, and name the first one that differs.
+    const [again, fresh] = await Promise.all([pool.run(task(seed, true), false), pool.run(task(seed, true), true)]);
+    const at = firstDivergence(again.eventLog ?? [], fresh.eventLog ?? []);
+    const divergence: Divergence = { seed, hashes, index: at?.index ?? null, events: at?.events ?? null };
+    divergences.push(divergence);
+    options.onDivergence?.(divergence);
+  };
+
+  const runSeed = async (seed: number): Promise<void> => {
+    let first: RunOutcome;
+    let second: RunOutcome | undefined;
+    try {
+      [first, second] = await Promise.all([
+        pool.run(task(seed, false), false),
+        options.checkDeterminism ? pool.run(task(seed, false), true) : Promise.resolve(undefined),
+      ]);
+    } catch (err) {
+      recordFailure(seed, 'error', err instanceof Error ? err.message : String(err));
+      return;
+    }
+    addToTable(coverage, first.coverage);
+    if (first.failure !== null) recordFailure(seed, first.failure.check, first.failure.message);
+    if (second !== undefined && second.traceHash !== first.traceHash) await diagnose(seed, [first.traceHash, second.traceHash]);
+  };
+
+  // Feed the pool a window of seeds at a time, so --until-covered can stop early.
+  const window = Math.max(2, pool.size * 2);
+  let next = 0;
+  const inFlight = new Set<Promise<void>>();
+  while (next < seeds.length || inFlight.size > 0) {
+    while (next < seeds.length && inFlight.size < window && !stoppedCovered) {
+      const seed = seeds[next++]!;
+      const p: Promise<void> = runSeed(seed).then(() => {
+        inFlight.delete(p);
+        done++;
+        if (options.untilCovered && allCovered(coverage)) stoppedCovered = true;
+        const elapsedSec = Math.max(1e-3, (options.nowMs() - startMs) / 1000);
+        const rate = done / elapsedSec;
+        options.onProgress?.({ done, total: seeds.length, failures: failures.length, seedsPerSec: rate, etaSec: (seeds.length - done) / Math.max(rate, 1e-9) });
+      });
+      inFlight.add(p);
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
+  }
+
+  failures.sort((a, b) => a.seed - b.seed);
+  divergences.sort((a, b) => a.seed - b.seed);
+  const wallMs = options.nowMs() - startMs;
+  return {
+    seeds: done,
+    failures,
+    seedsPerSec: round2(done / Math.max(1e-3, wallMs / 1000)),
+    deterministic: options.checkDeterminism ? divergences.length === 0 : null,
+    coverage,
+    source: options.source.kind === 'swarm' ? 'swarm' : options.source.file,
+    range: options.range,
+    shard: options.shard,
+    bugs: options.bugs,
+    workers: pool.size,
+    wallMs: Math.round(wallMs),
+    stoppedCovered,
+    divergences,
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Joins the summaries of sharded sweeps (seeds, failures and coverage add up). */
+export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
+  const coverage = emptyTable();
+  for (const part of parts) {
+    for (const name of COVERAGE_NAMES) {
+      const c = part.coverage[name];
+      if (c === undefined) continue;
+      coverage[name].total += c.total;
+      coverage[name].seeds += c.seeds;
+    }
+  }
+  const determinism = parts.map((p) => p.deterministic);
+  const first = parts[0];
+  return {
+    seeds: parts.reduce((n, p) => n + p.seeds, 0),
+    failures: parts.flatMap((p) => p.failures).sort((a, b) => a.seed - b.seed),
+    // Shards run side by side: their throughputs add up.
+    seedsPerSec: round2(parts.reduce((n, p) => n + p.seedsPerSec, 0)),
+    deterministic: determinism.includes(false) ? false : determinism.includes(null) ? null : true,
+    coverage,
+    source: [...new Set(parts.map((p) => p.source))].join(','),
+    range: {
+      from: Math.min(...parts.map((p) => p.range?.from ?? Infinity)),
+      to: Math.max(...parts.map((p) => p.range?.to ?? -Infinity)),
+    },
+    shard: null,
+    bugs: first?.bugs ?? [],
+    workers: parts.reduce((n, p) => n + (p.workers ?? 0), 0),
+    wallMs: Math.max(0, ...parts.map((p) => p.wallMs ?? 0)),
+    stoppedCovered: parts.some((p) => p.stoppedCovered === true),
+    divergences: parts.flatMap((p) => p.divergences ?? []).sort((a, b) => a.seed - b.seed),
+  };
+}
