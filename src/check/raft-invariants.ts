@@ -35,6 +35,8 @@ interface GroupState {
   points: Map<string, Stamp>;
   maxCommitted: number;
   maxCommittedEvent: RaftEvent | null;
+  /** Highest index committed while the committer was in term t (commit events carry it). */
+  commitByTerm: Map<number, { index: number; event: RaftEvent }>;
   /** `${replica}/${requestId}` → max committed index when the read was asked. */
   readsAsked: Map<string, { index: number; event: RaftEvent; by: RaftEvent | null }>;
 }
@@ -92,6 +94,7 @@ export class RaftInvariantOracle {
         points: new Map(),
         maxCommitted: 0,
         maxCommittedEvent: null,
+        commitByTerm: new Map(),
         readsAsked: new Map(),
       };
       this.groups.set(id, g);
@@ -127,6 +130,8 @@ export class RaftInvariantOracle {
           g.maxCommitted = e.to;
           g.maxCommittedEvent = e;
         }
+        const inTerm = g.commitByTerm.get(e.term);
+        if (inTerm === undefined || e.to > inTerm.index) g.commitByTerm.set(e.term, { index: e.to, event: e });
         return null;
       }
       case 'raft.apply': {
@@ -183,8 +188,17 @@ export class RaftInvariantOracle {
 
   /** §5.4: every index committed so far must be in the new leader's log, identical. */
   private checkCompleteness(g: GroupState, e: Extract<RaftEvent, { type: 'raft.elected' }>): RaftViolation | null {
-    const c = g.maxCommitted;
-    const by = g.maxCommittedEvent === null ? [] : [g.maxCommittedEvent];
+    // §5.4: a leader of term T holds every entry committed in terms before T. A candidate that
+    // wins an old term late (it was paused) need not hold what a later term committed.
+    let c = 0;
+    let byEvent: RaftEvent | null = null;
+    for (const [term, at] of g.commitByTerm) {
+      if (term < e.term && at.index > c) {
+        c = at.index;
+        byEvent = at.event;
+      }
+    }
+    const by = byEvent === null ? [] : [byEvent];
     if (e.lastIndex < c) {
       return this.fail('leader-completeness', e, `${e.replica} elected in term ${e.term} with last index ${e.lastIndex} < committed ${c}`, by);
     }

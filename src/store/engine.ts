@@ -384,7 +384,8 @@ export class StoreEngine implements Engine {
       const leader = this.currentLeader(shard);
       if (leader === undefined) return { detail: `shard ${shard} has no leader to transfer from` };
       const candidates = this.directory.ring.replicasOf(shard).filter((m) => m !== leader);
-      const to = fault.transfer.to !== undefined ? this.resolveTarget(fault.transfer.to, rng)[0]! : rng.pick(candidates);
+      const to = fault.transfer.to !== undefined ? this.resolveTarget(fault.transfer.to, rng)[0] : candidates.length > 0 ? rng.pick(candidates) : undefined;
+      if (to === undefined || to === leader) return { detail: `shard ${shard}: no other replica to transfer leadership to` };
       const ok = this.serverOf.get(leader)?.transferLeadership(shard, to) ?? false;
       return { detail: `shard ${shard} leadership ${leader} -> ${to}${ok ? '' : ' (refused)'}` };
     }

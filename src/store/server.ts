@@ -469,6 +469,8 @@ export class StoreServer implements Process {
   private confirmFreshness(replica: ShardReplica, asker: string, qid: number): void {
     if (replica.freshPending.size >= READ_WAITERS_MAX) return;
     const requestId = `fresh/${asker}/${qid}`;
+    // A duplicated query (the network may deliver twice) is already being confirmed.
+    if (replica.freshPending.has(requestId)) return;
     replica.freshPending.set(requestId, { from: asker, qid });
     this.host.read(replica.shard, requestId, 'index');
   }

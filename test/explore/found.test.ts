@@ -1,6 +1,10 @@
 // Failures the explorer found with no planted bug, kept as shrunk scenario files in
-// test/fixtures/found/. Each test asserts the run passes and is marked `fails` while the bug is
-// open: when the owning layer fixes it, the test turns red here, and `.fails` comes off.
+// test/fixtures/found/ as regression tests: each must now pass every check.
+//  - leader-completeness-stale-term-leader: the oracle compared a late term-1 leader with an
+//    entry a term-2 leader committed; §5.4 only asks for entries of earlier terms (fixed).
+//  - read-safety-duplicated-read-request: a duplicated freshness query started a second
+//    ReadIndex with the same request id (servers now ignore the duplicate).
+//  - transfer-single-replica: a transfer fault with no other replica crashed the engine.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -11,9 +15,9 @@ const FOUND = [
   { file: 'transfer-single-replica.yaml', seed: 1, check: 'assertion', owner: 'store/engine transfer' },
 ];
 
-describe('failures found without a planted bug (open)', () => {
+describe('failures found without a planted bug (fixed: regression tests)', () => {
   for (const f of FOUND) {
-    it.fails(`${f.file} seed ${f.seed} passes every check (${f.owner})`, () => {
+    it(`${f.file} seed ${f.seed} passes every check (${f.owner})`, () => {
       const path = `test/fixtures/found/${f.file}`;
       const out = executeScenario(path, readFileSync(path, 'utf8'), f.seed, []);
       expect(out.failing, out.failure?.message).toEqual([]);
