@@ -2,7 +2,7 @@
 // (same parsing, same engine choice, same bugs), and reduces the result to what exploration
 // needs: the trace hash, which check failed, the coverage counters and the sizes shrinking
 // measures. Optionally keeps every event (as JSON) to locate a divergence.
-import { engineFactoryFor } from '../cli/engines.js';
+import { engineFactoryFor } from '../store/engines.js';
 import { UserError } from '../cli/errors.js';
 import { parseScenarioText } from '../scenario/load.js';
 import { runScenario, type EngineFactory } from '../scenario/runner.js';

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineFactoryFor } from '../../src/cli/engines.js';
+import { engineFactoryFor } from '../../src/store/engines.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runScenario, type RunSummary } from '../../src/scenario/runner.js';
 

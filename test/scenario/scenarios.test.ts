@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/cli/engines.js';
+import { engineFactoryFor } from '../../src/store/engines.js';
 
 const files = readdirSync('scenarios')
   .filter((f) => f.endsWith('.yaml') && f !== 'bench-steady.yaml')

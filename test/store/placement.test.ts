@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseScenarioText, loadScenarioFile } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/cli/engines.js';
+import { engineFactoryFor } from '../../src/store/engines.js';
 import { Tracer } from '../../src/trace/tracer.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 

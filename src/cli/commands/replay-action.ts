@@ -8,7 +8,7 @@ import { parseTimeUs, TIME_EXPECTED } from '../../replay/time.js';
 import { loadTraceFile } from '../../replay/trace-store.js';
 import { printFrame } from '../../tui/print.js';
 import { runInteractive } from '../../tui/interactive.js';
-import { engineFactoryFor } from '../engines.js';
+import { engineFactoryFor } from '../../store/engines.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { parsePositiveInt, parseSeed } from '../options.js';
 import { validateBugFlags } from './bugs.js';

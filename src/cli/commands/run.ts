@@ -19,7 +19,7 @@ export function registerRun(program: Command): void {
       const [{ loadScenarioFile }, { runScenario }, { engineFactoryFor }, { validateBugFlags }, { renderSummary }] = await Promise.all([
         import('../../scenario/load.js'),
         import('../../scenario/runner.js'),
-        import('../engines.js'),
+        import('../../store/engines.js'),
         import('./bugs.js'),
         import('../summary-text.js'),
       ]);

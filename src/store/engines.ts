@@ -3,7 +3,7 @@
 import type { EngineFactory } from '../scenario/runner.js';
 import { defaultEngineFactory } from '../scenario/runner.js';
 import type { Scenario } from '../scenario/schema.js';
-import { StoreEngine, settingsOf } from '../store/engine.js';
+import { StoreEngine, settingsOf } from './engine.js';
 
 export function isStoreScenario(scenario: Scenario): boolean {
   return scenario.cluster.shards !== undefined || scenario.workload !== undefined;
