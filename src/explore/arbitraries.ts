@@ -19,7 +19,7 @@ import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type FaultInput = NonNullable<ScenarioInput['faults']>[number];
 
-/** The fault actions the generator draws from (the whole vocabulary except membership). */
+/** The fault actions the generator draws from: the whole vocabulary, membership included. */
 export const FAULT_KINDS = [
   'partition',
   'isolate',
@@ -39,6 +39,9 @@ export const FAULT_KINDS = [
   'slowDisk',
   'spike',
   'transfer',
+  'join',
+  'leave',
+  'replace',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -131,6 +134,10 @@ interface Shape {
   electionTimeoutUs: number;
   maxClockDriftUs: number;
   keys: number;
+  /** Membership drawn so far: machines joined, left and replaced (keeps the cluster viable). */
+  joined: number;
+  left: number;
+  replaced: number;
 }
 
 function machineName(i: number): string {
@@ -232,6 +239,23 @@ function action(draw: Draw, kind: FaultKind, shape: Shape): { action: Partial<Fa
         ? { action: { transfer: { shard } }, undoable: false }
         : { action: { transfer: { shard, to: machineName(draw.int(1, shape.machines)) } }, undoable: false };
     }
+    case 'join':
+      // New names after the founding machines (n6 joins a 5-machine cluster).
+      shape.joined++;
+      return { action: { join: machineName(shape.machines + shape.joined) }, undoable: false };
+    case 'leave': {
+      // Keep at least RF members, so every shard can still have a full replica set.
+      const members = shape.machines + shape.joined - shape.left - shape.replaced;
+      if (members <= shape.replication) return { action: { join: machineName(shape.machines + ++shape.joined) }, undoable: false };
+      shape.left++;
+      return { action: { leave: machineName(draw.int(1, shape.machines)) }, undoable: false };
+    }
+    case 'replace':
+      // A replaced machine is gone for good: with RF < 3, or twice, that loses data or a quorum
+      // for real — not a store bug. Draw a join instead then.
+      if (shape.replication < 3 || shape.replaced > 0) return { action: { join: machineName(shape.machines + ++shape.joined) }, undoable: false };
+      shape.replaced++;
+      return { action: { replace: machineName(draw.int(1, shape.machines)) }, undoable: false };
     default: {
       const never: never = kind;
       throw new Error(`assertion: unknown fault kind ${String(never)}`);
@@ -276,7 +300,9 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string): 
   const heartbeatUs = Math.max(tickUs, Math.floor(electionTimeoutUs / draw.pick([5, 3, 4]) / MS) * MS);
   const maxClockDriftUs = draw.pick([10, 5, 20]) * MS;
   const keys = draw.pick([10, 1, 2, 5, 50, 200]);
-  const shape: Shape = { machines, replication, shards, durationUs, electionTimeoutUs, maxClockDriftUs, keys };
+  const shape: Shape = { machines, replication, shards, durationUs, electionTimeoutUs, maxClockDriftUs, keys, joined: 0, left: 0, replaced: 0 };
+  // Sometimes a coarse key ring, so keys land exactly on shard boundaries.
+  const keyRingBits = draw.chance(0.15) ? draw.pick([8, 10, 12]) : undefined;
 
   const latencyMeanUs = draw.int(3, 30) * 100;
   const latencyMinUs = Math.min(latencyMeanUs, draw.int(1, 5) * 100);
@@ -321,7 +347,7 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string): 
   return {
     name,
     duration: durationText(durationUs),
-    cluster: { machines, shards, replication },
+    cluster: { machines, shards, replication, ...(keyRingBits !== undefined && { keyRingBits }) },
     network,
     disk: { fsyncMin: durationText(draw.int(1, 3) * 50), fsyncMean: durationText(draw.int(2, 20) * 100) },
     raft: {
@@ -332,6 +358,8 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string): 
       snapshotEvery: draw.pick([1000, 20, 50, 200]),
     },
     workload,
+    // Sometimes read autoscaling, with thresholds low enough for small loads to cross.
+    ...(draw.chance(0.1) && { placement: { autoscale: true, scaleUpReadsPerSec: draw.pick([20, 10, 40]), scaleDownReadsPerSec: 2, learnersMax: draw.int(1, 2) } }),
     checks: { settle: durationText(SETTLE_US), livenessBound: durationText(SETTLE_US) },
     faults,
   };

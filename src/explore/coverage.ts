@@ -33,6 +33,12 @@ export const COVERAGE_NAMES = [
   'logTruncated',
   /** A leader stepped down because it lost contact with a quorum (CheckQuorum). */
   'checkQuorumStepDown',
+  /** The placement driver finished moving a shard's replica (join, leave or replace). */
+  'shardMoved',
+  /** A machine joined, left or was replaced. */
+  'membershipChanged',
+  /** A read replica (learner) was added to a hot shard. */
+  'readReplicaAdded',
 ] as const;
 export type CoverageName = (typeof COVERAGE_NAMES)[number];
 export type CoverageCounts = Record<CoverageName, number>;
@@ -131,6 +137,13 @@ export class CoverageObserver {
         return;
       case 'disk.lost':
         if (event.writes > 0) this.c.unsyncedWritesLost++;
+        return;
+      case 'store.placement':
+        if (event.kind === 'move-done') this.c.shardMoved++;
+        if (event.kind === 'learner-added') this.c.readReplicaAdded++;
+        return;
+      case 'store.membership':
+        this.c.membershipChanged++;
         return;
       case 'raft.transfer':
         if (event.phase === 'timeout-now') this.c.leadershipTransfer++;

@@ -135,6 +135,9 @@ export function fitFault(fault: FaultInput, machines: number, shards: number): F
 }
 
 function withCluster(s: ScenarioInput, machines: number, shards: number, replication: number): ScenarioInput | undefined {
+  // A replaced machine is lost for good: below RF 3 that loses data or a quorum for real, a
+  // failure of the scenario rather than of the store. Not a simplification worth proposing.
+  if (replication < 3 && faultsOf(s).some((f) => f.replace !== undefined)) return undefined;
   const out = clone(s);
   out.cluster = { ...out.cluster, machines, shards, replication };
   const faults: FaultInput[] = [];
@@ -276,8 +279,10 @@ const fewerReplicas: Pass = {
   name: 'fewer replicas',
   candidates(s) {
     const rf = s.cluster.replication ?? 3;
+    // See withCluster: with a machine replaced for good, RF stays at least 3.
+    const floor = faultsOf(s).some((f) => f.replace !== undefined) ? 3 : 1;
     return [1, 3]
-      .filter((r) => r < rf)
+      .filter((r) => r < rf && r >= floor)
       .map((r) => {
         const c = clone(s);
         c.cluster = { ...c.cluster, replication: r };

@@ -817,7 +817,10 @@ export class RaftReplica {
       // previous one sends the follower back to probing from its match.
       if (pr.state === 'replicate' && pr.match === pr.matchAtHeartbeat) pr.becomeProbe();
       pr.matchAtHeartbeat = pr.match;
-      this.sendAppend(m.from, false);
+      // A probe may carry no entries (next can sit past the log, e.g. for a learner added while
+      // its replica did not exist yet): send it anyway, so the follower's rejection hint walks
+      // next back to where their logs agree.
+      this.sendAppend(m.from, pr.state === 'probe');
     } else {
       pr.matchAtHeartbeat = pr.match;
     }

@@ -161,10 +161,16 @@ export class PlacementDriver implements Process {
         this.notify({ kind: 'move-done', shard, machine: st.leader });
       }
       steps++;
-      const caughtUp = (m: string) => (st.match[m] ?? 0) >= st.commit - this.options.catchUpLagEntries;
-      // A learner that has replicated nothing may never have heard `host` (lost, or it was down
+      // Caught up: it has replicated something (a learner cut off since it was added has match 0,
+      // which is "within the lag" of a young log) and is within the lag of the commit index.
+      // Promoting a learner that holds nothing can leave the group without a live quorum.
+      const caughtUp = (m: string) => {
+        const match = st.match[m] ?? 0;
+        return match > 0 && match >= st.commit - this.options.catchUpLagEntries;
+      };
+      // A member that has replicated nothing may never have heard `host` (lost, or it was down
       // when asked): hosting is idempotent, so ask again.
-      for (const m of st.learners) if ((st.match[m] ?? 0) === 0) this.send(m, { kind: 'admin', op: 'host', shard });
+      for (const m of [...st.learners, ...st.voters]) if (m !== st.leader && (st.match[m] ?? 0) === 0 && !this.retired(m)) this.send(m, { kind: 'admin', op: 'host', shard });
       const promotable = toPromote.find(caughtUp);
       if (promotable !== undefined) {
         this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'promote', id: promotable } });

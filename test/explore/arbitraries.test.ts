@@ -39,7 +39,10 @@ function checkShape(input: ScenarioInput): void {
   expect(simulatedUs).toBeLessThanOrEqual(6_000_000);
   expect(scenario.checks?.settle).toBe(SETTLE_US);
   const m = mentioned(input);
-  for (const n of m.machines) expect(n).toBeLessThanOrEqual(machines);
+  // Joins bring new machines (n6 joins a 5-machine cluster); every other target is a member.
+  const joins = (input.faults ?? []).filter((f) => f.join !== undefined).length;
+  for (const n of m.machines) expect(n).toBeLessThanOrEqual(machines + joins);
+  if ((input.faults ?? []).some((f) => f.replace !== undefined)) expect(replication).toBeGreaterThanOrEqual(3);
   for (const k of m.shards) expect(k).toBeLessThan(shards);
 }
 

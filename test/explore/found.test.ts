@@ -5,6 +5,10 @@
 //  - read-safety-duplicated-read-request: a duplicated freshness query started a second
 //    ReadIndex with the same request id (servers now ignore the duplicate).
 //  - transfer-single-replica: a transfer fault with no other replica crashed the engine.
+//  - learner-probe-past-log: a learner whose progress started past the leader's log never got
+//    a probe (no entries to send), so it never caught up; probes now go out empty.
+//  - promote-empty-learner: the placement driver promoted a learner that had replicated
+//    nothing; with another replica replaced for good the shard lost its quorum.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -13,6 +17,8 @@ const FOUND = [
   { file: 'leader-completeness-stale-term-leader.yaml', seed: 964721, check: 'invariants', owner: 'check/raft-invariants (oracle)' },
   { file: 'read-safety-duplicated-read-request.yaml', seed: 564375, check: 'invariants', owner: 'raft read-only queue / oracle' },
   { file: 'transfer-single-replica.yaml', seed: 1, check: 'assertion', owner: 'store/engine transfer' },
+  { file: 'promote-empty-learner.yaml', seed: 644078, check: 'liveness', owner: 'store/placement promotion' },
+  { file: 'learner-probe-past-log.yaml', seed: 23, check: 'eventual', owner: 'raft probe on heartbeat reply' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
