@@ -89,8 +89,12 @@ const checks = z.strictObject({
   settle: duration.optional(),
   /** Liveness: after healing, every shard serves a write and a read within this bound. */
   livenessBound: duration.optional(),
-  /** Linearizability checker time limit (beyond it the verdict is unknown, exit 3). */
-  linearizabilityTimeout: duration.optional(),
+  /**
+   * Linearizability checker work budget, in units of about 4096 search steps (default 2000).
+   * Beyond it the verdict is unknown (exit 3). A work budget, not a time limit, so the verdict
+   * is the same on every machine.
+   */
+  linearizabilityBudget: z.number().int().min(1).optional(),
 });
 
 const readLevel = z.enum(['linearizable', 'lease', 'follower', 'session', 'bounded']);

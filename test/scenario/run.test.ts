@@ -89,3 +89,16 @@ describe('kvsim run on the kernel demo', () => {
     expect(summary.faults).toBe(5); // 0.5s, 1s, 1.5s, 2s + the crash
   });
 });
+
+describe('undecided checks', () => {
+  it('a linearizability check out of work budget makes the run exit 3, deterministically', () => {
+    const a = kvsim(['run', 'test/fixtures/scenarios/tiny-lin-budget.yaml', '--json']);
+    expect(a.code).toBe(3);
+    const summary = JSON.parse(a.stdout);
+    expect(summary.checks.linearizable).toMatchObject({ ok: null, verdict: 'unknown', undecided: true });
+    const b = JSON.parse(kvsim(['run', 'test/fixtures/scenarios/tiny-lin-budget.yaml', '--json']).stdout);
+    expect(b.traceHash).toBe(summary.traceHash);
+    const human = kvsim(['run', 'test/fixtures/scenarios/tiny-lin-budget.yaml']);
+    expect(human.stdout).toMatch(/^UNDECIDED /);
+  });
+});

@@ -2,7 +2,7 @@
 // The simulation itself is imported when the command runs, so `kvsim --help` starts fast.
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
-import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
+import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
 import { collect, parseSeed } from '../options.js';
 
 export function registerRun(program: Command): void {
@@ -65,6 +65,8 @@ export function registerRun(program: Command): void {
         const { htmlPath } = await writeReport(opts.trace, opts.report, { scenarioFile: file, bugs });
         if (!opts.json) process.stdout.write(`  report    ${htmlPath}\n`);
       }
-      process.exitCode = summary.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+      // 0 all held, 1 a check or expectation failed, 3 nothing failed but a check is undecided.
+      const undecided = Object.values(summary.checks).some((v) => v.undecided === true);
+      process.exitCode = !summary.ok ? EXIT_CHECK_FAILED : undecided ? EXIT_UNDECIDED : EXIT_OK;
     });
 }
