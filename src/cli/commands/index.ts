@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerBugs } from './bugs.js';
 import { registerCheck } from './check.js';
+import { registerHunt } from './hunt.js';
 import { registerMerge } from './merge.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerBugs(program);
   registerCheck(program);
+  registerHunt(program);
   registerMerge(program);
   registerReplay(program);
   registerReport(program);

@@ -4,8 +4,7 @@
 // Exit 1 when a failure was shrunk (the written file fails), 0 when the run passes (nothing to
 // shrink), 2 bad input.
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeed } from '../options.js';
 
@@ -28,13 +27,12 @@ export function registerShrink(program: Command): void {
     .option('--runs-max <n>', 'bound on scenario runs (default 300)')
     .option('--json', 'print the result as one JSON object')
     .action(async (file: string, opts: ShrinkFlags) => {
-      const [{ loadScenarioFile }, { validateBugFlags }, { parse }, shrinkMod, { executeScenario }, { scenarioToYaml }] = await Promise.all([
+      const [{ loadScenarioFile }, { validateBugFlags }, { parse }, shrinkMod, shrinkFile] = await Promise.all([
         import('../../scenario/load.js'),
         import('./bugs.js'),
         import('yaml'),
         import('../../explore/shrink.js'),
-        import('../../explore/execute.js'),
-        import('../../explore/yaml.js'),
+        import('../../explore/shrink-file.js'),
       ]);
       const seedFlag = parseSeed(opts.seed);
       const runsMax = opts.runsMax !== undefined ? parsePositiveInt(opts.runsMax, '--runs-max') : shrinkMod.SHRINK_RUNS_MAX;
@@ -48,38 +46,35 @@ export function registerShrink(program: Command): void {
       const name = loaded.scenario.name ?? basename(file, extname(file));
       const shrunkName = `shrunk-${name.replace(/^shrunk-/, '').replace(/-\d+$/, '')}-${seed}`;
       const out = opts.out ?? `reports/${shrunkName}.yaml`;
-      const renamed = { ...original, name: shrunkName };
-      const reproCmd = [`kvsim run ${out} --seed ${seed}`, ...bugs.map((b) => `--bug ${b}`)].join(' ');
       const isTty = process.stderr.isTTY === true;
-      const result = shrinkMod.shrinkScenario(renamed, {
-        runsMax,
-        run: (candidate) => executeScenario(out, scenarioToYaml(candidate), seed, bugs),
-        onProgress: ({ runs, size, pass }) =>
-          process.stderr.write(`${isTty ? '\r\x1b[K' : ''}shrink: run ${runs}/${runsMax}  faults ${size.faults}  ops ${size.ops}  (${pass})${isTty ? '' : '\n'}`),
-      });
+      let shrunk;
+      try {
+        shrunk = shrinkFile.shrinkToFile({
+          origin: file,
+          original,
+          name: shrunkName,
+          seed,
+          bugs,
+          out,
+          runsMax,
+          onProgress: ({ runs, size, pass }) =>
+            process.stderr.write(`${isTty ? '\r\x1b[K' : ''}shrink: run ${runs}/${runsMax}  faults ${size.faults}  ops ${size.ops}  (${pass})${isTty ? '' : '\n'}`),
+        });
+      } catch (err) {
+        if (err instanceof Error && err.message.startsWith('assertion:')) throw new UserError(err.message.replace(/^assertion: /, ''), EXIT_CHECK_FAILED);
+        throw err;
+      }
       if (isTty) process.stderr.write('\r\x1b[K');
-      if (result === null) {
+      if (shrunk === null) {
         const msg = `${file} seed ${seed}: every check passes; nothing to shrink`;
         if (opts.json) process.stdout.write(JSON.stringify({ file, seed, bugs, check: null, message: msg }) + '\n');
         else process.stdout.write(`${msg}\n`);
         process.exitCode = EXIT_OK;
         return;
       }
-      const size = (s: { faults: number; ops: number }) => `${s.faults} faults + ${s.ops} ops = ${s.faults + s.ops}`;
-      const text = scenarioToYaml(result.scenario, [
-        `${shrunkName}: found by \`kvsim shrink\`; still fails the ${result.check} check.`,
-        `Original: ${file} --seed ${seed}${bugs.map((b) => ` --bug ${b}`).join('')} (${size(result.before)}).`,
-        `Shrunk:   ${size(result.after)}, after ${result.runs} runs (bound ${result.runsMax}).`,
-        `Failure:  ${result.message.split('\n')[0]}`,
-        `Reproduce: ${reproCmd}`,
-      ]);
-      // The written file must reproduce: run it once more, exactly as written.
-      const verify = executeScenario(out, text, seed, bugs);
-      if (!verify.failing.includes(result.check)) {
-        throw new UserError(`${file}: seed ${seed}: the shrunk scenario no longer fails ${result.check} when re-run (nondeterminism?)`, EXIT_CHECK_FAILED);
-      }
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, text);
+      const result = shrunk;
+      const size = shrinkFile.sizeText;
+      const reproCmd = result.repro;
       const summary = {
         file,
         seed,
@@ -90,7 +85,7 @@ export function registerShrink(program: Command): void {
         repro: reproCmd,
         before: result.before,
         after: result.after,
-        runs: result.runs + 1,
+        runs: result.runs,
         runsMax: result.runsMax,
         steps: result.steps,
       };

@@ -1,0 +1,114 @@
+// kvsim hunt [--bug NAME]... [--budget-s N] [--workers N] [--from-seed N] [--json]
+// Swarm-sweeps seeds with the planted bug(s) switched on until a check fails or the wall-clock
+// budget ends, then shrinks the failure and writes it under reports/. Prints
+// {bug, found, seed, seedsTried, wallMs, shrunk, check}. With no --bug it hunts for false
+// alarms: over the same budget it must find nothing.
+// Exit 1 when a failure was found (the shrunk file reproduces it), 0 when none was.
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
+import { collect, parsePositiveInt, parseSeed } from '../options.js';
+
+/** Seeds handed to the pool per round: large enough to keep every worker busy. */
+const SEEDS_PER_ROUND = 16;
+
+export function registerHunt(program: Command): void {
+  program
+    .command('hunt')
+    .description('swarm-sweep seeds with a planted bug until a check fails, then shrink the failure')
+    .option('--bug <name>', 'the planted bug to hunt (repeatable; none = hunt for false alarms)', collect)
+    .option('--budget-s <n>', 'wall-clock budget in seconds (default 60)')
+    .option('--workers <n>', 'worker threads (default: all cores)')
+    .option('--from-seed <n>', 'first seed (default 1)')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (opts: { bug?: string[]; budgetS?: string; workers?: string; fromSeed?: string; json?: boolean }) => {
+      const [{ validateBugFlags }, { WorkerPool }, { sweep }, { swarmScenario, swarmName }, { shrinkToFile }, { SHRINK_RUNS_MAX }] = await Promise.all([
+        import('./bugs.js'),
+        import('../../explore/pool.js'),
+        import('../../explore/sweep.js'),
+        import('../../explore/swarm.js'),
+        import('../../explore/shrink-file.js'),
+        import('../../explore/shrink.js'),
+      ]);
+      const bugs = opts.bug ?? [];
+      validateBugFlags(bugs);
+      const budgetMs = (opts.budgetS !== undefined ? parsePositiveInt(opts.budgetS, '--budget-s') : 60) * 1000;
+      const workers = opts.workers !== undefined ? parsePositiveInt(opts.workers, '--workers') : availableParallelism();
+      let seed = parseSeed(opts.fromSeed, '--from-seed') ?? 1;
+      const startMs = performance.now();
+      const pool = new WorkerPool(workers);
+      let found: { seed: number; check: string; message: string } | null = null;
+      let seedsTried = 0;
+      try {
+        while (found === null && performance.now() - startMs < budgetMs) {
+          const summary = await sweep(pool, {
+            source: { kind: 'swarm' },
+            range: { from: seed, to: seed + SEEDS_PER_ROUND - 1 },
+            shard: null,
+            bugs,
+            checkDeterminism: false,
+            untilCovered: false,
+            reportsDir: 'reports',
+            nowMs: () => performance.now(),
+          });
+          const first = [...summary.failures].sort((a, b) => a.seed - b.seed)[0];
+          if (first !== undefined) {
+            found = { seed: first.seed, check: first.check, message: first.message };
+            seedsTried += first.seed - seed + 1;
+          } else {
+            seedsTried += summary.seeds;
+          }
+          seed += SEEDS_PER_ROUND;
+          if (!opts.json) process.stderr.write(`hunt: ${seedsTried} seeds, ${Math.round((performance.now() - startMs) / 1000)}s${found ? `, found at seed ${found.seed} (${found.check})` : ''}\n`);
+        }
+      } finally {
+        await pool.close();
+      }
+      const label = bugs.length > 0 ? bugs.join('+') : 'none';
+      let shrunk: { file: string; before: number; after: number; percent: number; runs: number } | null = null;
+      let check = found?.check ?? null;
+      if (found !== null) {
+        const name = `hunt-${label}-${found.seed}`;
+        const result = shrinkToFile({
+          origin: `swarm seed ${found.seed} (${swarmName(found.seed)})`,
+          original: swarmScenario(found.seed),
+          name,
+          seed: found.seed,
+          bugs,
+          out: `reports/${name}.yaml`,
+          runsMax: SHRINK_RUNS_MAX,
+        });
+        if (result !== null) {
+          const before = result.before.faults + result.before.ops;
+          const after = result.after.faults + result.after.ops;
+          shrunk = { file: result.out, before, after, percent: Math.round((1000 * after) / Math.max(1, before)) / 10, runs: result.runs };
+          check = result.check;
+        }
+      }
+      const out = {
+        bug: label,
+        found: found !== null,
+        seed: found?.seed ?? null,
+        seedsTried,
+        wallMs: Math.round(performance.now() - startMs),
+        shrunk,
+        check,
+        ...(found !== null && { message: found.message.split('\n')[0] }),
+        ...(shrunk !== null && { repro: `kvsim run ${shrunk.file} --seed ${found!.seed}${bugs.map((b) => ` --bug ${b}`).join('')}` }),
+      };
+      if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
+      else if (found === null) process.stdout.write(`hunt ${label}: nothing found in ${seedsTried} seeds (${out.wallMs} ms)\n`);
+      else {
+        process.stdout.write(
+          [
+            `hunt ${label}: ${check} fails at seed ${found.seed} after ${seedsTried} seeds (${out.wallMs} ms)`,
+            `  ${out.message}`,
+            ...(shrunk !== null ? [`  shrunk ${shrunk.before} -> ${shrunk.after} faults + ops (${shrunk.percent} %) in ${shrunk.runs} runs: ${shrunk.file}`, `  reproduce: ${out.repro}`] : []),
+          ].join('\n') + '\n',
+        );
+      }
+      if (found !== null && shrunk === null) throw new UserError(`hunt: seed ${found.seed} failed in the sweep but passed when re-run for shrinking (nondeterminism?)`, EXIT_CHECK_FAILED);
+      process.exitCode = found !== null ? EXIT_CHECK_FAILED : EXIT_OK;
+    });
+}

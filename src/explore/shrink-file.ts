@@ -1,0 +1,73 @@
+// Shrink a failing scenario and write the result as a commented scenario file that
+// `kvsim run` reproduces — shared by `kvsim shrink` and `kvsim hunt`. The written file is run
+// once more exactly as written; a result that no longer fails is an error, never a file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ScenarioInput } from './arbitraries.js';
+import { executeScenario } from './execute.js';
+import { shrinkScenario, type ShrinkSize } from './shrink.js';
+import { scenarioToYaml } from './yaml.js';
+
+export interface ShrunkFile {
+  check: string;
+  message: string;
+  out: string;
+  repro: string;
+  before: ShrinkSize;
+  after: ShrinkSize;
+  runs: number;
+  runsMax: number;
+  steps: string[];
+}
+
+export interface ShrinkFileOptions {
+  /** How the original is named in the file's comments (a path, or "swarm seed N"). */
+  origin: string;
+  original: ScenarioInput;
+  name: string;
+  seed: number;
+  bugs: readonly string[];
+  out: string;
+  runsMax: number;
+  onProgress?: (step: { runs: number; size: ShrinkSize; pass: string }) => void;
+}
+
+export function sizeText(s: ShrinkSize): string {
+  return `${s.faults} faults + ${s.ops} ops = ${s.faults + s.ops}`;
+}
+
+/** Null when the original passes every check (nothing to shrink). */
+export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
+  const renamed = { ...o.original, name: o.name };
+  const repro = [`kvsim run ${o.out} --seed ${o.seed}`, ...o.bugs.map((b) => `--bug ${b}`)].join(' ');
+  const result = shrinkScenario(renamed, {
+    runsMax: o.runsMax,
+    run: (candidate) => executeScenario(o.out, scenarioToYaml(candidate), o.seed, o.bugs),
+    ...(o.onProgress !== undefined && { onProgress: o.onProgress }),
+  });
+  if (result === null) return null;
+  const text = scenarioToYaml(result.scenario, [
+    `${o.name}: found by \`kvsim shrink\`; still fails the ${result.check} check.`,
+    `Original: ${o.origin} --seed ${o.seed}${o.bugs.map((b) => ` --bug ${b}`).join('')} (${sizeText(result.before)}).`,
+    `Shrunk:   ${sizeText(result.after)}, after ${result.runs} runs (bound ${result.runsMax}).`,
+    `Failure:  ${result.message.split('\n')[0]}`,
+    `Reproduce: ${repro}`,
+  ]);
+  const verify = executeScenario(o.out, text, o.seed, o.bugs);
+  if (!verify.failing.includes(result.check)) {
+    throw new Error(`assertion: ${o.origin} seed ${o.seed}: the shrunk scenario no longer fails ${result.check} when re-run (nondeterminism?)`);
+  }
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, text);
+  return {
+    check: result.check,
+    message: result.message,
+    out: o.out,
+    repro,
+    before: result.before,
+    after: result.after,
+    runs: result.runs + 1,
+    runsMax: result.runsMax,
+    steps: result.steps,
+  };
+}
