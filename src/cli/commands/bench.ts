@@ -7,18 +7,19 @@ import { meetsTarget, type BenchFigure, type BenchSection } from '../bench/types
 import { UserError } from '../errors.js';
 
 /** Section names in run order; each section module is imported only when the bench runs. */
-export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'growth'] as const;
+export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'explore', 'growth'] as const;
 
 async function loadSections(): Promise<BenchSection[]> {
-  const [k, r, s, c, t, g] = await Promise.all([
+  const [k, r, s, c, t, e, g] = await Promise.all([
     import('../bench/kernel.js'),
     import('../bench/raft.js'),
     import('../bench/store.js'),
     import('../bench/checker.js'),
     import('../bench/tui.js'),
+    import('../bench/explore.js'),
     import('../bench/growth.js'),
   ]);
-  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, g.growthSection];
+  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, e.exploreSection, g.growthSection];
 }
 
 export function registerBench(program: Command): void {
