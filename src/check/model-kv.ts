@@ -55,30 +55,20 @@ function stepRegisterLike(s: KvState, r: OpRecord): KvState | undefined {
  * Porcupine's kv logs.
  */
 export function kvModel(missingValue: string | null = null): Model<KvState, OpRecord, OpRecord> {
-  const model: Model<KvState, OpRecord, OpRecord> = {
-    name: 'kv',
-    init: () => missingValue,
-    step(s, r) {
-      if (r.op === 'append') return (s ?? '') + (r.value ?? '');
-      return stepRegisterLike(s, r);
-    },
-    stateKey,
-    signature,
-    partition: partitionByKey,
-    describeState: (s) => (s === null ? 'nil' : JSON.stringify(s)),
-    isObserver,
-    mayProduce,
-  };
-  model.specialize = (ops) => specializeKv(model, ops, true);
-  return model;
+  return keyedModel('kv', missingValue, true);
 }
 
 /** Register: read (get), write (put), compare-and-set; append is not an operation of it. */
 export function registerModel(initial: string | null = null): Model<KvState, OpRecord, OpRecord> {
+  return keyedModel('register', initial, false);
+}
+
+/** The two models differ only in their name, initial value and whether append exists. */
+function keyedModel(name: string, initial: string | null, appends: boolean): Model<KvState, OpRecord, OpRecord> {
   const model: Model<KvState, OpRecord, OpRecord> = {
-    name: 'register',
+    name,
     init: () => initial,
-    step: (s, r) => stepRegisterLike(s, r),
+    step: appends ? (s, r) => (r.op === 'append' ? (s ?? '') + (r.value ?? '') : stepRegisterLike(s, r)) : (s, r) => stepRegisterLike(s, r),
     stateKey,
     signature,
     partition: partitionByKey,
@@ -86,7 +76,7 @@ export function registerModel(initial: string | null = null): Model<KvState, OpR
     isObserver,
     mayProduce,
   };
-  model.specialize = (ops) => specializeKv(model, ops, false);
+  model.specialize = (ops) => specializeKv(model, ops, appends);
   return model;
 }
 

@@ -1,6 +1,7 @@
 // The verdicts a trace carries in its run.summary event, read back as typed values.
 // run.summary's `summary` is free-form JSON (each check adds its own details), so this is a
 // parse boundary: every field is checked before use and anything unexpected is left out.
+import type { LinExplanation } from '../check/linearizability.js';
 import type { OpRecord } from '../history/op.js';
 import { validateOpRecord } from '../history/op.js';
 
@@ -13,14 +14,8 @@ export interface CheckVerdict {
   atUs?: number;
 }
 
-export interface LinViolation {
-  key: string;
-  failing: OpRecord;
-  window: OpRecord[];
-  startStates?: (string | null)[];
-  partitionOps: number;
-  text: string;
-}
+/** The linearizability checker's explanation, as `run.summary` carries it. */
+export type LinViolation = LinExplanation;
 
 export interface EventualViolationRef {
   kind: string;
