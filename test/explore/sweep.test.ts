@@ -49,10 +49,13 @@ describe('kvsim sweep', () => {
     expect(m.coverage).toEqual(whole.coverage); // runs are pure functions of the seed
   });
 
-  it('--check-determinism runs every seed twice and reports deterministic: true', () => {
-    const r = kvsim(['sweep', '--swarm', '--seeds', '1..4', '--workers', '2', '--check-determinism', '--json']);
+  it('--check-determinism on a few dozen seeds: every seed twice (once on a fresh worker), all alike', () => {
+    const r = kvsim(['sweep', '--swarm', '--seeds', '1..36', '--workers', '2', '--check-determinism', '--json']);
     expect(r.code).toBe(0);
-    expect(json(r.stdout).deterministic).toBe(true);
+    const s = json(r.stdout);
+    expect(s.seeds).toBe(36);
+    expect(s.deterministic).toBe(true);
+    expect(s.failures).toEqual([]);
   });
 
   it('records each failure with its check and an exact repro command that fails the same way', () => {
