@@ -30,6 +30,7 @@ export interface ShrinkFileOptions {
   out: string;
   runsMax: number;
   onProgress?: (step: { runs: number; size: ShrinkSize; pass: string }) => void;
+  deadline?: () => boolean;
 }
 
 export function sizeText(s: ShrinkSize): string {
@@ -44,6 +45,7 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
     runsMax: o.runsMax,
     run: (candidate) => executeScenario(o.out, scenarioToYaml(candidate), o.seed, o.bugs),
     ...(o.onProgress !== undefined && { onProgress: o.onProgress }),
+    ...(o.deadline !== undefined && { deadline: o.deadline }),
   });
   if (result === null) return null;
   const text = scenarioToYaml(result.scenario, [

@@ -41,6 +41,8 @@ export interface ShrinkOptions {
   /** The check to keep failing; by default the first failing check of the original. */
   check?: string;
   onProgress?: (step: { runs: number; size: ShrinkSize; pass: string }) => void;
+  /** Polled before each candidate run (the CLI passes a wall-clock one); true stops shrinking. */
+  deadline?: () => boolean;
 }
 
 function clone<T>(value: T): T {
@@ -387,7 +389,7 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
       while (again && runs < runsMax) {
         again = false;
         for (const candidate of pass.candidates(current)) {
-          if (runs >= runsMax) break;
+          if (runs >= runsMax || options.deadline?.() === true) break;
           const outcome = stillFails(candidate);
           if (outcome === undefined) continue;
           current = candidate;

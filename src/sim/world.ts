@@ -20,6 +20,13 @@ export interface WorldOptions {
 
 /** Bound on events one run may execute; a run beyond it is a runaway loop, reported as a bug. */
 export const EVENTS_MAX = 2_000_000_000;
+/**
+ * Bound on the event rate, checked every RATE_CHECK_EVENTS events: a store under heavy load
+ * makes tens of thousands of events per simulated second, so millions mean a message storm
+ * (e.g. two replicas bouncing rejections while the network duplicates them) — a found bug.
+ */
+export const EVENTS_PER_SIM_SECOND_MAX = 5_000_000;
+const RATE_CHECK_EVENTS = 1 << 18;
 
 export class World {
   nowUs = 0;
@@ -88,6 +95,19 @@ export class World {
     return this.queue.size;
   }
 
+  private checkEventRate(): void {
+    if (this.eventsRun > EVENTS_MAX) throw new Error(`assertion: more than ${EVENTS_MAX} events: runaway run`);
+    // The rate over the last window, so a storm that starts late is caught as soon as it starts.
+    const windowUs = Math.max(this.nowUs - this.rateWindowStartUs, 1);
+    const perSimSecond = (RATE_CHECK_EVENTS * 1_000_000) / windowUs;
+    if (perSimSecond > EVENTS_PER_SIM_SECOND_MAX) {
+      throw new Error(`assertion: runaway run: ${RATE_CHECK_EVENTS} events in ${windowUs}us of simulated time before ${this.nowUs}us (a message storm?)`);
+    }
+    this.rateWindowStartUs = this.nowUs;
+  }
+
+  private rateWindowStartUs = 0;
+
   /** Runs every event up to and including `untilUs`, then sets the clock to `untilUs`. */
   run(untilUs: number): void {
     this.runUntil(undefined, untilUs);
@@ -104,7 +124,7 @@ export class World {
       const fn = queue.pop()!;
       this.nowUs = timeUs;
       this.eventsRun++;
-      if (this.eventsRun > EVENTS_MAX) throw new Error(`assertion: more than ${EVENTS_MAX} events: runaway run`);
+      if ((this.eventsRun & (RATE_CHECK_EVENTS - 1)) === 0) this.checkEventRate();
       fn();
       if (predicate !== undefined && predicate()) return true;
     }

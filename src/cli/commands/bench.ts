@@ -1,7 +1,7 @@
 // kvsim bench [--quick] [--json]: every performance figure kvsim promises, next to its target.
 // A full run writes reports/bench.json and reports/BENCH.md; --quick writes reports/bench-quick.json.
 import type { Command } from 'commander';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { meetsTarget, type BenchFigure, type BenchSection } from '../bench/types.js';
 import { UserError } from '../errors.js';
@@ -98,5 +98,8 @@ function renderMarkdown(date: string, machine: string, results: { section: strin
     lines.push('');
   }
   lines.push(`Peak memory (RSS) of the whole bench process: ${peakRssMb} MB.`, '');
+  // The planted-bug hunt table takes about 20 minutes to measure (scripts/hunt-table.mjs), so it
+  // is kept in its own file and carried into BENCH.md.
+  if (existsSync('reports/hunts.md')) lines.push(readFileSync('reports/hunts.md', 'utf8'));
   return lines.join('\n');
 }
