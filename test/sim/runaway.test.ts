@@ -6,7 +6,7 @@ describe('runaway runs', () => {
     const world = new World({ seed: 1 });
     for (const [id, peer] of [['n1', 'n2'], ['n2', 'n1']] as const) {
       world.addMachine(id, (ctx) => {
-        if (id === 'n1') ctx.send(peer, 0, 'storm');
+        if (id === 'n1') ctx.setTimer(1, () => ctx.send(peer, 0, 'storm'));
         return {
           onMessage: () => {
             ctx.send(peer, 0, 'storm');
@@ -22,7 +22,7 @@ describe('runaway runs', () => {
     const world = new World({ seed: 1 });
     for (const [id, peer] of [['n1', 'n2'], ['n2', 'n1']] as const) {
       world.addMachine(id, (ctx) => {
-        for (let i = 0; i < 64; i++) ctx.send(peer, 0, 'steady');
+        ctx.setTimer(1, () => { for (let i = 0; i < 64; i++) ctx.send(peer, 0, 'steady'); });
         return { onMessage: () => ctx.send(peer, 0, 'steady') };
       });
     }
