@@ -68,6 +68,9 @@ export class FaultScheduler {
 
   private fire(index: number, fault: FaultSpec, rng: Rng): void {
     const world = this.engine.world;
+    // Faults belong to the run's duration: the settle period after it must be fault-free, or
+    // the final checks (convergence, liveness "after the last fault heals") would be unfair.
+    if (world.nowUs > this.durationUs) return;
     this.faultsFired++;
     const applied = this.apply(fault, rng);
     world.emitSim({ t: world.nowUs, type: 'fault', action: actionName(fault), detail: `#${index} ${applied.detail}` });

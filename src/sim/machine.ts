@@ -34,6 +34,8 @@ const HELD_MAX_ITEMS = 1_000_000;
 
 export class Machine {
   state: MachineState = 'up';
+  /** Gone for good (replaced): it stays down whatever restarts it is asked for. */
+  retired = false;
   incarnation = 0;
   process: Process | undefined;
   readonly clock = new LocalClock();
@@ -128,7 +130,7 @@ export class Machine {
   }
 
   restart(): void {
-    if (this.state !== 'crashed') return;
+    if (this.state !== 'crashed' || this.retired) return;
     this.state = 'up';
     this.world.emitSim({ t: this.world.nowUs, type: 'machine.restart', machine: this.id });
     this.start();
@@ -150,6 +152,12 @@ export class Machine {
       if (this.state !== 'up') break; // the process crashed or paused again while catching up
       fn();
     }
+  }
+
+  /** Crash and never come back (a failed machine that is replaced, not repaired). */
+  retire(): void {
+    this.crash();
+    this.retired = true;
   }
 
   skew(skewUs: number, driftPpm: number): void {

@@ -299,7 +299,7 @@ export class StoreEngine implements Engine {
       let n = this.machineList.length + this.retired.size + 1;
       while (world.hasMachine(`n${n}`)) n++;
       const fresh = `n${n}`;
-      if (world.machine(m).state !== 'crashed') world.machine(m).crash();
+      world.machine(m).retire();
       this.retired.add(m);
       this.machineList.splice(this.machineList.indexOf(m), 1, fresh);
       this.addServer(fresh);

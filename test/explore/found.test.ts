@@ -7,6 +7,8 @@
 //  - transfer-single-replica: a transfer fault with no other replica crashed the engine.
 //  - learner-probe-past-log: a learner whose progress started past the leader's log never got
 //    a probe (no entries to send), so it never caught up; probes now go out empty.
+//  - restart-revives-replaced: a restart fault during the settle period revived a machine that
+//    had been replaced for good.
 //  - promote-empty-learner: the placement driver promoted a learner that had replicated
 //    nothing; with another replica replaced for good the shard lost its quorum.
 import { describe, expect, it } from 'vitest';
@@ -19,6 +21,7 @@ const FOUND = [
   { file: 'transfer-single-replica.yaml', seed: 1, check: 'assertion', owner: 'store/engine transfer' },
   { file: 'promote-empty-learner.yaml', seed: 644078, check: 'liveness', owner: 'store/placement promotion' },
   { file: 'learner-probe-past-log.yaml', seed: 23, check: 'eventual', owner: 'raft probe on heartbeat reply' },
+  { file: 'restart-revives-replaced.yaml', seed: 580, check: 'eventual', owner: 'scenario faults / sim machine retire' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {

@@ -82,3 +82,13 @@ describe('machines', () => {
     expect(fired).toEqual([2_100_000]);
   });
 });
+
+describe('retired machines', () => {
+  it('a retired machine stays down whatever restarts it is asked for', () => {
+    const { world, boots } = recordingWorld(['n1']);
+    world.machine('n1').retire();
+    world.machine('n1').restart();
+    expect(world.machine('n1').state).toBe('crashed');
+    expect(boots.get('n1')).toBe(1);
+  });
+});
