@@ -25,6 +25,8 @@ import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementOptio
 import type { Router } from './client.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
+/** Bound on the extra settling a placement driver may take to finish its moves. */
+const PLACEMENT_SETTLE_MAX_US = 30_000_000;
 /** Logical client ids of liveness probes (far above workload clients). */
 const PROBE_CLIENT_BASE = 1_000_000_000;
 /** Bound on the search for a probe key that lands in a given shard. */
@@ -421,6 +423,12 @@ export class StoreEngine implements Engine {
     world.emit({ t: world.nowUs, type: 'store.settle', quiet: true });
     const probes = this.startProbes();
     world.run(world.nowUs + s.settleUs);
+    // Replicas still being moved are not converged yet: give the placement driver time to
+    // finish its queue of moves (a bounded wait), then judge.
+    const placementDeadlineUs = world.nowUs + PLACEMENT_SETTLE_MAX_US;
+    while (this.placementDriver !== undefined && !this.placementDriver.settled() && world.nowUs < placementDeadlineUs) {
+      world.run(world.nowUs + 500_000);
+    }
     // Final checks.
     const violation = this.oracle.violation;
     const invariants: CheckVerdict = violation === null
