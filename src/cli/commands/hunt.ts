@@ -39,6 +39,7 @@ export function registerHunt(program: Command): void {
       const startMs = performance.now();
       const pool = new WorkerPool(workers);
       let found: { seed: number; check: string; message: string } | null = null;
+      let findMs: number | null = null;
       let seedsTried = 0;
       try {
         while (found === null && performance.now() - startMs < budgetMs) {
@@ -55,6 +56,7 @@ export function registerHunt(program: Command): void {
           const first = [...summary.failures].sort((a, b) => a.seed - b.seed)[0];
           if (first !== undefined) {
             found = { seed: first.seed, check: first.check, message: first.message };
+            findMs = Math.round(performance.now() - startMs);
             seedsTried += first.seed - seed + 1;
           } else {
             seedsTried += summary.seeds;
@@ -94,6 +96,8 @@ export function registerHunt(program: Command): void {
         seed: found?.seed ?? null,
         seedsTried,
         wallMs: Math.round(performance.now() - startMs),
+        /** Time to the failing seed (wallMs also counts shrinking). */
+        findMs,
         shrunk,
         check,
         ...(found !== null && { message: found.message.split('\n')[0] }),
