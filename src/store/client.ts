@@ -242,9 +242,13 @@ export class StoreClient {
       case 'not-leader':
         if (reply.leaderHint !== undefined && reply.leaderHint !== from) {
           this.leaderOf.set(p.shard, reply.leaderHint);
+          // A new hint is fresh information: follow it at once. A hint already tried in this
+          // operation means replicas point at each other (a transfer or election in flight):
+          // back off instead, or the attempts burn out in a few milliseconds.
+          const fresh = !p.tried.has(reply.leaderHint);
           p.tried.delete(reply.leaderHint);
-          // A hint is fresh information: follow it at once rather than backing off.
-          if (this.ctx.localNowUs() < p.deadlineUs) return this.attempt(p);
+          if (fresh && this.ctx.localNowUs() < p.deadlineUs) return this.attempt(p);
+          return this.retryLater(p);
         } else if (this.leaderOf.get(p.shard) === from) {
           this.leaderOf.delete(p.shard);
         }

@@ -27,6 +27,8 @@ import type { Router } from './client.js';
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
 const PLACEMENT_SETTLE_MAX_US = 30_000_000;
+/** Pause before a liveness probe retries an operation that did not succeed. */
+const PROBE_RETRY_US = 100_000;
 /** Logical client ids of liveness probes (far above workload clients). */
 const PROBE_CLIENT_BASE = 1_000_000_000;
 /** Bound on the search for a probe key that lands in a given shard. */
@@ -559,14 +561,28 @@ export class StoreEngine implements Engine {
       probes.push(probe);
       if (key === undefined) continue;
       const logical = PROBE_CLIENT_BASE + shard;
-      client.execute(this.shared.nextOpId++, logical, { op: 'put', key, value: `probe#${shard}` }, (c) => {
-        this.history.push(c.record);
-        if (c.record.outcome === 'ok') probe.writeOkUs = this.world.nowUs;
+      const endUs = this.world.nowUs + this.settings.settleUs;
+      // Write, then read; each retried (after a pause) until it succeeds or the settle period ends.
+      let attempt = 0;
+      const read = (): void => {
         client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: 'linearizable' }, (r) => {
           this.history.push(r.record);
           if (r.record.outcome === 'ok') probe.readOkUs = this.world.nowUs;
+          else if (this.world.nowUs + PROBE_RETRY_US < endUs) this.world.after(PROBE_RETRY_US, read);
         });
-      });
+      };
+      const write = (): void => {
+        client.execute(this.shared.nextOpId++, logical, { op: 'put', key, value: `probe#${shard}#${attempt++}` }, (c) => {
+          this.history.push(c.record);
+          if (c.record.outcome === 'ok') {
+            probe.writeOkUs = this.world.nowUs;
+            read();
+          } else if (this.world.nowUs + PROBE_RETRY_US < endUs) {
+            this.world.after(PROBE_RETRY_US, write);
+          }
+        });
+      };
+      write();
     }
     return probes;
   }

@@ -9,6 +9,8 @@
 //    a probe (no entries to send), so it never caught up; probes now go out empty.
 //  - restart-revives-replaced: a restart fault during the settle period revived a machine that
 //    had been replaced for good.
+//  - hint-ping-pong: replicas naming each other as leader during a transfer made the client
+//    burn its attempts instantly; the liveness probe then never retried.
 //  - promote-empty-learner: the placement driver promoted a learner that had replicated
 //    nothing; with another replica replaced for good the shard lost its quorum.
 import { describe, expect, it } from 'vitest';
@@ -22,6 +24,7 @@ const FOUND = [
   { file: 'promote-empty-learner.yaml', seed: 644078, check: 'liveness', owner: 'store/placement promotion' },
   { file: 'learner-probe-past-log.yaml', seed: 23, check: 'eventual', owner: 'raft probe on heartbeat reply' },
   { file: 'restart-revives-replaced.yaml', seed: 580, check: 'eventual', owner: 'scenario faults / sim machine retire' },
+  { file: 'hint-ping-pong.yaml', seed: 2709, check: 'liveness', owner: 'store client hints / liveness probe' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
