@@ -77,6 +77,9 @@ export class FaultScheduler {
     if (fault.for !== undefined && applied.undo !== undefined) {
       const undo = applied.undo;
       world.after(fault.for, () => {
+        // After the run's duration the store has been healed as a whole; an undo now would
+        // restore the state captured when the fault fired (e.g. an earlier drop rate).
+        if (world.nowUs > this.durationUs) return;
         undo();
         world.emitSim({ t: world.nowUs, type: 'fault', action: `end-${actionName(fault)}`, detail: `#${index}` });
       });

@@ -11,6 +11,8 @@
 //    had been replaced for good.
 //  - hint-ping-pong: replicas naming each other as leader during a transfer made the client
 //    burn its attempts instantly; the liveness probe then never retried.
+//  - undo-after-heal: a fault's `for` undo ran during the settle period and re-applied an
+//    earlier drop rate.
 //  - promote-empty-learner: the placement driver promoted a learner that had replicated
 //    nothing; with another replica replaced for good the shard lost its quorum.
 import { describe, expect, it } from 'vitest';
@@ -25,6 +27,7 @@ const FOUND = [
   { file: 'learner-probe-past-log.yaml', seed: 23, check: 'eventual', owner: 'raft probe on heartbeat reply' },
   { file: 'restart-revives-replaced.yaml', seed: 580, check: 'eventual', owner: 'scenario faults / sim machine retire' },
   { file: 'hint-ping-pong.yaml', seed: 2709, check: 'liveness', owner: 'store client hints / liveness probe' },
+  { file: 'undo-after-heal.yaml', seed: 2588, check: 'liveness', owner: 'scenario fault undo during settle' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
