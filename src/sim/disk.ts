@@ -32,7 +32,6 @@ export interface DiskHost {
   scheduleAt(timeUs: number, complete: () => void): void;
   /** Runs process code now, or later if the machine is paused; drops it if the machine crashed. */
   runProcess(fn: () => void): void;
-  onDurable(writes: number): void;
 }
 
 export class Disk {
@@ -70,7 +69,6 @@ export class Disk {
         else this.durable.set(op.key, op.value);
       }
       this.writesDurable++;
-      this.host.onDurable(1);
       if (onDurable !== undefined) this.host.runProcess(onDurable);
     });
   }

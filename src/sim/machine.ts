@@ -55,7 +55,6 @@ export class Machine {
       nowUs: () => world.nowUs,
       scheduleAt: (timeUs, complete) => world.at(timeUs, complete),
       runProcess: (fn) => this.runProcess(fn, this.incarnation),
-      onDurable: () => {},
     });
     const machine = this;
     this.ctx = {

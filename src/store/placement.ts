@@ -217,14 +217,13 @@ export class PlacementDriver implements Process {
     const ring = this.directory.ring;
     const perShard = new Map<number, number>();
     const perMachine = new Map<string, number>();
-    let intervalSec = 0;
     for (const [machine, reads] of this.loads) {
       for (const [shard, n] of reads) {
         perShard.set(shard, (perShard.get(shard) ?? 0) + n);
         perMachine.set(machine, (perMachine.get(machine) ?? 0) + n);
       }
     }
-    intervalSec = this.lastIntervalUs / 1_000_000;
+    const intervalSec = this.lastIntervalUs / 1_000_000;
     if (intervalSec <= 0) return;
     let changed = false;
     for (let shard = 0; shard < this.shards.length; shard++) {
