@@ -5,12 +5,14 @@
 //   leader completeness    — a new leader's log holds every entry committed so far (§5.4);
 //   state-machine safety   — no two replicas commit/apply different entries at an index (§5.4.3);
 //   read safety            — a read is served at an index no lower than everything committed
-//                            before it was asked (linearizable reads, thesis §6.4).
+//                            before it was asked (linearizable reads, thesis §6.4);
+//   commit rule            — a leader advances its commit index only onto an entry of its own
+//                            term (§5.4.2: older entries commit indirectly, never by counting).
 // It only compares chained hashes carried by the events, never entries or live objects.
 import type { RaftEvent } from '../trace/events-raft.js';
 import type { TraceEvent } from '../trace/events.js';
 
-export type RaftCheckName = 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'read-safety';
+export type RaftCheckName = 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'read-safety' | 'commit-rule';
 
 export interface RaftViolation {
   readonly check: RaftCheckName;
@@ -120,6 +122,12 @@ export class RaftInvariantOracle {
         return null;
       case 'raft.commit': {
         this.stats.commits += 1;
+        // §5.4.2: the leader of e.term commits by counting replicas, so its new commit index
+        // must hold an entry of e.term (followers learn commit indexes and are exempt).
+        const lastTerm = e.terms[e.terms.length - 1];
+        if (g.leaders.get(e.term)?.replica === e.replica && lastTerm !== e.term) {
+          return this.fail('commit-rule', e, `${e.replica}, leader of term ${e.term}, committed up to index ${e.to} of term ${lastTerm} by counting replicas`, [g.leaders.get(e.term)!]);
+        }
         for (let i = e.from; i <= e.to; i++) {
           const hash = e.hashes[i - e.from] as number;
           const term = e.terms[i - e.from] as number;

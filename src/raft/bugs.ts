@@ -21,7 +21,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
     name: 'commit-previous-term',
     description: 'A leader advances commit to an entry of an earlier term once it is on a majority (the Figure 8 mistake).',
     rule: '§5.4.2 commit only current-term entries by counting replicas',
-    caughtBy: 'oracle: state-machine safety (Figure 8 test)',
+    caughtBy: 'oracle: commit rule (a leader commits onto an older-term entry); its consequence, an overwritten commit, by leader completeness (Figure 8 test)',
   },
   {
     name: 'ack-before-persist',

@@ -41,6 +41,7 @@ const SEARCHED: [bug: string, profile: string, maxSeed: number][] = [
   ['next-index-overshoot', 'default', 20],
   ['snapshot-drops-last-entry', 'default', 20],
   ['follower-serves-uncommitted', 'default', 20],
+  ['commit-previous-term', 'default', 20],
 ];
 
 describe('planted bugs are caught by a bounded search', () => {
