@@ -320,14 +320,22 @@ export class StoreServer implements Process {
         return done(true, 'hosting');
       }
       case 'drop': {
-        if (!this.host.hasGroup(req.shard)) return done(true, 'not hosted');
-        this.host.removeGroup(req.shard);
-        this.replicas.delete(req.shard);
-        this.ctx.disk.write([
-          { key: `${HOSTED_PREFIX}${req.shard}`, value: undefined },
-          { key: `${DROPPED_PREFIX}${req.shard}`, value: true },
-        ]);
-        return done(true, 'dropped');
+        const hosted = this.host.hasGroup(req.shard);
+        if (hosted) {
+          this.host.removeGroup(req.shard);
+          this.replicas.delete(req.shard);
+        }
+        // Confirm only once the tombstone is durable (writes become durable in issue order, so
+        // the deleted replica state is too): a crash before that would bring the replica back
+        // as a zombie the driver believes gone. A repeated request waits for the same sync.
+        this.ctx.disk.write(
+          [
+            { key: `${HOSTED_PREFIX}${req.shard}`, value: undefined },
+            { key: `${DROPPED_PREFIX}${req.shard}`, value: true },
+          ],
+          () => done(true, hosted ? 'dropped' : 'not hosted'),
+        );
+        return;
       }
       default: {
         const never: never = req;

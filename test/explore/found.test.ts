@@ -15,6 +15,8 @@
 //    earlier drop rate.
 //  - promote-empty-learner: the placement driver promoted a learner that had replicated
 //    nothing; with another replica replaced for good the shard lost its quorum.
+//  - drop-before-durable: a server confirmed dropping a removed replica before the deletion was
+//    durable; a crash brought the replica back as a zombie that never converged.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -28,6 +30,7 @@ const FOUND = [
   { file: 'restart-revives-replaced.yaml', seed: 580, check: 'eventual', owner: 'scenario faults / sim machine retire' },
   { file: 'hint-ping-pong.yaml', seed: 2709, check: 'liveness', owner: 'store client hints / liveness probe' },
   { file: 'undo-after-heal.yaml', seed: 2588, check: 'liveness', owner: 'scenario fault undo during settle' },
+  { file: 'drop-before-durable.yaml', seed: 254, check: 'eventual', owner: 'store/server drop confirmation' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
