@@ -7,8 +7,20 @@
 // how often, and which network and read-level features are on; the default profile enables all.
 //
 // Generated scenarios are small (1.5-4 s under load + 2 s of settling) and stay inside the
-// store's documented safety envelope: clock skew and drift are kept well under
-// `raft.maxClockDrift` (beyond it lease reads are unsafe by design, not by bug).
+// store's documented safety envelope: clock skew and drift are kept under `raft.maxClockDrift`
+// (beyond it lease reads are unsafe by design, not by bug).
+//
+// Besides independent random faults, a scenario may carry one *recipe*: a few faults composed
+// on purpose, the way Jepsen's combined nemeses are, because some failures need faults that
+// hit the same machine at related moments — odds that independent draws almost never give:
+//   flaky-bridge         two sides that only meet through one machine, whose disk is slow and
+//                        which crashes again and again (restarts with unsynced writes lost);
+//   slow-leader-cut-off  clocks drifting apart at up to 90 % of the drift bound, the leader's
+//                        clock the slow one, and the leader cut off from its peers while clients
+//                        still reach it (the lease-read hazard);
+//   crash-slow-disk      one machine with a slow disk that crashes repeatedly;
+//   leader-churn         the leader of a shard cut off from its peers again and again, clients
+//                        still reaching it (deposed leaders and fresh leaders side by side).
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
@@ -47,6 +59,10 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const READ_LEVELS: readonly ReadLevel[] = ['linearizable', 'lease', 'follower', 'session', 'bounded'];
 
+/** Composed fault patterns (see the top comment). */
+export const RECIPES = ['flaky-bridge', 'slow-leader-cut-off', 'crash-slow-disk', 'leader-churn'] as const;
+export type Recipe = (typeof RECIPES)[number];
+
 /** What a scenario may contain: fault kinds with weights (absent = off), features on or off. */
 export interface FaultProfile {
   /** Relative weight of each enabled fault kind; a kind not listed never appears. */
@@ -60,6 +76,9 @@ export interface FaultProfile {
   networkReorder: boolean;
   networkTail: boolean;
   levels: readonly ReadLevel[];
+  /** Recipes that may appear (relative weights), and the probability that a scenario has one. */
+  recipes: Partial<Record<Recipe, number>>;
+  recipeProbability: number;
 }
 
 export function fullProfile(): FaultProfile {
@@ -75,6 +94,8 @@ export function fullProfile(): FaultProfile {
     networkReorder: true,
     networkTail: true,
     levels: READ_LEVELS,
+    recipes: Object.fromEntries(RECIPES.map((r) => [r, 1])),
+    recipeProbability: 0.3,
   };
 }
 
@@ -288,8 +309,87 @@ function fault(draw: Draw, kind: FaultKind, shape: Shape, profile: FaultProfile)
   return { ...trigger, ...(forUs !== undefined && { for: durationText(forUs) }), ...act } as FaultInput;
 }
 
+function pickRecipe(draw: Draw, recipes: Partial<Record<Recipe, number>>): Recipe | undefined {
+  const enabled = RECIPES.filter((r) => (recipes[r] ?? 0) > 0);
+  if (enabled.length === 0) return undefined;
+  const total = enabled.reduce((sum, r) => sum + Math.max(1, Math.round(recipes[r]!)), 0);
+  let at = draw.int(0, total - 1);
+  for (const r of enabled) {
+    at -= Math.max(1, Math.round(recipes[r]!));
+    if (at < 0) return r;
+  }
+  return enabled[enabled.length - 1];
+}
+
+/** Rounds down to whole milliseconds (and at least 1 ms). */
+function ms(us: number): number {
+  return Math.max(MS, Math.floor(us / MS) * MS);
+}
+
+/**
+ * Adds one recipe's faults to `out` (and the settings it needs: three replicas, lease reads, a
+ * drift bound wide enough to matter). Everything stays inside the documented envelope.
+ */
+function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput, faults: FaultInput[]): void {
+  const loadEndUs = shape.durationUs;
+  const all = Array.from({ length: shape.machines }, (_, i) => machineName(i + 1));
+  const startUs = draw.int(2, 4) * 100 * MS;
+  // Until shortly before the load ends, so the undo fires inside the run.
+  const untilEnd = (fromUs: number) => durationText(Math.max(100 * MS, loadEndUs - fromUs - 100 * MS));
+  switch (recipe) {
+    case 'flaky-bridge': {
+      // Three replicas, so the via machine is in every group (unless membership faults were
+      // drawn for another replication factor: those stay valid as they are).
+      if (shape.left === 0 && shape.replaced === 0) out.cluster.replication = 3;
+      const [a, b, via] = split(draw, all, 3) as [string[], string[], string[]];
+      const bridgeVia = via[0]!;
+      faults.push({ at: durationText(startUs), for: untilEnd(startUs), bridge: { sides: [a, [...b, ...via.slice(1)]], via: bridgeVia } } as FaultInput);
+      faults.push({ at: durationText(startUs), for: untilEnd(startUs), slowDisk: { machine: bridgeVia, factor: draw.pick([100, 50, 200]) } } as FaultInput);
+      const everyUs = draw.int(2, 4) * 100 * MS;
+      faults.push({ every: durationText(everyUs), from: durationText(startUs + 200 * MS), for: durationText(draw.int(5, 15) * 10 * MS), crash: bridgeVia } as FaultInput);
+      return;
+    }
+    case 'crash-slow-disk': {
+      const victim = machineName(draw.int(1, shape.machines));
+      faults.push({ at: durationText(startUs), for: untilEnd(startUs), slowDisk: { machine: victim, factor: draw.pick([50, 10, 100, 200]) } } as FaultInput);
+      const everyUs = draw.int(2, 6) * 100 * MS;
+      faults.push({ every: durationText(everyUs), from: durationText(startUs + 100 * MS), for: durationText(draw.int(2, 15) * 10 * MS), crash: victim } as FaultInput);
+      return;
+    }
+    case 'leader-churn': {
+      const shard = draw.int(0, shape.shards - 1);
+      const forUs = draw.int(10, 20) * shape.electionTimeoutUs / 10;
+      const everyUs = ms(forUs + draw.int(2, 6) * 100 * MS);
+      faults.push({ every: durationText(everyUs), from: durationText(startUs), for: durationText(ms(forUs)), partition: [[`leader(shard ${shard})`], ['rest']] } as FaultInput);
+      return;
+    }
+    case 'slow-leader-cut-off': {
+      // A drift bound wide against the tick (up to a fifth of the election timeout), and
+      // clocks apart by at most 90 % of it over an election timeout: safe for a correct lease.
+      const driftUs = ms(Math.min(draw.pick([40, 20, 60]) * MS, shape.electionTimeoutUs / 5));
+      out.raft = { ...out.raft, maxClockDrift: durationText(driftUs) };
+      const ppm = Math.floor((0.9 * driftUs * 1_000_000) / (2 * shape.electionTimeoutUs));
+      const w = out.workload!;
+      w.levels = { ...w.levels, lease: Math.max(3, w.levels?.lease ?? 0) };
+      for (const m of all) faults.push({ at: durationText(100 * MS), for: untilEnd(100 * MS), skew: { machine: m, offset: '0ms', driftPpm: ppm } } as FaultInput);
+      const shard = draw.int(0, shape.shards - 1);
+      const forUs = ms(draw.int(20, 30) * shape.electionTimeoutUs / 10);
+      const everyUs = ms(forUs + draw.int(2, 5) * 100 * MS);
+      const from = durationText(startUs + 200 * MS);
+      // Same instant, skew first: both resolve the same current leader.
+      faults.push({ every: durationText(everyUs), from, for: durationText(everyUs - 50 * MS), skew: { machine: `leader(shard ${shard})`, offset: '0ms', driftPpm: -ppm } } as FaultInput);
+      faults.push({ every: durationText(everyUs), from, for: durationText(forUs), partition: [[`leader(shard ${shard})`], ['rest']] } as FaultInput);
+      return;
+    }
+    default: {
+      const never: never = recipe;
+      throw new Error(`assertion: unknown recipe ${String(never)}`);
+    }
+  }
+}
+
 /** Builds one scenario from the draws. `name` goes into the file (it is part of the trace). */
-export function buildScenario(draw: Draw, profile: FaultProfile, name: string): ScenarioInput {
+export function buildScenario(draw: Draw, profile: FaultProfile, name: string, meta: { recipe?: Recipe; recipeFaults?: number } = {}): ScenarioInput {
   const machines = draw.int(3, 7);
   const rfChoices = [1, 3, 5].filter((r) => r <= Math.min(5, machines));
   const replication = draw.chance(0.7) ? 3 : draw.pick(rfChoices);
@@ -344,7 +444,7 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string): 
     faults.push(fault(draw, kind, shape, profile));
   }
 
-  return {
+  const scenario: ScenarioInput = {
     name,
     duration: durationText(durationUs),
     cluster: { machines, shards, replication, ...(keyRingBits !== undefined && { keyRingBits }) },
@@ -363,6 +463,16 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string): 
     checks: { settle: durationText(SETTLE_US), livenessBound: durationText(SETTLE_US) },
     faults,
   };
+  if (draw.chance(profile.recipeProbability)) {
+    const recipe = pickRecipe(draw, profile.recipes);
+    if (recipe !== undefined) {
+      const before = faults.length;
+      addRecipe(draw, recipe, shape, scenario, faults);
+      meta.recipe = recipe;
+      meta.recipeFaults = faults.length - before;
+    }
+  }
+  return scenario;
 }
 
 /** A swarm profile: a random subset of fault kinds and features, with random weights. */
@@ -370,6 +480,8 @@ export function drawProfile(draw: Draw): FaultProfile {
   const kinds: Partial<Record<FaultKind, number>> = {};
   for (const k of FAULT_KINDS) if (draw.chance(0.5)) kinds[k] = draw.int(1, 10);
   const levels = READ_LEVELS.filter(() => draw.chance(0.6));
+  const recipes: Partial<Record<Recipe, number>> = {};
+  for (const r of RECIPES) if (draw.chance(0.5)) recipes[r] = draw.int(1, 5);
   return {
     kinds,
     faultsMax: draw.int(1, 8),
@@ -380,6 +492,8 @@ export function drawProfile(draw: Draw): FaultProfile {
     networkReorder: draw.chance(0.5),
     networkTail: draw.chance(0.5),
     levels: levels.length > 0 ? levels : ['linearizable', 'follower'],
+    recipes,
+    recipeProbability: draw.pick([0.5, 0, 0.25, 0.75]),
   };
 }
 

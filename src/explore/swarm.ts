@@ -6,7 +6,7 @@
 // The choices come from the seed's own stream ('swarm') of a separate RandomStreams, so they
 // never shift a draw of the run itself, which uses the same seed.
 import { RandomStreams } from '../sim/random.js';
-import { buildScenario, drawProfile, FAULT_KINDS, rngDraw, type FaultProfile, type ScenarioInput } from './arbitraries.js';
+import { buildScenario, drawProfile, FAULT_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
 import { scenarioToYaml } from './yaml.js';
 
 export function swarmName(seed: number): string {
@@ -14,10 +14,12 @@ export function swarmName(seed: number): string {
 }
 
 /** The profile and scenario swarm mode runs for `seed` (a pure function of the seed). */
-export function swarmDraw(seed: number): { profile: FaultProfile; scenario: ScenarioInput } {
+export function swarmDraw(seed: number): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number } {
   const draw = rngDraw(new RandomStreams(seed).stream('swarm'));
   const profile = drawProfile(draw);
-  return { profile, scenario: buildScenario(draw, profile, swarmName(seed)) };
+  const meta: { recipe?: Recipe; recipeFaults?: number } = {};
+  const scenario = buildScenario(draw, profile, swarmName(seed), meta);
+  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0 };
 }
 
 export function swarmScenario(seed: number): ScenarioInput {
@@ -34,7 +36,7 @@ export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports
  * under reports/ are the same, so the repro command replays the run bit for bit.
  */
 export function swarmFileText(seed: number, bugs: readonly string[], dir = 'reports'): string {
-  const { profile, scenario } = swarmDraw(seed);
+  const { profile, scenario, recipe } = swarmDraw(seed);
   const on = FAULT_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
   const off = FAULT_KINDS.filter((k) => profile.kinds[k] === undefined);
   const features = [
@@ -48,6 +50,7 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Swarm profile: fault kinds on: ${on.length > 0 ? on.join(', ') : 'none'}.`,
     `Off: ${off.length > 0 ? off.join(', ') : 'none'}. Network features allowed: ${features.length > 0 ? features.join(', ') : 'none'}.`,
     `Read levels allowed: ${profile.levels.join(', ')}.`,
+    `Recipe: ${recipe ?? 'none'} (composed faults, last in the list; see src/explore/arbitraries.ts).`,
     `Reproduce: ${swarmRepro(seed, bugs, dir)}`,
   ]);
 }

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { FAULT_KINDS, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
+import { FAULT_KINDS, RECIPES, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
+import { parseDurationUs } from '../../src/scenario/duration.js';
 import { swarmDraw, swarmFileText, swarmScenario } from '../../src/explore/swarm.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
 
@@ -81,18 +82,47 @@ describe('swarm mode', () => {
     const off = new Set<string>();
     const on = new Set<string>();
     for (let seed = 1; seed <= 60; seed++) {
-      const { profile, scenario } = swarmDraw(seed);
+      const { profile, scenario, recipeFaults } = swarmDraw(seed);
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
-      for (const f of scenario.faults ?? []) {
+      // A recipe's composed faults come last and are governed by the profile's recipes instead.
+      const faults = scenario.faults ?? [];
+      for (const f of faults.slice(0, faults.length - recipeFaults)) {
         const kind = FAULT_KINDS.find((k) => k in f);
         expect(kind, JSON.stringify(f)).toBeDefined();
-        expect(profile.kinds[kind!], `seed ${seed}: ${kind} is off`).toBeDefined();
+        // A leave or replace that would break the cluster is drawn as a join instead.
+        const allowed = kind === 'join' ? (profile.kinds.join ?? profile.kinds.leave ?? profile.kinds.replace) : profile.kinds[kind!];
+        expect(allowed, `seed ${seed}: ${kind} is off`).toBeDefined();
       }
     }
     for (const kind of FAULT_KINDS) {
       expect(off, kind).toContain(kind);
       expect(on, kind).toContain(kind);
     }
+  });
+
+  it('adds a recipe only when the profile allows it, with its faults last', () => {
+    const seen = new Set<string>();
+    for (let seed = 1; seed <= 200; seed++) {
+      const { profile, scenario, recipe, recipeFaults } = swarmDraw(seed);
+      if (recipe === null) {
+        expect(recipeFaults).toBe(0);
+        continue;
+      }
+      seen.add(recipe);
+      expect(profile.recipes[recipe], `seed ${seed}: ${recipe} is off`).toBeDefined();
+      expect(recipeFaults).toBeGreaterThan(0);
+      const last = (scenario.faults ?? []).slice(-recipeFaults);
+      if (recipe === 'flaky-bridge') expect(last.map((f) => Object.keys(f).find((k) => FAULT_KINDS.includes(k as never)))).toEqual(['bridge', 'slowDisk', 'crash']);
+      if (recipe === 'slow-leader-cut-off') {
+        // Clocks stay within the drift bound: two machines drift apart by at most 90 % of it
+        // over one election timeout.
+        const driftUs = parseDurationUs(scenario.raft!.maxClockDrift!)!;
+        const electionUs = parseDurationUs(scenario.raft!.electionTimeout!)!;
+        for (const f of last) if (f.skew !== undefined) expect((2 * Math.abs(f.skew.driftPpm ?? 0) * electionUs) / 1e6).toBeLessThanOrEqual(0.9 * driftUs);
+        expect(scenario.workload!.levels!.lease).toBeGreaterThanOrEqual(3);
+      }
+    }
+    expect([...seen].sort()).toEqual([...RECIPES].sort());
   });
 
   it('writes a commented file that names its reproduction command', () => {

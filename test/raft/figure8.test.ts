@@ -1,10 +1,11 @@
 // The Raft paper's Figure 8, built step by step on the test cluster: an entry of an older term
 // that is on a majority is not committed, because a later leader may still overwrite it.
 import { describe, expect, it } from 'vitest';
+import type { RaftCheckName } from '../../src/check/raft-invariants.js';
 import { Cluster, OracleError } from './harness.js';
 
-function figure8(bugs: string[]): { cluster: Cluster; error: OracleError | null } {
-  const c = new Cluster({ ids: ['a', 'b', 'c', 'd', 'e'], bugs, config: { preVote: false, checkQuorum: false, maxEntriesPerMsg: 1 } });
+function figure8(bugs: string[], skipChecks: RaftCheckName[] = []): { cluster: Cluster; error: OracleError | null } {
+  const c = new Cluster({ ids: ['a', 'b', 'c', 'd', 'e'], bugs, skipChecks, config: { preVote: false, checkQuorum: false, maxEntriesPerMsg: 1 } });
   try {
     // (a) a leads term 1 and replicates index 2 only to b, then crashes.
     c.campaign('a');
@@ -58,8 +59,15 @@ describe('§5.4.2 Figure 8 on a 5-replica cluster', () => {
     expect(cluster.r('c').termAt(2)).toBe(2); // e's entry won, and that is fine: it was never committed
   });
 
-  it('with commit-previous-term: a commits index 2 early and the oracle catches the overwrite (leader completeness)', () => {
+  it('with commit-previous-term: the oracle flags the early commit itself (commit rule)', () => {
     const { error } = figure8(['commit-previous-term']);
+    expect(error).not.toBe(null);
+    expect(error!.violation.check).toBe('commit-rule');
+    expect(error!.violation.message).toContain('a, leader of term 3, committed up to index 2 of term 1');
+  });
+
+  it('with commit-previous-term and the commit rule unchecked: the overwrite is caught (leader completeness)', () => {
+    const { error } = figure8(['commit-previous-term'], ['commit-rule']);
     expect(error).not.toBe(null);
     expect(error!.violation.check).toBe('leader-completeness');
   });
