@@ -361,6 +361,12 @@ export class RaftReplica {
     for (const b of this.batches) if (b.truncateFrom !== null) idx = Math.min(idx, b.truncateFrom - 1);
     this.persistedIndex = idx;
     if (this.roleNow === 'leader' && this.maybeCommit()) this.broadcastAppend();
+    else if (this.roleNow === 'candidate') this.checkElection();
+  }
+
+  /** The current term and vote are on stable storage. */
+  private termDurable(): boolean {
+    return !this.hardDirty && this.durableBatchId >= this.lastTermBatchId;
   }
 
   transferLeadership(to: string): boolean {
@@ -485,6 +491,10 @@ export class RaftReplica {
 
   private checkElection(): void {
     const outcome = tallyVotes(this.conf.voters, this.votes);
+    // Our own vote counts once the new term and self-vote are durable (other voters answer a
+    // request that only leaves then). This matters when we are the only voter: leading a term
+    // that a crash could forget would let us lead the same term twice with different logs.
+    if (outcome === 'won' && this.roleNow === 'candidate' && !this.termDurable()) return;
     if (outcome === 'won') {
       if (this.roleNow === 'precandidate') this.campaign('real', false, 'won-prevote');
       else this.becomeLeader();

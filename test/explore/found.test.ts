@@ -17,6 +17,8 @@
 //    nothing; with another replica replaced for good the shard lost its quorum.
 //  - drop-before-durable: a server confirmed dropping a removed replica before the deletion was
 //    durable; a crash brought the replica back as a zombie that never converged.
+//  - single-voter-term-reuse: the only voter of a group led a term before it was durable; after a
+//    crash it led the same term again with a different entry at the same index (log matching).
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -31,6 +33,7 @@ const FOUND = [
   { file: 'hint-ping-pong.yaml', seed: 2709, check: 'liveness', owner: 'store client hints / liveness probe' },
   { file: 'undo-after-heal.yaml', seed: 2588, check: 'liveness', owner: 'scenario fault undo during settle' },
   { file: 'drop-before-durable.yaml', seed: 254, check: 'eventual', owner: 'store/server drop confirmation' },
+  { file: 'single-voter-term-reuse.yaml', seed: 419, check: 'invariants', owner: 'raft election: self-vote durable' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {

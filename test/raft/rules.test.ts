@@ -109,10 +109,22 @@ describe('§5.2 leader election', () => {
     expect(ofType(rd, 'vote-resp')[0]?.granted).toBe(true);
   });
 
+  it('Figure 2: the only voter leads its new term only once that term is durable', () => {
+    // Leading a term a crash could forget would let it lead the same term twice, differently.
+    const r = mk('a', { peers: ['a'], config: { preVote: false } });
+    const rd = ticks(r, 10).find((x) => x.persist?.hardState?.term === 1)!;
+    expect(rd.persist?.hardState).toMatchObject({ term: 1, vote: 'a' });
+    expect(r.role).toBe('candidate');
+    r.persisted(rd.persist!.id);
+    expect(r.role).toBe('leader');
+    expect(r.currentTerm).toBe(1);
+  });
+
   it('a candidate with votes from a majority becomes leader and appends a no-op of its term', () => {
     const r = mk('a', { peers: ['a', 'b', 'c', 'd', 'e'], config: { preVote: false } });
-    ticks(r, 10);
-    r.ready();
+    const campaign = ticks(r, 10).find((rd) => rd.persist?.hardState?.term === 1)!;
+    // The vote requests leave once the new term is durable; answers come after that.
+    r.persisted(campaign.persist!.id);
     r.step({ ...base('b', 'a', 1), type: 'vote-resp', pre: false, granted: true });
     expect(r.role).toBe('candidate');
     r.step({ ...base('c', 'a', 1), type: 'vote-resp', pre: false, granted: true });
