@@ -321,6 +321,23 @@ function pickRecipe(draw: Draw, recipes: Partial<Record<Recipe, number>>): Recip
   return enabled[enabled.length - 1];
 }
 
+/** Rewrites a fault for a cluster of one shard (every shard reference becomes shard 0). */
+function foldShards(f: FaultInput): void {
+  const target = (t: string) => t.replace(/^leader\(shard [0-9]+\)$/, 'leader(shard 0)');
+  if (f.when?.leaderElected !== undefined && f.when.leaderElected !== 'any') f.when.leaderElected = 0;
+  if (f.transfer !== undefined) f.transfer.shard = 0;
+  if (f.partition !== undefined) f.partition = f.partition.map((side) => side.map(target));
+  if (f.isolate !== undefined) f.isolate = target(f.isolate);
+  if (f.oneway !== undefined) f.oneway = { from: f.oneway.from.map(target), to: f.oneway.to.map(target) };
+  if (f.crash !== undefined) f.crash = target(f.crash);
+  if (f.restart !== undefined) f.restart = target(f.restart);
+  if (f.pause !== undefined) f.pause = target(f.pause);
+  if (f.resume !== undefined) f.resume = target(f.resume);
+  if (f.skew !== undefined) f.skew.machine = target(f.skew.machine);
+  if (f.clog !== undefined) f.clog = typeof f.clog === 'string' ? target(f.clog) : { from: target(f.clog.from), to: target(f.clog.to) };
+  if (f.slowDisk !== undefined) f.slowDisk.machine = target(f.slowDisk.machine);
+}
+
 /** Rounds down to whole milliseconds (and at least 1 ms). */
 function ms(us: number): number {
   return Math.max(MS, Math.floor(us / MS) * MS);
@@ -331,11 +348,10 @@ function ms(us: number): number {
  * drift bound wide enough to matter). Everything stays inside the documented envelope.
  */
 function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput, faults: FaultInput[]): void {
-  const loadEndUs = shape.durationUs;
   const all = Array.from({ length: shape.machines }, (_, i) => machineName(i + 1));
   const startUs = draw.int(2, 4) * 100 * MS;
   // Until shortly before the load ends, so the undo fires inside the run.
-  const untilEnd = (fromUs: number) => durationText(Math.max(100 * MS, loadEndUs - fromUs - 100 * MS));
+  const untilEnd = (fromUs: number) => durationText(Math.max(100 * MS, shape.durationUs - fromUs - 100 * MS));
   switch (recipe) {
     case 'flaky-bridge': {
       // Three replicas, so the via machine is in every group (unless membership faults were
@@ -364,17 +380,40 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
       return;
     }
     case 'slow-leader-cut-off': {
-      // A drift bound wide against the tick (up to a fifth of the election timeout), and
+      // A drift bound wide against the tick (a third to a fifth of the election timeout), and
       // clocks apart by at most 90 % of it over an election timeout: safe for a correct lease.
-      const driftUs = ms(Math.min(draw.pick([40, 20, 60]) * MS, shape.electionTimeoutUs / 5));
-      out.raft = { ...out.raft, maxClockDrift: durationText(driftUs) };
-      const ppm = Math.floor((0.9 * driftUs * 1_000_000) / (2 * shape.electionTimeoutUs));
+      // The hazard is a window of about the drift bound minus a tick and an election's round
+      // trips, so the bound must be wide: a longer election timeout makes room for it.
+      // At least 4 s of load: room for several rounds.
+      if (shape.durationUs < 4 * S) {
+        shape.durationUs = 4 * S;
+        out.duration = durationText(4 * S);
+      }
+      const electionUs = Math.max(shape.electionTimeoutUs, draw.int(25, 30) * 10 * MS);
+      const driftUs = ms(electionUs / draw.pick([3, 4, 5]));
+      out.raft = { ...out.raft, electionTimeout: durationText(electionUs), heartbeat: durationText(ms(electionUs / 4)), maxClockDrift: durationText(driftUs) };
+      const ppm = Math.floor((0.9 * driftUs * 1_000_000) / (2 * electionUs));
+      // Three replicas, and a steady open-loop stream of lease reads that keeps reaching the
+      // cut-off leader (a closed loop would stall behind its unanswered writes).
+      if (shape.left === 0 && shape.replaced === 0) out.cluster.replication = 3;
       const w = out.workload!;
-      w.levels = { ...w.levels, lease: Math.max(3, w.levels?.lease ?? 0) };
+      delete w.mode;
+      delete w.concurrency;
+      w.clients = Math.max(4, w.clients);
+      w.rate = Math.max(200, w.rate ?? 0);
+      w.readRatio = Math.max(0.9, w.readRatio ?? 0);
+      w.levels = { ...w.levels, lease: Math.max(5, w.levels?.lease ?? 0) };
       for (const m of all) faults.push({ at: durationText(100 * MS), for: untilEnd(100 * MS), skew: { machine: m, offset: '0ms', driftPpm: ppm } } as FaultInput);
-      const shard = draw.int(0, shape.shards - 1);
-      const forUs = ms(draw.int(20, 30) * shape.electionTimeoutUs / 10);
-      const everyUs = ms(forUs + draw.int(2, 5) * 100 * MS);
+      // One shard, so every read is one the cut-off leader could serve: the other faults'
+      // shard references are folded onto shard 0.
+      out.cluster.shards = 1;
+      for (const f of faults) foldShards(f);
+      const shard = 0;
+      // Cut off just long enough for a successor that times out early (the hazard needs one);
+      // many short rounds give more chances than a few long ones.
+      const forUs = ms((draw.int(13, 16) * electionUs) / 10);
+      const everyUs = ms(forUs + draw.int(15, 30) * 10 * MS);
+
       const from = durationText(startUs + 200 * MS);
       // Same instant, skew first: both resolve the same current leader.
       faults.push({ every: durationText(everyUs), from, for: durationText(everyUs - 50 * MS), skew: { machine: `leader(shard ${shard})`, offset: '0ms', driftPpm: -ppm } } as FaultInput);

@@ -119,7 +119,8 @@ describe('swarm mode', () => {
         const driftUs = parseDurationUs(scenario.raft!.maxClockDrift!)!;
         const electionUs = parseDurationUs(scenario.raft!.electionTimeout!)!;
         for (const f of last) if (f.skew !== undefined) expect((2 * Math.abs(f.skew.driftPpm ?? 0) * electionUs) / 1e6).toBeLessThanOrEqual(0.9 * driftUs);
-        expect(scenario.workload!.levels!.lease).toBeGreaterThanOrEqual(3);
+        expect(scenario.workload!.levels!.lease).toBeGreaterThanOrEqual(5);
+        expect(scenario.workload!.mode).toBeUndefined();
       }
     }
     expect([...seen].sort()).toEqual([...RECIPES].sort());
