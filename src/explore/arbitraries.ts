@@ -321,23 +321,6 @@ function pickRecipe(draw: Draw, recipes: Partial<Record<Recipe, number>>): Recip
   return enabled[enabled.length - 1];
 }
 
-/** Rewrites a fault for a cluster of one shard (every shard reference becomes shard 0). */
-function foldShards(f: FaultInput): void {
-  const target = (t: string) => t.replace(/^leader\(shard [0-9]+\)$/, 'leader(shard 0)');
-  if (f.when?.leaderElected !== undefined && f.when.leaderElected !== 'any') f.when.leaderElected = 0;
-  if (f.transfer !== undefined) f.transfer.shard = 0;
-  if (f.partition !== undefined) f.partition = f.partition.map((side) => side.map(target));
-  if (f.isolate !== undefined) f.isolate = target(f.isolate);
-  if (f.oneway !== undefined) f.oneway = { from: f.oneway.from.map(target), to: f.oneway.to.map(target) };
-  if (f.crash !== undefined) f.crash = target(f.crash);
-  if (f.restart !== undefined) f.restart = target(f.restart);
-  if (f.pause !== undefined) f.pause = target(f.pause);
-  if (f.resume !== undefined) f.resume = target(f.resume);
-  if (f.skew !== undefined) f.skew.machine = target(f.skew.machine);
-  if (f.clog !== undefined) f.clog = typeof f.clog === 'string' ? target(f.clog) : { from: target(f.clog.from), to: target(f.clog.to) };
-  if (f.slowDisk !== undefined) f.slowDisk.machine = target(f.slowDisk.machine);
-}
-
 /** Rounds down to whole milliseconds (and at least 1 ms). */
 function ms(us: number): number {
   return Math.max(MS, Math.floor(us / MS) * MS);
@@ -354,9 +337,6 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
   const untilEnd = (fromUs: number) => durationText(Math.max(100 * MS, shape.durationUs - fromUs - 100 * MS));
   switch (recipe) {
     case 'flaky-bridge': {
-      // Three replicas, so the via machine is in every group (unless membership faults were
-      // drawn for another replication factor: those stay valid as they are).
-      if (shape.left === 0 && shape.replaced === 0) out.cluster.replication = 3;
       const [a, b, via] = split(draw, all, 3) as [string[], string[], string[]];
       const bridgeVia = via[0]!;
       faults.push({ at: durationText(startUs), for: untilEnd(startUs), bridge: { sides: [a, [...b, ...via.slice(1)]], via: bridgeVia } } as FaultInput);
@@ -380,22 +360,13 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
       return;
     }
     case 'slow-leader-cut-off': {
-      // A drift bound wide against the tick (a third to a fifth of the election timeout), and
-      // clocks apart by at most 90 % of it over an election timeout: safe for a correct lease.
-      // The hazard is a window of about the drift bound minus a tick and an election's round
-      // trips, so the bound must be wide: a longer election timeout makes room for it.
-      // At least 4 s of load: room for several rounds.
-      if (shape.durationUs < 4 * S) {
-        shape.durationUs = 4 * S;
-        out.duration = durationText(4 * S);
-      }
-      const electionUs = Math.max(shape.electionTimeoutUs, draw.int(25, 30) * 10 * MS);
-      const driftUs = ms(electionUs / draw.pick([3, 4, 5]));
-      out.raft = { ...out.raft, electionTimeout: durationText(electionUs), heartbeat: durationText(ms(electionUs / 4)), maxClockDrift: durationText(driftUs) };
+      // Clocks apart by at most 90 % of the drift bound over an election timeout: a correct
+      // lease stays safe.
+      const electionUs = shape.electionTimeoutUs;
+      const driftUs = shape.maxClockDriftUs;
       const ppm = Math.floor((0.9 * driftUs * 1_000_000) / (2 * electionUs));
-      // Three replicas, and a steady open-loop stream of lease reads that keeps reaching the
-      // cut-off leader (a closed loop would stall behind its unanswered writes).
-      if (shape.left === 0 && shape.replaced === 0) out.cluster.replication = 3;
+      // A steady open-loop stream of lease reads that keeps reaching the cut-off leader (a
+      // closed loop would stall behind its unanswered writes).
       const w = out.workload!;
       delete w.mode;
       delete w.concurrency;
@@ -404,16 +375,11 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
       w.readRatio = Math.max(0.9, w.readRatio ?? 0);
       w.levels = { ...w.levels, lease: Math.max(5, w.levels?.lease ?? 0) };
       for (const m of all) faults.push({ at: durationText(100 * MS), for: untilEnd(100 * MS), skew: { machine: m, offset: '0ms', driftPpm: ppm } } as FaultInput);
-      // One shard, so every read is one the cut-off leader could serve: the other faults'
-      // shard references are folded onto shard 0.
-      out.cluster.shards = 1;
-      for (const f of faults) foldShards(f);
       const shard = 0;
       // Cut off just long enough for a successor that times out early (the hazard needs one);
       // many short rounds give more chances than a few long ones.
       const forUs = ms((draw.int(13, 16) * electionUs) / 10);
       const everyUs = ms(forUs + draw.int(15, 30) * 10 * MS);
-
       const from = durationText(startUs + 200 * MS);
       // Same instant, skew first: both resolve the same current leader.
       faults.push({ every: durationText(everyUs), from, for: durationText(everyUs - 50 * MS), skew: { machine: `leader(shard ${shard})`, offset: '0ms', driftPpm: -ppm } } as FaultInput);
@@ -429,19 +395,40 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
 
 /** Builds one scenario from the draws. `name` goes into the file (it is part of the trace). */
 export function buildScenario(draw: Draw, profile: FaultProfile, name: string, meta: { recipe?: Recipe; recipeFaults?: number } = {}): ScenarioInput {
-  const machines = draw.int(3, 7);
+  // The recipe comes first: it shapes the cluster the other faults are drawn for.
+  const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
+  let machines = draw.int(3, 7);
   const rfChoices = [1, 3, 5].filter((r) => r <= Math.min(5, machines));
-  const replication = draw.chance(0.7) ? 3 : draw.pick(rfChoices);
-  const shards = draw.int(1, 8);
-  const durationUs = draw.int(15, 40) * 100 * MS;
+  let replication = draw.chance(0.7) ? 3 : draw.pick(rfChoices);
+  let shards = draw.int(1, 8);
+  let durationUs = draw.int(15, 40) * 100 * MS;
   const tickUs = draw.pick([10, 5]) * MS;
-  const electionTimeoutUs = draw.int(10, 30) * 10 * MS;
-  const heartbeatUs = Math.max(tickUs, Math.floor(electionTimeoutUs / draw.pick([5, 3, 4]) / MS) * MS);
-  const maxClockDriftUs = draw.pick([10, 5, 20]) * MS;
+  let electionTimeoutUs = draw.int(10, 30) * 10 * MS;
+  let heartbeatUs = Math.max(tickUs, Math.floor(electionTimeoutUs / draw.pick([5, 3, 4]) / MS) * MS);
+  let maxClockDriftUs = draw.pick([10, 5, 20]) * MS;
+  if (recipe === 'flaky-bridge') {
+    // Three machines and three replicas: every group has a replica on each side and the middle.
+    // Several groups, and heartbeats that leave a restarted voter a while without a leader.
+    machines = 3;
+    replication = 3;
+    shards = Math.max(4, shards);
+    heartbeatUs = Math.max(heartbeatUs, Math.floor(electionTimeoutUs / 3 / MS) * MS);
+  }
+  if (recipe === 'slow-leader-cut-off') {
+    // The hazard is a window of about the drift bound minus a tick and an election's round
+    // trips, so the bound is wide (a third to a fifth of a longer election timeout). One shard,
+    // so every read is one the cut-off leader could serve; 4 s of load for several rounds.
+    replication = 3;
+    shards = 1;
+    durationUs = Math.max(durationUs, 4 * S);
+    electionTimeoutUs = Math.max(electionTimeoutUs, draw.int(25, 30) * 10 * MS);
+    heartbeatUs = Math.floor(electionTimeoutUs / 4 / MS) * MS;
+    maxClockDriftUs = ms(electionTimeoutUs / draw.pick([3, 4, 5]));
+  }
   const keys = draw.pick([10, 1, 2, 5, 50, 200]);
   const shape: Shape = { machines, replication, shards, durationUs, electionTimeoutUs, maxClockDriftUs, keys, joined: 0, left: 0, replaced: 0 };
   // Sometimes a coarse key ring, so keys land exactly on shard boundaries.
-  const keyRingBits = draw.chance(0.15) ? draw.pick([8, 10, 12]) : undefined;
+  const keyRingBits = draw.chance(0.3) ? draw.pick([8, 10, 12]) : undefined;
 
   const latencyMeanUs = draw.int(3, 30) * 100;
   const latencyMinUs = Math.min(latencyMeanUs, draw.int(1, 5) * 100);
@@ -502,14 +489,11 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     checks: { settle: durationText(SETTLE_US), livenessBound: durationText(SETTLE_US) },
     faults,
   };
-  if (draw.chance(profile.recipeProbability)) {
-    const recipe = pickRecipe(draw, profile.recipes);
-    if (recipe !== undefined) {
-      const before = faults.length;
-      addRecipe(draw, recipe, shape, scenario, faults);
-      meta.recipe = recipe;
-      meta.recipeFaults = faults.length - before;
-    }
+  if (recipe !== undefined) {
+    const before = faults.length;
+    addRecipe(draw, recipe, shape, scenario, faults);
+    meta.recipe = recipe;
+    meta.recipeFaults = faults.length - before;
   }
   return scenario;
 }
