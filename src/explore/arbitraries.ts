@@ -20,7 +20,9 @@
 //                        still reach it (the lease-read hazard);
 //   crash-slow-disk      one machine with a slow disk that crashes repeatedly;
 //   leader-churn         the leader of a shard cut off from its peers again and again, clients
-//                        still reaching it (deposed leaders and fresh leaders side by side).
+//                        still reaching it (deposed leaders and fresh leaders side by side);
+//   leader-pause         the leader of a shard paused (a long GC pause) past an election
+//                        timeout, again and again: it wakes up still believing it leads.
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
@@ -60,7 +62,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const READ_LEVELS: readonly ReadLevel[] = ['linearizable', 'lease', 'follower', 'session', 'bounded'];
 
 /** Composed fault patterns (see the top comment). */
-export const RECIPES = ['flaky-bridge', 'slow-leader-cut-off', 'crash-slow-disk', 'leader-churn'] as const;
+export const RECIPES = ['flaky-bridge', 'slow-leader-cut-off', 'crash-slow-disk', 'leader-churn', 'leader-pause'] as const;
 export type Recipe = (typeof RECIPES)[number];
 
 /** What a scenario may contain: fault kinds with weights (absent = off), features on or off. */
@@ -359,6 +361,13 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
       faults.push({ every: durationText(everyUs), from: durationText(startUs), for: durationText(ms(forUs)), partition: [[`leader(shard ${shard})`], ['rest']] } as FaultInput);
       return;
     }
+    case 'leader-pause': {
+      const shard = draw.int(0, shape.shards - 1);
+      const forUs = ms((draw.int(15, 30) * shape.electionTimeoutUs) / 10);
+      const everyUs = ms(forUs + draw.int(2, 5) * 100 * MS);
+      faults.push({ every: durationText(everyUs), from: durationText(startUs), for: durationText(forUs), pause: `leader(shard ${shard})` } as FaultInput);
+      return;
+    }
     case 'slow-leader-cut-off': {
       // Clocks apart by at most 90 % of the drift bound over an election timeout: a correct
       // lease stays safe.
@@ -482,6 +491,9 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
       heartbeat: durationText(heartbeatUs),
       maxClockDrift: durationText(maxClockDriftUs),
       snapshotEvery: draw.pick([1000, 20, 50, 200]),
+      // Sometimes without PreVote or CheckQuorum: both are options real deployments switch off.
+      ...(draw.chance(0.4) && { preVote: false }),
+      ...(recipe !== 'slow-leader-cut-off' && draw.chance(0.25) && { checkQuorum: false }),
     },
     workload,
     // Sometimes read autoscaling, with thresholds low enough for small loads to cross.

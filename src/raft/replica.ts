@@ -231,6 +231,9 @@ export class RaftReplica {
   /** True while this replica may serve a lease read at local time `localNowUs`. */
   leaseValid(localNowUs: number): boolean {
     if (this.roleNow !== 'leader' || !this.committedInTerm()) return false;
+    // Without CheckQuorum voters do not ignore candidates while they hear from us (leader
+    // stickiness), so a successor can be elected inside the lease: no lease then (thesis §6.4.1).
+    if (!this.cfg.checkQuorum) return false;
     if (this.transferee !== null || this.ticks - this.lastTransferTick < 2 * this.cfg.electionTimeoutTicks) return false;
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
     return localNowUs < this.leaseStartUs + leaseDurationUs(this.cfg);
