@@ -342,7 +342,7 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
       const [a, b, via] = split(draw, all, 3) as [string[], string[], string[]];
       const bridgeVia = via[0]!;
       faults.push({ at: durationText(startUs), for: untilEnd(startUs), bridge: { sides: [a, [...b, ...via.slice(1)]], via: bridgeVia } } as FaultInput);
-      faults.push({ at: durationText(startUs), for: untilEnd(startUs), slowDisk: { machine: bridgeVia, factor: draw.pick([100, 50, 200]) } } as FaultInput);
+      faults.push({ at: durationText(startUs), for: untilEnd(startUs), slowDisk: { machine: bridgeVia, factor: draw.pick([200, 100]) } } as FaultInput);
       const everyUs = draw.int(2, 4) * 100 * MS;
       faults.push({ every: durationText(everyUs), from: durationText(startUs + 200 * MS), for: durationText(draw.int(5, 15) * 10 * MS), crash: bridgeVia } as FaultInput);
       return;
@@ -420,7 +420,7 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     // Several groups, and heartbeats that leave a restarted voter a while without a leader.
     machines = 3;
     replication = 3;
-    shards = Math.max(4, shards);
+    shards = Math.max(6, shards);
     heartbeatUs = Math.max(heartbeatUs, Math.floor(electionTimeoutUs / 3 / MS) * MS);
   }
   if (recipe === 'slow-leader-cut-off') {
@@ -516,7 +516,7 @@ export function drawProfile(draw: Draw): FaultProfile {
   for (const k of FAULT_KINDS) if (draw.chance(0.5)) kinds[k] = draw.int(1, 10);
   const levels = READ_LEVELS.filter(() => draw.chance(0.6));
   const recipes: Partial<Record<Recipe, number>> = {};
-  for (const r of RECIPES) if (draw.chance(0.5)) recipes[r] = draw.int(1, 5);
+  for (const r of RECIPES) if (draw.chance(0.6)) recipes[r] = draw.int(1, 5);
   return {
     kinds,
     faultsMax: draw.int(1, 8),
@@ -528,7 +528,7 @@ export function drawProfile(draw: Draw): FaultProfile {
     networkTail: draw.chance(0.5),
     levels: levels.length > 0 ? levels : ['linearizable', 'follower'],
     recipes,
-    recipeProbability: draw.pick([0.5, 0, 0.25, 0.75]),
+    recipeProbability: draw.pick([0.5, 0.25, 0.75]),
   };
 }
 
