@@ -37,6 +37,13 @@ export function sizeText(s: ShrinkSize): string {
   return `${s.faults} faults + ${s.ops} ops = ${s.faults + s.ops}`;
 }
 
+/** The scenario without bugs of its own: a control run has every planted bug off. */
+function withoutBugs(s: ScenarioInput): ScenarioInput {
+  const out = { ...s };
+  delete out.bugs;
+  return out;
+}
+
 /** Null when the original passes every check (nothing to shrink). */
 export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
   const renamed = { ...o.original, name: o.name };
@@ -44,6 +51,8 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
   const result = shrinkScenario(renamed, {
     runsMax: o.runsMax,
     run: (candidate) => executeScenario(o.out, scenarioToYaml(candidate), o.seed, o.bugs),
+    // With planted bugs, the same run without them tells a bug's other assertions from new failures.
+    ...(o.bugs.length > 0 && { control: (candidate: ScenarioInput) => executeScenario(o.out, scenarioToYaml(withoutBugs(candidate)), o.seed, []) }),
     ...(o.onProgress !== undefined && { onProgress: o.onProgress }),
     ...(o.deadline !== undefined && { deadline: o.deadline }),
   });

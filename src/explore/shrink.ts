@@ -1,20 +1,23 @@
 // Shrinking: reduce a failing (scenario, seed, bugs) to a smaller scenario that still fails the
-// *same* check with the same seed. Greedy passes, each proposing simpler candidates in order:
-// drop faults (halves, then one by one), turn repeats into one-offs, shorten the run, lower the
-// load, fewer shards and machines (fault targets kept valid), a plainer network and fewer read
-// levels. The first candidate that still fails is kept and its pass is tried again; the loop
-// ends when no pass helps or the run budget is spent.
+// *same* check with the same seed. Size is faults + completed operations. Greedy passes, the big
+// reductions first: bisect the run's length, the end of the load and the rate; an open loop
+// instead of a closed one, fewer clients, writes or reads only; drop faults (all, halves, one
+// by one), repeats into one-offs, `when` triggers after fewer operations, snapshots sooner; a
+// narrower load window, faults earlier, a compressed timeline; fewer keys, shards, machines and
+// replicas (fault targets kept valid), a plainer network and fewer read levels. A step is kept
+// when the candidate fails the same way and is no larger; the loop ends when no pass helps or
+// the run budget is spent.
 //
 // Every candidate runs with the same seed; because every fault and client draws from its own
-// named stream, removing one does not reshuffle the others, so most reductions keep the failure.
+// named stream, removing one does not reshuffle the others, and a lower rate stretches the same
+// sequence of operations, so most reductions keep the failure.
 import { parseDurationUs } from '../scenario/duration.js';
 import { durationText, type FaultInput, type ScenarioInput } from './arbitraries.js';
-import { CHECK_EXPECTATIONS, type RunOutcome } from './execute.js';
+import { CHECK_ASSERTION, CHECK_EXPECTATIONS, type RunOutcome } from './execute.js';
 
 export const SHRINK_RUNS_MAX = 300;
-/** No run shorter than this: the store needs some time to elect leaders and serve. */
-const DURATION_MIN_US = 300_000;
-const RATE_MIN = 5;
+/** Bound on accepted steps (every pass makes its scenario strictly simpler; this is the backstop). */
+const STEPS_MAX = 1_000;
 
 export interface ShrinkSize {
   faults: number;
@@ -43,6 +46,12 @@ export interface ShrinkOptions {
   onProgress?: (step: { runs: number; size: ShrinkSize; pass: string }) => void;
   /** Polled before each candidate run (the CLI passes a wall-clock one); true stops shrinking. */
   deadline?: () => boolean;
+  /**
+   * The same run with the planted bugs switched off. Without it, an assertion failure must stay
+   * the same assertion (its message with the numbers blanked). With it, a candidate that trips
+   * another assertion counts when this run passes: the planted bug is still what breaks it.
+   */
+  control?: (scenario: ScenarioInput) => RunOutcome;
 }
 
 function clone<T>(value: T): T {
@@ -151,111 +160,330 @@ function withCluster(s: ScenarioInput, machines: number, shards: number, replica
   return out;
 }
 
-// ---- passes ---------------------------------------------------------------------------------
+// ---- trials: running candidates within the run budget -----------------------------------------
+
+/** What a pass may ask of a candidate: does it still fail the same way, and is it no larger? */
+interface Trial {
+  fails(candidate: ScenarioInput): boolean;
+  /** Fails the same way and is strictly smaller: for changes that add something of their own. */
+  smaller(candidate: ScenarioInput): boolean;
+}
+
+function sizeOf(s: ScenarioInput, outcome: RunOutcome): number {
+  return faultsOf(s).length + outcome.ops;
+}
 
 interface Pass {
   name: string;
-  candidates(s: ScenarioInput): ScenarioInput[];
+  /** A smaller scenario that still fails (every candidate it proposes is tried), or undefined. */
+  apply(s: ScenarioInput, trial: Trial): ScenarioInput | undefined;
+  /** Whether to apply it again right after it helped (a bisection is already at its limit). */
+  repeat: boolean;
 }
 
-const removeFaultChunks: Pass = {
-  name: 'remove faults (chunks)',
-  candidates(s) {
-    const faults = faultsOf(s);
-    const out: ScenarioInput[] = [];
-    for (let size = Math.floor(faults.length / 2); size >= 2; size = Math.floor(size / 2)) {
-      for (let start = 0; start < faults.length; start += size) {
-        out.push(withFaults(s, [...faults.slice(0, start), ...faults.slice(start + size)]));
+/** A pass proposing a list of candidates, most reduced first: the first that still fails wins. */
+function listPass(name: string, candidates: (s: ScenarioInput) => (ScenarioInput | undefined)[]): Pass {
+  return {
+    name,
+    repeat: true,
+    apply(s, trial) {
+      const same = JSON.stringify(s);
+      for (const c of candidates(s)) if (c !== undefined && JSON.stringify(c) !== same && trial.fails(c)) return c;
+      return undefined;
+    },
+  };
+}
+
+/** One number of a scenario that shrinking lowers. */
+interface Knob {
+  /** The current value, or undefined when the knob does not apply to this scenario. */
+  value(s: ScenarioInput): number | undefined;
+  /** The lowest value worth trying. */
+  floor(s: ScenarioInput): number;
+  /** Resolution of the search, in the knob's unit: values are multiples of it. */
+  step: number;
+  set(s: ScenarioInput, value: number): ScenarioInput;
+  /** The change must pay for itself with a smaller size, not merely keep the failure. */
+  strict?: boolean;
+}
+
+/**
+ * Bisection between a knob's floor and its current value: the floor first (the failure often
+ * needs none of what the knob adds), then halving the gap between the largest value seen to
+ * pass and the smallest seen to fail. The failure need not be monotone in the value: the
+ * result is always a value that was run and failed. Costs about log2(range / step) runs.
+ */
+function searchPass(name: string, knob: Knob): Pass {
+  return {
+    name,
+    repeat: false,
+    apply(s, trial) {
+      const current = knob.value(s);
+      if (current === undefined) return undefined;
+      let passing = knob.floor(s);
+      if (current <= passing) return undefined;
+      const accept = (c: ScenarioInput) => (knob.strict === true ? trial.smaller(c) : trial.fails(c));
+      const lowest = knob.set(s, passing);
+      if (accept(lowest)) return lowest;
+      let failing = current;
+      let best: ScenarioInput | undefined;
+      while (failing - passing > knob.step) {
+        const mid = Math.round((passing + failing) / 2 / knob.step) * knob.step;
+        if (mid <= passing || mid >= failing) break;
+        const candidate = knob.set(s, mid);
+        if (accept(candidate)) {
+          failing = mid;
+          best = candidate;
+        } else {
+          passing = mid;
+        }
       }
-    }
+      return best;
+    },
+  };
+}
+
+// ---- the run's timeline -------------------------------------------------------------------------
+
+const DURATION_MIN_US = 100_000;
+/** Resolution of every time searched (duration, load window, fault times). */
+const TIME_STEP_US = 50_000;
+const RATE_MIN = 1;
+
+function durationUs(s: ScenarioInput): number {
+  return us(s.duration) ?? 0;
+}
+
+/** When the load stops (the engine stops it at the run's end at the latest). */
+function loadStopUs(s: ScenarioInput): number {
+  return Math.min(us(s.workload?.stop) ?? durationUs(s), durationUs(s));
+}
+
+function loadStartUs(s: ScenarioInput): number {
+  return us(s.workload?.start) ?? 0;
+}
+
+const shorter = searchPass('shorter run', {
+  value: durationUs,
+  floor: () => DURATION_MIN_US,
+  step: TIME_STEP_US,
+  set(s, value) {
+    const out = clone(s);
+    out.duration = durationText(value);
+    // A stop at or after the end says nothing: the load stops there anyway.
+    if (out.workload?.stop !== undefined && (us(out.workload.stop) ?? 0) >= value) delete out.workload.stop;
     return out;
   },
-};
+});
 
-const removeFaultOne: Pass = {
-  name: 'remove a fault',
-  candidates(s) {
-    const faults = faultsOf(s);
-    return faults.map((_, i) => withFaults(s, faults.filter((__, j) => j !== i)));
+/** Faults that start at a fixed time (`at`), the only ones the timeline passes move. */
+function timedFaults(s: ScenarioInput): boolean {
+  return faultsOf(s).some((f) => f.at !== undefined) && faultsOf(s).every((f) => f.every === undefined);
+}
+
+/** Moves every `at` fault earlier, keeping their order and spacing (a shorter run may follow). */
+const faultsEarlier = searchPass('faults earlier', {
+  value: (s) => (timedFaults(s) ? Math.min(...faultsOf(s).flatMap((f) => (f.at !== undefined ? [us(f.at) ?? 0] : []))) : undefined),
+  floor: () => 0,
+  step: TIME_STEP_US,
+  set(s, value) {
+    const first = Math.min(...faultsOf(s).flatMap((f) => (f.at !== undefined ? [us(f.at) ?? 0] : [])));
+    const shiftUs = first - value;
+    return withFaults(
+      s,
+      faultsOf(s).map((f) => (f.at !== undefined ? { ...f, at: durationText(Math.max(0, (us(f.at) ?? 0) - shiftUs)) } : f)),
+    );
   },
-};
+});
 
-const faultsOnce: Pass = {
-  name: 'repeat -> once',
-  candidates(s) {
-    const faults = faultsOf(s);
-    const out: ScenarioInput[] = [];
-    faults.forEach((f, i) => {
-      if (f.every === undefined) return;
-      const { every, from, until, ...rest } = f;
-      void until;
-      const at = from ?? every;
-      out.push(withFaults(s, faults.map((g, j) => (j === i ? ({ at, ...rest } as FaultInput) : g))));
-    });
+/** Every time in the scenario times num/den, in whole milliseconds (repeats stay positive). */
+function scaleTimeline(s: ScenarioInput, num: number, den: number): ScenarioInput {
+  const scale = (t: string | number | undefined, min: number): string | undefined => {
+    if (t === undefined) return undefined;
+    const x = Math.round(((us(t) ?? 0) * num) / den / 1_000) * 1_000;
+    return durationText(Math.max(min, x));
+  };
+  const out = clone(s);
+  out.duration = scale(s.duration, DURATION_MIN_US)!;
+  if (out.workload !== undefined) {
+    if (out.workload.start !== undefined) out.workload.start = scale(out.workload.start, 0)!;
+    if (out.workload.stop !== undefined) out.workload.stop = scale(out.workload.stop, 0)!;
+  }
+  out.faults = faultsOf(s).map((f) => {
+    const g = clone(f);
+    if (g.at !== undefined) g.at = scale(g.at, 0)!;
+    if (g.every !== undefined) g.every = scale(g.every, 1_000)!;
+    if (g.from !== undefined) g.from = scale(g.from, 0)!;
+    if (g.until !== undefined) g.until = scale(g.until, 0)!;
+    if (g.for !== undefined) g.for = scale(g.for, 1_000)!;
+    return g;
+  });
+  return out;
+}
+
+const compressTimeline = listPass('compress the timeline', (s) => [scaleTimeline(s, 1, 2), scaleTimeline(s, 3, 4)]);
+
+// ---- load -------------------------------------------------------------------------------------
+
+function withWorkload(s: ScenarioInput, patch: Partial<NonNullable<ScenarioInput['workload']>>): ScenarioInput {
+  const out = clone(s);
+  out.workload = { ...out.workload!, ...patch };
+  return out;
+}
+
+const loadStopsEarlier = searchPass('load stops earlier', {
+  value: (s) => (s.workload !== undefined ? loadStopUs(s) : undefined),
+  floor: loadStartUs,
+  step: TIME_STEP_US,
+  set(s, value) {
+    const out = withWorkload(s, { stop: durationText(value) });
+    if (value >= durationUs(s)) delete out.workload!.stop;
     return out;
   },
-};
+});
 
-const shorter: Pass = {
-  name: 'shorter run',
-  candidates(s) {
-    const d = us(s.duration) ?? 0;
-    const options = [Math.floor(d / 2), Math.floor((d * 3) / 4), d - 500_000]
-      .map((x) => Math.floor(x / 100_000) * 100_000)
-      .filter((x) => x >= DURATION_MIN_US && x < d);
-    return [...new Set(options)].map((x) => {
-      const out = clone(s);
-      out.duration = durationText(x);
-      return out;
-    });
-  },
-};
-
-const lessLoad: Pass = {
-  name: 'less load',
-  candidates(s) {
-    const w = s.workload;
-    if (w === undefined) return [];
-    const out: ScenarioInput[] = [];
-    const variant = (patch: Partial<NonNullable<ScenarioInput['workload']>>) => {
-      const c = clone(s);
-      c.workload = { ...w, ...patch };
-      out.push(c);
-    };
-    if (w.clients > 1) {
-      variant({ clients: 1 });
-      if (w.clients > 2) variant({ clients: Math.floor(w.clients / 2) });
-      variant({ clients: w.clients - 1 });
-    }
-    if (w.mode !== 'closed') {
-      const rate = w.rate ?? 200;
-      if (rate > RATE_MIN) {
-        variant({ rate: Math.max(RATE_MIN, Math.floor(rate / 4)) });
-        variant({ rate: Math.max(RATE_MIN, Math.floor(rate / 2)) });
-        variant({ rate: Math.max(RATE_MIN, Math.floor((rate * 3) / 4)) });
-      }
-    } else if ((w.concurrency ?? 1) > 1) {
-      variant({ concurrency: 1 });
-    }
-    const keys = w.keys ?? 100;
-    if (keys > 1) {
-      variant({ keys: 1 });
-      variant({ keys: Math.max(1, Math.floor(keys / 2)) });
-    }
+/** Narrows the load window from the front: the knob is the window's length. */
+const loadStartsLater = searchPass('load starts later', {
+  value: (s) => (s.workload !== undefined && loadStopUs(s) > loadStartUs(s) ? loadStopUs(s) - loadStartUs(s) : undefined),
+  floor: () => 0,
+  step: TIME_STEP_US,
+  set(s, value) {
+    const start = loadStopUs(s) - value;
+    const out = withWorkload(s, { start: durationText(start) });
+    if (start === 0) delete out.workload!.start;
     return out;
   },
-};
+});
 
-const fewerShards: Pass = {
-  name: 'fewer shards',
-  candidates(s) {
-    const shards = s.cluster.shards ?? 8;
-    const machines = s.cluster.machines;
-    const rf = s.cluster.replication ?? 3;
-    const options = [...new Set([1, Math.floor(shards / 2), shards - 1])].filter((x) => x >= 1 && x < shards);
-    return options.map((x) => withCluster(s, machines, x, rf)).filter((c): c is ScenarioInput => c !== undefined);
+const lowerRate = searchPass('lower rate', {
+  // Arrivals draw from the client's stream the same way at any rate: a lower rate stretches the
+  // same sequence of operations, so the failure often survives it.
+  value: (s) => (s.workload !== undefined && s.workload.mode !== 'closed' ? (s.workload.rate ?? 200) : undefined),
+  floor: () => RATE_MIN,
+  step: 1,
+  set: (s, value) => withWorkload(s, { rate: value }),
+});
+
+/** A closed loop runs as fast as the store answers; an open loop at a low rate is far smaller. */
+const closedToOpen = listPass('closed loop -> open', (s) => {
+  const w = s.workload;
+  if (w?.mode !== 'closed') return [];
+  return [10, 50].map((rate) => {
+    const out = withWorkload(s, { mode: 'open', rate });
+    delete out.workload!.concurrency;
+    return out;
+  });
+});
+
+const fewerClients = listPass('fewer clients', (s) => {
+  const clients = s.workload?.clients ?? 0;
+  const options = [...new Set([1, Math.floor(clients / 2), clients - 1])].filter((x) => x >= 1 && x < clients);
+  return options.map((x) => withWorkload(s, { clients: x }));
+});
+
+/** How plain a read ratio is: writes or reads only, then an even mix, then anything else. */
+function mixRank(ratio: number): number {
+  if (ratio === 0 || ratio === 1) return 0;
+  return ratio === 0.5 ? 1 : 2;
+}
+
+/** Writes only, reads only, or an even mix: fewer operations of the kind the failure ignores. */
+const readMix = listPass('reads or writes only', (s) => {
+  const ratio = s.workload?.readRatio ?? 0.95;
+  // Only plainer mixes: 0 and 1 never trade places, so the pass cannot go round in circles.
+  return [0, 1, 0.5].filter((r) => mixRank(r) < mixRank(ratio)).map((r) => withWorkload(s, { readRatio: r }));
+});
+
+const fewerKeys = listPass('fewer keys', (s) => {
+  const keys = s.workload?.keys ?? 100;
+  const options = [...new Set([1, Math.floor(keys / 2)])].filter((x) => x >= 1 && x < keys);
+  return options.map((x) => withWorkload(s, { keys: x }));
+});
+
+const fewerLevels = listPass('fewer read levels', (s) => {
+  const levels = s.workload?.levels;
+  if (levels === undefined) return [];
+  const names = Object.keys(levels) as (keyof typeof levels)[];
+  if (names.length <= 1) return [];
+  return names.map((drop) => {
+    const next = { ...levels };
+    delete next[drop];
+    return withWorkload(s, { levels: next });
+  });
+});
+
+/**
+ * Snapshots after fewer entries: a failure around snapshots then needs fewer writes. Snapshots
+ * are machinery of their own, so this only counts when the run gets smaller at once (an
+ * assertion that fires after fewer operations).
+ */
+const snapshotSooner = searchPass('snapshot sooner', {
+  value: (s) => s.raft?.snapshotEvery ?? 1_000,
+  floor: () => 1,
+  step: 1,
+  strict: true,
+  set(s, value) {
+    const out = clone(s);
+    out.raft = { ...out.raft, snapshotEvery: value };
+    return out;
   },
-};
+});
+
+// ---- faults -----------------------------------------------------------------------------------
+
+const removeFaultChunks = listPass('remove faults (chunks)', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  if (faults.length >= 2) out.push(withFaults(s, []));
+  for (let size = Math.floor(faults.length / 2); size >= 2; size = Math.floor(size / 2)) {
+    for (let start = 0; start < faults.length; start += size) {
+      out.push(withFaults(s, [...faults.slice(0, start), ...faults.slice(start + size)]));
+    }
+  }
+  return out;
+});
+
+const removeFaultOne = listPass('remove a fault', (s) => {
+  const faults = faultsOf(s);
+  return faults.map((_, i) => withFaults(s, faults.filter((__, j) => j !== i)));
+});
+
+const faultsOnce = listPass('repeat -> once', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  faults.forEach((f, i) => {
+    if (f.every === undefined) return;
+    const { every, from, until, ...rest } = f;
+    void until;
+    const at = from ?? every;
+    out.push(withFaults(s, faults.map((g, j) => (j === i ? ({ at, ...rest } as FaultInput) : g))));
+  });
+  return out;
+});
+
+/** A fault waiting for N completed operations fires sooner (and at all, under less load). */
+const fewerOpsToTrigger = listPass('trigger after fewer ops', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  faults.forEach((f, i) => {
+    const n = f.when?.opsCompleted;
+    if (n === undefined || n <= 1) return;
+    for (const m of [...new Set([1, Math.floor(n / 2)])].filter((x) => x >= 1 && x < n)) {
+      out.push(withFaults(s, faults.map((g, j) => (j === i ? { ...g, when: { ...g.when, opsCompleted: m } } : g))));
+    }
+  });
+  return out;
+});
+
+// ---- cluster and network ----------------------------------------------------------------------
+
+const fewerShards = listPass('fewer shards', (s) => {
+  const shards = s.cluster.shards ?? 8;
+  const machines = s.cluster.machines;
+  const rf = s.cluster.replication ?? 3;
+  const options = [...new Set([1, Math.floor(shards / 2), shards - 1])].filter((x) => x >= 1 && x < shards);
+  return options.map((x) => withCluster(s, machines, x, rf));
+});
 
 /** Largest odd replication factor that fits `machines` and is at most `rf`. */
 function fitReplication(rf: number, machines: number): number {
@@ -264,90 +492,83 @@ function fitReplication(rf: number, machines: number): number {
   return Math.max(1, r);
 }
 
-const fewerMachines: Pass = {
-  name: 'fewer machines',
-  candidates(s) {
-    // Membership faults name machines to add or replace: leave such clusters alone.
-    if (faultsOf(s).some((f) => f.join !== undefined || f.leave !== undefined || f.replace !== undefined)) return [];
-    const machines = s.cluster.machines;
-    const shards = s.cluster.shards ?? 8;
-    const rf = s.cluster.replication ?? 3;
-    const options = [...new Set([rf, machines - 1])].filter((x) => x >= 1 && x < machines);
-    return options.map((x) => withCluster(s, x, shards, fitReplication(rf, x))).filter((c): c is ScenarioInput => c !== undefined);
-  },
-};
+const fewerMachines = listPass('fewer machines', (s) => {
+  // Membership faults name machines to add or replace: leave such clusters alone.
+  if (faultsOf(s).some((f) => f.join !== undefined || f.leave !== undefined || f.replace !== undefined)) return [];
+  const machines = s.cluster.machines;
+  const shards = s.cluster.shards ?? 8;
+  const rf = s.cluster.replication ?? 3;
+  const options = [...new Set([rf, machines - 1])].filter((x) => x >= 1 && x < machines);
+  return options.map((x) => withCluster(s, x, shards, fitReplication(rf, x)));
+});
 
-const fewerReplicas: Pass = {
-  name: 'fewer replicas',
-  candidates(s) {
-    const rf = s.cluster.replication ?? 3;
-    // See withCluster: with a machine replaced for good, RF stays at least 3.
-    const floor = faultsOf(s).some((f) => f.replace !== undefined) ? 3 : 1;
-    return [1, 3]
-      .filter((r) => r < rf && r >= floor)
-      .map((r) => {
-        const c = clone(s);
-        c.cluster = { ...c.cluster, replication: r };
-        return c;
-      });
-  },
-};
-
-const plainerNetwork: Pass = {
-  name: 'plainer network',
-  candidates(s) {
-    const n = s.network;
-    if (n === undefined) return [];
-    const out: ScenarioInput[] = [];
-    const variant = (next: NonNullable<ScenarioInput['network']>) => {
+const fewerReplicas = listPass('fewer replicas', (s) => {
+  const rf = s.cluster.replication ?? 3;
+  // See withCluster: with a machine replaced for good, RF stays at least 3.
+  const floor = faultsOf(s).some((f) => f.replace !== undefined) ? 3 : 1;
+  return [1, 3]
+    .filter((r) => r < rf && r >= floor)
+    .map((r) => {
       const c = clone(s);
-      c.network = next;
-      out.push(c);
-    };
-    if (n.drop !== undefined && n.drop !== 0) variant({ ...n, drop: 0 });
-    if (n.duplicate !== undefined && n.duplicate !== 0) variant({ ...n, duplicate: 0 });
-    if (n.reorder === true) variant({ ...n, reorder: false });
-    const lat = n.latency;
-    if (lat?.tailProbability !== undefined || lat?.tailFactor !== undefined) {
-      const { tailProbability, tailFactor, ...restLatency } = lat;
-      void tailProbability;
-      void tailFactor;
-      variant({ ...n, latency: restLatency });
-    }
-    if (lat?.jitter !== undefined && us(lat.jitter) !== 0) variant({ ...n, latency: { ...lat, jitter: 0 } });
-    return out;
-  },
-};
-
-const fewerLevels: Pass = {
-  name: 'fewer read levels',
-  candidates(s) {
-    const levels = s.workload?.levels;
-    if (levels === undefined) return [];
-    const names = Object.keys(levels) as (keyof typeof levels)[];
-    if (names.length <= 1) return [];
-    return names.map((drop) => {
-      const c = clone(s);
-      const next = { ...levels };
-      delete next[drop];
-      c.workload = { ...c.workload!, levels: next };
+      c.cluster = { ...c.cluster, replication: r };
       return c;
     });
-  },
-};
+});
 
+const plainerNetwork = listPass('plainer network', (s) => {
+  const n = s.network;
+  if (n === undefined) return [];
+  const out: ScenarioInput[] = [];
+  const variant = (next: NonNullable<ScenarioInput['network']>) => {
+    const c = clone(s);
+    c.network = next;
+    out.push(c);
+  };
+  if (n.drop !== undefined && n.drop !== 0) variant({ ...n, drop: 0 });
+  if (n.duplicate !== undefined && n.duplicate !== 0) variant({ ...n, duplicate: 0 });
+  if (n.reorder === true) variant({ ...n, reorder: false });
+  const lat = n.latency;
+  if (lat?.tailProbability !== undefined || lat?.tailFactor !== undefined) {
+    const { tailProbability, tailFactor, ...restLatency } = lat;
+    void tailProbability;
+    void tailFactor;
+    variant({ ...n, latency: restLatency });
+  }
+  if (lat?.jitter !== undefined && us(lat.jitter) !== 0) variant({ ...n, latency: { ...lat, jitter: 0 } });
+  return out;
+});
+
+/**
+ * The order matters for the run budget: the first passes cut what makes runs long and large
+ * (the run's length, the load), so every later candidate runs faster.
+ */
 const PASSES: readonly Pass[] = [
+  shorter,
+  loadStopsEarlier,
+  lowerRate,
+  closedToOpen,
+  fewerClients,
+  readMix,
   removeFaultChunks,
   removeFaultOne,
   faultsOnce,
-  shorter,
-  lessLoad,
+  fewerOpsToTrigger,
+  snapshotSooner,
+  loadStartsLater,
+  faultsEarlier,
+  compressTimeline,
+  fewerKeys,
   fewerShards,
   fewerMachines,
   fewerReplicas,
   plainerNetwork,
   fewerLevels,
 ];
+
+/** An assertion's message with its numbers blanked: the same assertion at another index or machine. */
+export function assertionKind(message: string): string {
+  return (message.split('\n')[0] ?? '').replace(/[0-9]+/g, '#');
+}
 
 /** Greedy shrinking of a failing scenario. The original must fail (else `check` is null). */
 export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions): ShrinkResult | null {
@@ -357,49 +578,89 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
   const check = options.check ?? first.failure?.check;
   if (check === undefined || !first.failing.includes(check)) return null;
   const before: ShrinkSize = { faults: faultsOf(original).length, ops: first.ops };
+  const outOfRuns = () => runs >= runsMax || options.deadline?.() === true;
+  // Any exception counts as the assertion check, so a candidate can trip a different one: the
+  // same planted bug seen from elsewhere, or something else entirely (an engine limit, the
+  // runaway guard). Only the control run tells these apart; without it, the kind must match.
+  // A kind the control run has vouched for once is trusted like the original's.
+  const kinds = new Set([assertionKind(first.messages[check] ?? '')]);
+  const sameFailure = (candidate: ScenarioInput, outcome: RunOutcome): boolean => {
+    if (!outcome.failing.includes(check)) return false;
+    if (check !== CHECK_ASSERTION) return true;
+    const kind = assertionKind(outcome.messages[check] ?? '');
+    if (kinds.has(kind)) return true;
+    if (options.control === undefined || outOfRuns()) return false;
+    runs++;
+    if (options.control(candidate).failing.length > 0) return false;
+    kinds.add(kind);
+    return true;
+  };
+
+  // Runs are deterministic, so a candidate proposed twice (by two passes, or by a search after
+  // an unrelated change elsewhere was undone) is answered from memory and costs no run.
+  const seen = new Map<string, RunOutcome | null>();
+  seen.set(JSON.stringify(original), first);
+  const outcomeOf = (candidate: ScenarioInput): RunOutcome | null => {
+    const key = JSON.stringify(candidate);
+    const known = seen.get(key);
+    if (known !== undefined) return known;
+    if (outOfRuns()) return null;
+    runs++;
+    let outcome: RunOutcome | null;
+    try {
+      const result = options.run(candidate);
+      outcome = sameFailure(candidate, result) ? result : null;
+    } catch (err) {
+      // A candidate the schema rejects is simply not smaller in a useful way.
+      if (!(err instanceof Error && err.name === 'UserError')) throw err;
+      outcome = null;
+    }
+    seen.set(key, outcome);
+    return outcome;
+  };
+  // A step never grows the size (faults + operations): a simpler scenario that needs more
+  // operations to fail the same way is not smaller.
+  let currentSize = Number.POSITIVE_INFINITY;
+  const trial: Trial = {
+    fails(candidate) {
+      const outcome = outcomeOf(candidate);
+      return outcome !== null && sizeOf(candidate, outcome) <= currentSize;
+    },
+    smaller(candidate) {
+      const outcome = outcomeOf(candidate);
+      return outcome !== null && sizeOf(candidate, outcome) < currentSize;
+    },
+  };
+
   // Expectations only matter when they are what fails: otherwise drop them, so the shrunk file
   // exits 1 on the failing check itself.
   let current = clone(original);
   if (check !== CHECK_EXPECTATIONS) delete current.expect;
   delete current.seed;
   let currentOutcome = first;
-  const steps: string[] = [];
-  const stillFails = (candidate: ScenarioInput): RunOutcome | undefined => {
-    runs++;
-    let outcome: RunOutcome;
-    try {
-      outcome = options.run(candidate);
-    } catch (err) {
-      // A candidate the schema rejects is simply not smaller in a useful way.
-      if (err instanceof Error && err.name === 'UserError') return undefined;
-      throw err;
-    }
-    return outcome.failing.includes(check) ? outcome : undefined;
-  };
   // The stripped original is the first candidate (it always fails unless expect mattered).
-  const stripped = stillFails(current);
-  if (stripped === undefined) current = clone(original);
+  const stripped = outcomeOf(current);
+  if (stripped === null) current = clone(original);
   else currentOutcome = stripped;
+  currentSize = sizeOf(current, currentOutcome);
 
+  const steps: string[] = [];
   let improved = true;
-  while (improved && runs < runsMax) {
+  while (improved && !outOfRuns()) {
     improved = false;
     for (const pass of PASSES) {
-      let again = true;
-      while (again && runs < runsMax) {
-        again = false;
-        for (const candidate of pass.candidates(current)) {
-          if (runs >= runsMax || options.deadline?.() === true) break;
-          const outcome = stillFails(candidate);
-          if (outcome === undefined) continue;
-          current = candidate;
-          currentOutcome = outcome;
-          steps.push(pass.name);
-          again = true;
-          improved = true;
-          options.onProgress?.({ runs, size: { faults: faultsOf(current).length, ops: outcome.ops }, pass: pass.name });
-          break;
-        }
+      for (;;) {
+        // Remembered candidates cost no run, so the run bound alone does not end a loop.
+        if (outOfRuns() || steps.length >= STEPS_MAX) break;
+        const next = pass.apply(current, trial);
+        if (next === undefined) break;
+        current = next;
+        currentOutcome = outcomeOf(next)!;
+        currentSize = sizeOf(current, currentOutcome);
+        steps.push(pass.name);
+        improved = true;
+        options.onProgress?.({ runs, size: { faults: faultsOf(current).length, ops: currentOutcome.ops }, pass: pass.name });
+        if (!pass.repeat) break;
       }
     }
   }

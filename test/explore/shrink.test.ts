@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { kvsim } from '../cli/helpers.js';
-import { fitFault, shrinkScenario } from '../../src/explore/shrink.js';
-import { executeScenario } from '../../src/explore/execute.js';
+import { assertionKind, fitFault, shrinkScenario } from '../../src/explore/shrink.js';
+import { executeScenario, type RunOutcome } from '../../src/explore/execute.js';
+import { emptyCounts } from '../../src/explore/coverage.js';
+import { parseDurationUs } from '../../src/scenario/duration.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import type { ScenarioInput } from '../../src/explore/arbitraries.js';
@@ -46,6 +48,173 @@ describe('shrinkScenario', () => {
     const again = executeScenario('x.yaml', scenarioToYaml(result.scenario), 1, ['stale-route-no-redirect']);
     expect(again.failing).toContain(result.check);
     expect(parseScenarioText('x.yaml', scenarioToYaml(result.scenario)).scenario.expect).toBeUndefined();
+  });
+});
+
+// ---- a synthetic store: the run is a formula, so the smallest failing scenario is known ------
+
+function outcome(failing: string[], ops: number, message = 'failed'): RunOutcome {
+  const messages: Record<string, string> = {};
+  for (const c of failing) messages[c] = message;
+  return {
+    seed: 1,
+    traceHash: '0',
+    events: 0,
+    failure: failing.length > 0 ? { check: failing[0]!, message } : null,
+    failing,
+    messages,
+    coverage: emptyCounts(),
+    ops,
+    faultsFired: 0,
+  };
+}
+
+function ms(text: string | number | undefined, fallback = 0): number {
+  return text === undefined ? fallback : parseDurationUs(text)! / 1_000;
+}
+
+/** Completed operations: the open-loop rate over the load window, plus two probes per shard. */
+function opsOf(s: ScenarioInput): number {
+  const w = s.workload!;
+  const stopMs = Math.min(ms(w.stop, ms(s.duration)), ms(s.duration));
+  const windowMs = Math.max(0, stopMs - ms(w.start));
+  const load = w.mode === 'closed' ? 500 : Math.round(((w.rate ?? 200) * windowMs) / 1_000);
+  return load + 2 * (s.cluster.shards ?? 8);
+}
+
+function crashOf(s: ScenarioInput) {
+  return (s.faults ?? []).find((f) => f.crash !== undefined);
+}
+
+function bigScenario(): ScenarioInput {
+  return {
+    name: 'synthetic',
+    duration: '4s',
+    cluster: { machines: 5, shards: 4, replication: 3 },
+    network: { latency: { mean: '1ms', jitter: '300us' }, drop: 0.01, reorder: true },
+    workload: { clients: 4, rate: 200, readRatio: 0.9, keys: 50, levels: { linearizable: 1, follower: 2 } },
+    faults: [
+      { at: '500ms', for: '300ms', pause: 'n2' },
+      { every: '1s', for: '200ms', drop: 0.3 },
+      { at: '2s', for: '1s', crash: 'n4' },
+      { at: '2500ms', isolate: 'leader(any)' },
+      { when: { opsCompleted: 150 }, for: '500ms', slowDisk: { machine: 'n1', factor: 10 } },
+    ],
+  };
+}
+
+/** Runs a synthetic world and records every scenario it was asked to run. */
+function recorder(world: (s: ScenarioInput) => RunOutcome) {
+  const asked: string[] = [];
+  return {
+    asked,
+    run: (s: ScenarioInput) => {
+      asked.push(JSON.stringify(s));
+      return world(s);
+    },
+  };
+}
+
+describe('shrinkScenario passes (synthetic runs)', () => {
+  it('bisects the run length, the load window and the rate to the least that still fails', () => {
+    // Fails while the crash is there, the run lasts 700 ms, load runs from at most 100 ms to at
+    // least 600 ms, and the rate is at least 3/s: everything else is noise.
+    const fails = (s: ScenarioInput) => {
+      const w = s.workload!;
+      return crashOf(s) !== undefined && ms(s.duration) >= 700 && Math.min(ms(w.stop, ms(s.duration)), ms(s.duration)) >= 600 && ms(w.start) <= 100 && (w.rate ?? 200) >= 3;
+    };
+    const r = recorder((s) => outcome(fails(s) ? ['invariants'] : [], opsOf(s)));
+    const result = shrinkScenario(bigScenario(), { run: r.run })!;
+    const s = result.scenario;
+    expect(s.duration).toBe('700ms');
+    expect(s.workload).toMatchObject({ stop: '600ms', start: '100ms', rate: 3, clients: 1, keys: 1, readRatio: 0 });
+    expect(s.faults).toEqual([{ at: '0', for: '1s', crash: 'n1' }]);
+    expect(s.cluster).toEqual({ machines: 1, shards: 1, replication: 1 });
+    expect(s.network).toEqual({ latency: { mean: '1ms', jitter: 0 }, drop: 0, reorder: false });
+    expect(Object.keys(s.workload!.levels!)).toHaveLength(1);
+    // 3/s over 500 ms, plus two probes on the one shard.
+    expect(result.after).toEqual({ faults: 1, ops: 4 });
+    expect(result.before).toEqual({ faults: 5, ops: 808 });
+    // Deterministic runs are remembered: no scenario is run twice.
+    expect(new Set(r.asked).size).toBe(r.asked.length);
+    expect(result.runs).toBe(r.asked.length);
+    expect(result.runs).toBeLessThanOrEqual(300);
+  });
+
+  it('moves faults earlier so the run can end sooner', () => {
+    // The failure shows 500 ms after the crash.
+    const fails = (s: ScenarioInput) => {
+      const crash = crashOf(s);
+      return crash?.at !== undefined && ms(s.duration) - ms(crash.at) >= 500;
+    };
+    const input: ScenarioInput = { ...bigScenario(), faults: [{ at: '3s', crash: 'n2' }, { at: '3200ms', for: '100ms', pause: 'n1' }] };
+    const result = shrinkScenario(input, { run: (s) => outcome(fails(s) ? ['durability'] : [], opsOf(s)) })!;
+    expect(result.scenario.faults).toEqual([{ at: '0', crash: 'n1' }]);
+    expect(result.scenario.duration).toBe('500ms');
+  });
+
+  it('never takes a step that fails the same way with more operations', () => {
+    // One client alone would need far more operations to fail.
+    const run = (s: ScenarioInput) => outcome(['eventual'], s.workload!.clients === 1 ? 10_000 : opsOf(s));
+    const result = shrinkScenario(bigScenario(), { run })!;
+    expect(result.scenario.workload!.clients).toBe(2);
+    expect(result.after.ops).toBeLessThan(result.before.ops);
+  });
+
+  it('a closed loop becomes an open loop at a low rate', () => {
+    const input = bigScenario();
+    input.workload = { clients: 2, mode: 'closed', concurrency: 2, readRatio: 0.5, keys: 5 };
+    const result = shrinkScenario(input, { run: (s) => outcome(['liveness'], opsOf(s)) })!;
+    expect(result.scenario.workload).toMatchObject({ mode: 'open', rate: 1 });
+    expect(result.scenario.workload!.concurrency).toBeUndefined();
+  });
+
+  it('reads only when the failure needs no writes, and the read-ratio pass ends', () => {
+    const needsReads = (s: ScenarioInput) => (s.workload!.readRatio ?? 0.95) > 0;
+    const result = shrinkScenario(bigScenario(), { run: (s) => outcome(needsReads(s) ? ['eventual'] : [], opsOf(s)) })!;
+    expect(result.scenario.workload!.readRatio).toBe(1);
+  });
+
+  it('snapshots sooner only when that makes the failing run smaller', () => {
+    // An assertion after the first snapshot: the run stops after snapshotEvery operations.
+    const snapshotAt = (s: ScenarioInput) => s.raft?.snapshotEvery ?? 1_000;
+    const assertion = (s: ScenarioInput) =>
+      opsOf(s) > snapshotAt(s) ? outcome(['assertion'], snapshotAt(s), 'assertion: log has no entry 7') : outcome([], opsOf(s));
+    const input = { ...bigScenario(), raft: { snapshotEvery: 500 } };
+    expect(shrinkScenario(input, { run: assertion })!.scenario.raft!.snapshotEvery).toBe(1);
+    // A check judged at the end of the run does not get smaller: snapshots stay as they were.
+    const atEnd = (s: ScenarioInput) => outcome(opsOf(s) > snapshotAt(s) ? ['eventual'] : [], opsOf(s));
+    expect(shrinkScenario(input, { run: atEnd })!.scenario.raft!.snapshotEvery).toBe(500);
+  });
+
+  it('a fault waiting for completed operations is made to wait for fewer', () => {
+    const fails = (s: ScenarioInput) => (s.faults ?? []).some((f) => f.when?.opsCompleted !== undefined && f.when.opsCompleted <= opsOf(s));
+    const result = shrinkScenario(bigScenario(), { run: (s) => outcome(fails(s) ? ['invariants'] : [], opsOf(s)) })!;
+    expect(result.scenario.faults).toHaveLength(1);
+    expect(result.scenario.faults![0]!.when).toEqual({ opsCompleted: 1 });
+  });
+
+  it('an assertion of another kind counts only when the control run without the bug passes', () => {
+    // With fewer than three faults the run trips the runaway guard instead of the bug's assertion.
+    const run = (s: ScenarioInput) =>
+      (s.faults ?? []).length >= 3
+        ? outcome(['assertion'], opsOf(s), 'assertion: commit 9 beyond last index 8 on n4')
+        : outcome(['assertion'], opsOf(s), 'assertion: runaway run: 262144 events in 47914us');
+    expect(shrinkScenario(bigScenario(), { run })!.after.faults).toBe(3);
+    let controls = 0;
+    const failing = (_s: ScenarioInput) => (controls++, outcome(['assertion'], 0, 'assertion: runaway run: 1 events'));
+    const kept = shrinkScenario(bigScenario(), { run, control: failing })!;
+    expect(kept.after.faults).toBe(3);
+    expect(kept.message).toMatch(/^assertion: commit \d+ beyond last index/);
+    expect(controls).toBeGreaterThan(0);
+    const passing = (_s: ScenarioInput) => outcome([], 0);
+    const other = shrinkScenario(bigScenario(), { run, control: passing })!;
+    expect(other.after.faults).toBe(0);
+  });
+
+  it('names an assertion by its message with the numbers blanked', () => {
+    expect(assertionKind('assertion: commit 9 beyond last index 8 on n4\nstack')).toBe('assertion: commit # beyond last index # on n#');
+    expect(assertionKind('assertion: commit 12 beyond last index 11 on n1')).toBe(assertionKind('assertion: commit 2 beyond last index 1 on n3'));
   });
 });
 
