@@ -63,6 +63,8 @@ export interface SweepOptions {
   engineModule?: string;
   nowMs: () => number;
   onProgress?: (progress: SweepProgress) => void;
+  /** Polled before each seed is handed out: true stops feeding seeds (those running finish). */
+  stop?: () => boolean;
   onFailure?: (failure: SweepFailure) => void;
   onDivergence?: (divergence: Divergence) => void;
 }
@@ -147,7 +149,7 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
   let next = 0;
   const inFlight = new Set<Promise<void>>();
   while (next < seeds.length || inFlight.size > 0) {
-    while (next < seeds.length && inFlight.size < window && !stoppedCovered) {
+    while (next < seeds.length && inFlight.size < window && !stoppedCovered && options.stop?.() !== true) {
       const seed = seeds[next++]!;
       const p: Promise<void> = runSeed(seed).then(() => {
         inFlight.delete(p);

@@ -59,7 +59,7 @@ describe('kvsim sweep', () => {
   });
 
   it('records each failure with its check and an exact repro command that fails the same way', () => {
-    const r = kvsim(['sweep', '--swarm', '--seeds', '1..3', '--workers', '2', '--bug', 'next-index-overshoot', '--json']);
+    const r = kvsim(['sweep', '--swarm', '--seeds', '1..6', '--workers', '2', '--bug', 'next-index-overshoot', '--json']);
     expect(r.code).toBe(1);
     const s = json(r.stdout);
     expect(s.failures.length).toBeGreaterThan(0);

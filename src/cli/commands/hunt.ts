@@ -10,8 +10,12 @@ import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeed } from '../options.js';
 
-/** Seeds handed to the pool per round: large enough to keep every worker busy. */
-const SEEDS_PER_ROUND = 16;
+/**
+ * Seeds per sweep call. A sweep hands seeds out in order and stops feeding at the first failure
+ * (or the end of the budget); the seeds already running finish, so every seed below the first
+ * failing one has run and the find is the same on any machine.
+ */
+const SEEDS_PER_ROUND = 4096;
 
 export function registerHunt(program: Command): void {
   program
@@ -43,6 +47,8 @@ export function registerHunt(program: Command): void {
       let seedsTried = 0;
       try {
         while (found === null && performance.now() - startMs < budgetMs) {
+          let failed = false;
+          let lastReportMs = performance.now();
           const summary = await sweep(pool, {
             source: { kind: 'swarm' },
             range: { from: seed, to: seed + SEEDS_PER_ROUND - 1 },
@@ -52,6 +58,15 @@ export function registerHunt(program: Command): void {
             untilCovered: false,
             reportsDir: 'reports',
             nowMs: () => performance.now(),
+            stop: () => failed || performance.now() - startMs >= budgetMs,
+            onFailure: () => {
+              failed = true;
+            },
+            onProgress: (p) => {
+              if (opts.json || performance.now() - lastReportMs < 2000) return;
+              lastReportMs = performance.now();
+              process.stderr.write(`hunt: ${seedsTried + p.done} seeds, ${Math.round((performance.now() - startMs) / 1000)}s\n`);
+            },
           });
           const first = [...summary.failures].sort((a, b) => a.seed - b.seed)[0];
           if (first !== undefined) {
