@@ -23,6 +23,11 @@ export interface DiskOp {
 interface PendingWrite {
   ops: DiskOp[];
   doneUs: number;
+  /** Issued while the slow-fsync fault was in force. */
+  slow: boolean;
+  /** Changes when the completion is rescheduled; an outdated completion does nothing. */
+  token: number;
+  onDurable: (() => void) | undefined;
 }
 
 /** The host side of a disk: the machine schedules completions and decides who is called. */
@@ -49,19 +54,28 @@ export class Disk {
     private readonly host: DiskHost,
   ) {}
 
+  private tokens = 0;
+
+  private fsyncUs(factor: number): number {
+    return Math.round((this.model.fsyncMinUs + this.rng.exponential(Math.max(0, this.model.fsyncMeanUs - this.model.fsyncMinUs))) * factor);
+  }
+
   /** Queues a batch of writes; `onDurable` runs (as process code) once all of them are durable. */
   write(ops: DiskOp[], onDurable?: () => void): void {
-    const latencyUs = Math.round(
-      (this.model.fsyncMinUs + this.rng.exponential(Math.max(0, this.model.fsyncMeanUs - this.model.fsyncMinUs))) *
-        this.slowFactor,
-    );
-    const doneUs = Math.max(this.host.nowUs() + latencyUs, this.lastDoneUs);
+    const doneUs = Math.max(this.host.nowUs() + this.fsyncUs(this.slowFactor), this.lastDoneUs);
     this.lastDoneUs = doneUs;
-    const write: PendingWrite = { ops, doneUs };
+    const write: PendingWrite = { ops, doneUs, slow: this.slowFactor !== 1, token: 0, onDurable };
     this.pending.push(write);
+    this.schedule(write);
+  }
+
+  private schedule(write: PendingWrite): void {
+    const token = ++this.tokens;
+    write.token = token;
     const generation = this.generation;
-    this.host.scheduleAt(doneUs, () => {
+    this.host.scheduleAt(write.doneUs, () => {
       if (generation !== this.generation) return; // lost in a crash
+      if (write.token !== token) return; // rescheduled by recover()
       const head = this.pending.shift();
       if (head !== write) throw new Error('assertion: disk writes must complete in issue order');
       for (const op of write.ops) {
@@ -69,8 +83,30 @@ export class Disk {
         else this.durable.set(op.key, op.value);
       }
       this.writesDurable++;
-      if (onDurable !== undefined) this.host.runProcess(onDurable);
+      if (write.onDurable !== undefined) this.host.runProcess(write.onDurable);
     });
+  }
+
+  /**
+   * The disk is healthy again, backlog included: the slow factor goes back to 1 and writes still
+   * queued from the slow period complete as a healthy disk would from now (in issue order, never
+   * later than already scheduled). Used when the store is healed as a whole before settling.
+   */
+  recover(): void {
+    const backlog = this.pending.some((w) => w.slow);
+    this.slowFactor = 1;
+    if (!backlog) return;
+    let prevUs = this.host.nowUs();
+    for (const write of this.pending) {
+      const doneUs = Math.max(this.host.nowUs() + this.fsyncUs(1), prevUs);
+      if (doneUs < write.doneUs) {
+        write.doneUs = doneUs;
+        this.schedule(write);
+      }
+      write.slow = false;
+      prevUs = write.doneUs;
+    }
+    this.lastDoneUs = prevUs;
   }
 
   /** The latest value of a key as this machine sees it (pending writes included). */

@@ -410,7 +410,7 @@ export class StoreEngine implements Engine {
       if (this.retired.has(id)) continue; // a replaced machine is gone for good
       if (m.state === 'paused') m.resume();
       if (m.state === 'crashed') m.restart();
-      if (m.disk.slowFactor !== 1) m.disk.slowFactor = 1;
+      m.disk.recover();
     }
     this.shared.rateFactor = 1;
     this.shared.hotKey = null;

@@ -19,6 +19,8 @@
 //    durable; a crash brought the replica back as a zombie that never converged.
 //  - single-voter-term-reuse: the only voter of a group led a term before it was durable; after a
 //    crash it led the same term again with a different entry at the same index (log matching).
+//  - slow-disk-backlog-after-heal: writes queued on a slow disk kept their slow completion times
+//    after the store was healed, freezing the disk past the liveness bound.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -34,6 +36,7 @@ const FOUND = [
   { file: 'undo-after-heal.yaml', seed: 2588, check: 'liveness', owner: 'scenario fault undo during settle' },
   { file: 'drop-before-durable.yaml', seed: 254, check: 'eventual', owner: 'store/server drop confirmation' },
   { file: 'single-voter-term-reuse.yaml', seed: 419, check: 'invariants', owner: 'raft election: self-vote durable' },
+  { file: 'slow-disk-backlog-after-heal.yaml', seed: 418, check: 'liveness', owner: 'sim disk recovery on heal' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
