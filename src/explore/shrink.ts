@@ -18,6 +18,10 @@ import { CHECK_ASSERTION, CHECK_EXPECTATIONS, type RunOutcome } from './execute.
 export const SHRINK_RUNS_MAX = 300;
 /** Bound on accepted steps (every pass makes its scenario strictly simpler; this is the backstop). */
 const STEPS_MAX = 1_000;
+/** A simpler scenario is taken while its size is within this factor of the smallest seen. */
+const SIZE_SLACK = 1.25;
+/** A change that adds machinery of its own (snapshots sooner) must cut the size to this share. */
+const SIZE_GAIN_STRICT = 0.75;
 
 export interface ShrinkSize {
   faults: number;
@@ -48,8 +52,8 @@ export interface ShrinkOptions {
   deadline?: () => boolean;
   /**
    * The same run with the planted bugs switched off. Without it, an assertion failure must stay
-   * the same assertion (its message with the numbers blanked). With it, a candidate that trips
-   * another assertion counts when this run passes: the planted bug is still what breaks it.
+   * the same assertion (its message with the numbers blanked). With it, a candidate that fails
+   * the check another way counts when this run passes: the planted bug is still what breaks it.
    */
   control?: (scenario: ScenarioInput) => RunOutcome;
 }
@@ -162,11 +166,14 @@ function withCluster(s: ScenarioInput, machines: number, shards: number, replica
 
 // ---- trials: running candidates within the run budget -----------------------------------------
 
-/** What a pass may ask of a candidate: does it still fail the same way, and is it no larger? */
+/** What a pass may ask of a candidate: does it still fail the same way, at an acceptable size? */
 interface Trial {
+  /** Fails the same way and is no larger than the smallest so far (times the slack in force). */
   fails(candidate: ScenarioInput): boolean;
-  /** Fails the same way and is strictly smaller: for changes that add something of their own. */
+  /** Fails the same way and is clearly smaller: for changes that add something of their own. */
   smaller(candidate: ScenarioInput): boolean;
+  /** Completed operations of a scenario already run (the current one). */
+  opsOf(s: ScenarioInput): number;
 }
 
 function sizeOf(s: ScenarioInput, outcome: RunOutcome): number {
@@ -414,8 +421,8 @@ const fewerLevels = listPass('fewer read levels', (s) => {
 
 /**
  * Snapshots after fewer entries: a failure around snapshots then needs fewer writes. Snapshots
- * are machinery of their own, so this only counts when the run gets smaller at once (an
- * assertion that fires after fewer operations).
+ * are machinery of their own, so this only counts when the run gets clearly smaller at once (an
+ * assertion that fires after fewer operations), not when it merely keeps failing.
  */
 const snapshotSooner = searchPass('snapshot sooner', {
   value: (s) => s.raft?.snapshotEvery ?? 1_000,
@@ -485,6 +492,14 @@ const fewerShards = listPass('fewer shards', (s) => {
   return options.map((x) => withCluster(s, machines, x, rf));
 });
 
+/** No placement section: the driver then runs only for membership faults, without autoscaling. */
+const noPlacement = listPass('no placement driver', (s) => {
+  if (s.placement === undefined) return [];
+  const out = clone(s);
+  delete out.placement;
+  return [out];
+});
+
 /** Largest odd replication factor that fits `machines` and is at most `rf`. */
 function fitReplication(rf: number, machines: number): number {
   let r = Math.min(rf, machines);
@@ -539,6 +554,68 @@ const plainerNetwork = listPass('plainer network', (s) => {
 });
 
 /**
+ * Resampling, for when every pass is stuck. The load is a random sample: a failure that needs a
+ * rare coincidence (a read in the few milliseconds after an election, a put to the one key on a
+ * shard boundary) survives few of the reductions above, yet another sample may keep it. First
+ * lighter loads drawn another way (a lower rate with another read mix, one client, one key),
+ * kept only when clearly smaller; then the same load drawn slightly differently (a rate a little
+ * lower, another read mix, one client more or less), kept within the size slack, for the
+ * passes to try again from there.
+ */
+function lighterLoads(s: ScenarioInput, opsNow: number): ScenarioInput[] {
+  const w = s.workload;
+  const windowUs = loadStopUs(s) - loadStartUs(s);
+  if (w === undefined || windowUs <= 0) return [];
+  const rateNow = w.mode === 'closed' ? (opsNow * 1_000_000) / windowUs : (w.rate ?? 200);
+  const out: ScenarioInput[] = [];
+  for (const share of [1 / 2, 1 / 4, 1 / 8]) {
+    const rate = Math.max(RATE_MIN, Math.round(rateNow * share));
+    const base = withWorkload(s, { rate });
+    if (w.mode === 'closed') {
+      base.workload!.mode = 'open';
+      delete base.workload!.concurrency;
+    }
+    out.push(base);
+    for (const readRatio of [0, 0.5, 1]) if (readRatio !== w.readRatio) out.push(withWorkload(base, { readRatio }));
+    if (w.clients > 1) out.push(withWorkload(base, { clients: 1 }));
+    if ((w.keys ?? 100) > 1) out.push(withWorkload(base, { keys: 1 }));
+  }
+  return out;
+}
+
+function otherSamples(s: ScenarioInput): ScenarioInput[] {
+  const w = s.workload;
+  if (w === undefined || loadStopUs(s) <= loadStartUs(s)) return [];
+  const out: ScenarioInput[] = [];
+  if (w.mode !== 'closed') {
+    const rate = w.rate ?? 200;
+    for (const share of [0.9, 0.8, 0.7, 0.6]) {
+      const lower = Math.max(RATE_MIN, Math.round(rate * share));
+      if (lower < rate) out.push(withWorkload(s, { rate: lower }));
+    }
+  }
+  for (const readRatio of [0.5, 0.8, 0.9, 0.95]) if (readRatio !== (w.readRatio ?? 0.95)) out.push(withWorkload(s, { readRatio }));
+  for (const clients of [w.clients - 1, w.clients + 1]) if (clients >= 1) out.push(withWorkload(s, { clients }));
+  return out;
+}
+
+function makeResample(): Pass & { visited: Set<string> } {
+  // Scenarios resampling already moved to: never again, so sideways moves cannot go in circles.
+  const visited = new Set<string>();
+  return {
+    name: 'resample the load',
+    repeat: false,
+    visited,
+    apply(s, trial) {
+      visited.add(JSON.stringify(s));
+      for (const c of lighterLoads(s, trial.opsOf(s))) if (trial.smaller(c)) return c;
+      for (const c of otherSamples(s)) if (!visited.has(JSON.stringify(c)) && trial.fails(c)) return c;
+      return undefined;
+    },
+  };
+}
+
+/**
  * The order matters for the run budget: the first passes cut what makes runs long and large
  * (the run's length, the load), so every later candidate runs faster.
  */
@@ -561,12 +638,13 @@ const PASSES: readonly Pass[] = [
   fewerShards,
   fewerMachines,
   fewerReplicas,
+  noPlacement,
   plainerNetwork,
   fewerLevels,
 ];
 
-/** An assertion's message with its numbers blanked: the same assertion at another index or machine. */
-export function assertionKind(message: string): string {
+/** A failure's first message line with its numbers blanked: the same failure at another index, key or machine. */
+export function failureKind(message: string): string {
   return (message.split('\n')[0] ?? '').replace(/[0-9]+/g, '#');
 }
 
@@ -579,21 +657,25 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
   if (check === undefined || !first.failing.includes(check)) return null;
   const before: ShrinkSize = { faults: faultsOf(original).length, ops: first.ops };
   const outOfRuns = () => runs >= runsMax || options.deadline?.() === true;
-  // Any exception counts as the assertion check, so a candidate can trip a different one: the
-  // same planted bug seen from elsewhere, or something else entirely (an engine limit, the
-  // runaway guard). Only the control run tells these apart; without it, the kind must match.
-  // A kind the control run has vouched for once is trusted like the original's.
-  const kinds = new Set([assertionKind(first.messages[check] ?? '')]);
+  // A candidate can fail the same check another way: the planted bug seen from elsewhere, or
+  // something else entirely (an engine limit, the runaway guard, a false alarm of a degenerate
+  // scenario). Failures are told apart by kind (the message with its numbers blanked). With a
+  // control run (the planted bugs off), a new kind counts when that run passes, and is trusted
+  // from then on; a kind that fails without the bug too is never the bug's. Without a control
+  // run, an assertion must keep its kind (any exception is an assertion); the other checks are
+  // identified by name.
+  const kinds = new Set([failureKind(first.messages[check] ?? '')]);
+  const falseKinds = new Set<string>();
   const sameFailure = (candidate: ScenarioInput, outcome: RunOutcome): boolean => {
     if (!outcome.failing.includes(check)) return false;
-    if (check !== CHECK_ASSERTION) return true;
-    const kind = assertionKind(outcome.messages[check] ?? '');
+    const kind = failureKind(outcome.messages[check] ?? '');
     if (kinds.has(kind)) return true;
-    if (options.control === undefined || outOfRuns()) return false;
+    if (options.control === undefined) return check !== CHECK_ASSERTION;
+    if (falseKinds.has(kind) || outOfRuns()) return false;
     runs++;
-    if (options.control(candidate).failing.length > 0) return false;
-    kinds.add(kind);
-    return true;
+    const alone = options.control(candidate).failing.length === 0;
+    (alone ? kinds : falseKinds).add(kind);
+    return alone;
   };
 
   // Runs are deterministic, so a candidate proposed twice (by two passes, or by a search after
@@ -618,18 +700,21 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
     seen.set(key, outcome);
     return outcome;
   };
-  // A step never grows the size (faults + operations): a simpler scenario that needs more
-  // operations to fail the same way is not smaller.
-  let currentSize = Number.POSITIVE_INFINITY;
+  // Size is faults + operations. A step may be simpler yet need a few more operations (no
+  // faults, and the closed loop runs faster): it is taken if it stays within SIZE_SLACK of the
+  // smallest size seen, and the smallest scenario seen is the result.
+  let bestSize = Number.POSITIVE_INFINITY;
+  let slack = 1;
   const trial: Trial = {
     fails(candidate) {
       const outcome = outcomeOf(candidate);
-      return outcome !== null && sizeOf(candidate, outcome) <= currentSize;
+      return outcome !== null && sizeOf(candidate, outcome) <= bestSize * slack;
     },
     smaller(candidate) {
       const outcome = outcomeOf(candidate);
-      return outcome !== null && sizeOf(candidate, outcome) < currentSize;
+      return outcome !== null && sizeOf(candidate, outcome) <= bestSize * SIZE_GAIN_STRICT;
     },
+    opsOf: (s) => seen.get(JSON.stringify(s))?.ops ?? 0,
   };
 
   // Expectations only matter when they are what fails: otherwise drop them, so the shrunk file
@@ -642,34 +727,68 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
   const stripped = outcomeOf(current);
   if (stripped === null) current = clone(original);
   else currentOutcome = stripped;
-  currentSize = sizeOf(current, currentOutcome);
+  let best = current;
+  let bestOutcome = currentOutcome;
+  bestSize = sizeOf(best, bestOutcome);
 
   const steps: string[] = [];
-  let improved = true;
-  while (improved && !outOfRuns()) {
-    improved = false;
+  const take = (next: ScenarioInput, pass: string, simpler = true) => {
+    current = next;
+    currentOutcome = outcomeOf(next)!;
+    // Ties go to the later scenario when the pass made it simpler (resampling does not).
+    const size = sizeOf(current, currentOutcome);
+    if (size < bestSize || (simpler && size === bestSize)) {
+      best = current;
+      bestOutcome = currentOutcome;
+      bestSize = sizeOf(best, bestOutcome);
+    }
+    steps.push(pass);
+    options.onProgress?.({ runs, size: { faults: faultsOf(current).length, ops: currentOutcome.ops }, pass });
+  };
+  const stopped = () => outOfRuns() || steps.length >= STEPS_MAX;
+  const resample = makeResample();
+  /** One round over every pass; true when some step was taken. */
+  const round = (): boolean => {
+    let moved = false;
     for (const pass of PASSES) {
       for (;;) {
         // Remembered candidates cost no run, so the run bound alone does not end a loop.
-        if (outOfRuns() || steps.length >= STEPS_MAX) break;
+        if (stopped()) return moved;
         const next = pass.apply(current, trial);
         if (next === undefined) break;
-        current = next;
-        currentOutcome = outcomeOf(next)!;
-        currentSize = sizeOf(current, currentOutcome);
-        steps.push(pass.name);
-        improved = true;
-        options.onProgress?.({ runs, size: { faults: faultsOf(current).length, ops: currentOutcome.ops }, pass: pass.name });
+        take(next, pass.name);
+        moved = true;
         if (!pass.repeat) break;
       }
     }
+    return moved;
+  };
+  // A plain descent first: every step keeps the size. Once stuck, a simpler scenario may need a
+  // few more operations (SIZE_SLACK); once stuck again, resample the load. Each new smallest size
+  // starts the plain descent over.
+  let relaxed = false;
+  while (!stopped()) {
+    slack = relaxed ? SIZE_SLACK : 1;
+    const sizeBefore = bestSize;
+    const moved = round();
+    if (bestSize < sizeBefore) relaxed = false;
+    if (moved) continue;
+    if (!relaxed) {
+      relaxed = true;
+      continue;
+    }
+    const next = resample.apply(current, trial);
+    if (next === undefined) break;
+    take(next, resample.name, false);
+    resample.visited.add(JSON.stringify(next));
+    relaxed = false;
   }
   return {
-    scenario: current,
+    scenario: best,
     check,
-    message: currentOutcome.messages[check] ?? '',
+    message: bestOutcome.messages[check] ?? '',
     before,
-    after: { faults: faultsOf(current).length, ops: currentOutcome.ops },
+    after: { faults: faultsOf(best).length, ops: bestOutcome.ops },
     runs,
     runsMax,
     steps,

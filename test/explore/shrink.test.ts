@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { kvsim } from '../cli/helpers.js';
-import { assertionKind, fitFault, shrinkScenario } from '../../src/explore/shrink.js';
+import { failureKind, fitFault, shrinkScenario } from '../../src/explore/shrink.js';
 import { executeScenario, type RunOutcome } from '../../src/explore/execute.js';
 import { emptyCounts } from '../../src/explore/coverage.js';
 import { parseDurationUs } from '../../src/scenario/duration.js';
@@ -93,6 +93,7 @@ function bigScenario(): ScenarioInput {
     cluster: { machines: 5, shards: 4, replication: 3 },
     network: { latency: { mean: '1ms', jitter: '300us' }, drop: 0.01, reorder: true },
     workload: { clients: 4, rate: 200, readRatio: 0.9, keys: 50, levels: { linearizable: 1, follower: 2 } },
+    placement: { autoscale: true, learnersMax: 1 },
     faults: [
       { at: '500ms', for: '300ms', pause: 'n2' },
       { every: '1s', for: '200ms', drop: 0.3 },
@@ -132,6 +133,7 @@ describe('shrinkScenario passes (synthetic runs)', () => {
     expect(s.cluster).toEqual({ machines: 1, shards: 1, replication: 1 });
     expect(s.network).toEqual({ latency: { mean: '1ms', jitter: 0 }, drop: 0, reorder: false });
     expect(Object.keys(s.workload!.levels!)).toHaveLength(1);
+    expect(s.placement).toBeUndefined();
     // 3/s over 500 ms, plus two probes on the one shard.
     expect(result.after).toEqual({ faults: 1, ops: 4 });
     expect(result.before).toEqual({ faults: 5, ops: 808 });
@@ -212,9 +214,51 @@ describe('shrinkScenario passes (synthetic runs)', () => {
     expect(other.after.faults).toBe(0);
   });
 
-  it('names an assertion by its message with the numbers blanked', () => {
-    expect(assertionKind('assertion: commit 9 beyond last index 8 on n4\nstack')).toBe('assertion: commit # beyond last index # on n#');
-    expect(assertionKind('assertion: commit 12 beyond last index 11 on n1')).toBe(assertionKind('assertion: commit 2 beyond last index 1 on n3'));
+  it('with a control run, a failure of another kind counts only when the run without the bug passes', () => {
+    // With fewer than three faults the eventual check fails another way (a degenerate scenario).
+    const run = (s: ScenarioInput) =>
+      outcome(['eventual'], opsOf(s), (s.faults ?? []).length >= 3 ? 'bounded read of k0 returned version 9, older than version 12' : 'replicas did not converge: n3/shard 0');
+    // Without a control run, eventual is eventual.
+    expect(shrinkScenario(bigScenario(), { run })!.after.faults).toBe(0);
+    let controls = 0;
+    const alsoWithoutBug = (_s: ScenarioInput) => (controls++, outcome(['eventual'], 0, 'replicas did not converge: n1/shard 0'));
+    const kept = shrinkScenario(bigScenario(), { run, control: alsoWithoutBug })!;
+    expect(kept.after.faults).toBe(3);
+    expect(kept.message).toMatch(/^bounded read/);
+    // A kind the control run has shown to fail without the bug is not asked about again.
+    expect(controls).toBe(1);
+  });
+
+  it('takes a simpler scenario that needs a few more operations when it leads to a smaller one', () => {
+    // With a fault the failure needs 150 ops/s; without, any rate, but each run does 20 % more.
+    const fails = (s: ScenarioInput) => {
+      const w = s.workload!;
+      const windowMs = Math.min(ms(w.stop, ms(s.duration)), ms(s.duration)) - ms(w.start);
+      return windowMs >= 1_000 && ((s.faults ?? []).length === 0 || (w.rate ?? 200) >= 150);
+    };
+    const ops = (s: ScenarioInput) => ((s.faults ?? []).length === 0 ? Math.round(opsOf(s) * 1.2) : opsOf(s));
+    const result = shrinkScenario(bigScenario(), { run: (s) => outcome(fails(s) ? ['invariants'] : [], ops(s)) })!;
+    expect(result.scenario.faults).toEqual([]);
+    expect(result.scenario.workload!.rate).toBe(1);
+    expect(result.after.faults + result.after.ops).toBeLessThan(10);
+  });
+
+  it('resamples the load when every pass is stuck', () => {
+    // Fails at the full rate, or at 40-60 ops/s on one key: halving steps never land there.
+    const fails = (s: ScenarioInput) => {
+      const w = s.workload!;
+      const windowMs = Math.min(ms(w.stop, ms(s.duration)), ms(s.duration)) - ms(w.start);
+      const rate = w.rate ?? 200;
+      return windowMs >= 1_000 && (rate >= 200 || (rate >= 40 && rate <= 60 && w.keys === 1));
+    };
+    const result = shrinkScenario(bigScenario(), { run: (s) => outcome(fails(s) ? ['linearizable'] : [], opsOf(s)) })!;
+    expect(result.scenario.workload).toMatchObject({ rate: 40, keys: 1 });
+    expect(result.steps).toContain('resample the load');
+  });
+
+  it('names a failure by its message with the numbers blanked', () => {
+    expect(failureKind('assertion: commit 9 beyond last index 8 on n4\nstack')).toBe('assertion: commit # beyond last index # on n#');
+    expect(failureKind('assertion: commit 12 beyond last index 11 on n1')).toBe(failureKind('assertion: commit 2 beyond last index 1 on n3'));
   });
 });
 
