@@ -57,7 +57,7 @@ export const RAFT_BUGS: readonly RaftBug[] = [
     name: 'accept-stale-term',
     description: 'Messages from an older term are handled as if current: a deposed leader keeps replicating and candidates count old votes.',
     rule: '§5.1 a request with a stale term is rejected',
-    caughtBy: 'oracle: election safety / state-machine safety',
+    caughtBy: 'assertion: a follower hears from two leaders in one term (election safety seen by one replica); oracle: commit rule / state-machine safety',
   },
   {
     name: 'no-election-timer-reset',

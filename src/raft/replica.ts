@@ -554,7 +554,11 @@ export class RaftReplica {
       this.leaseStartUs = -Infinity;
       this.roundSentUs.clear();
     }
-    this.resetElectionTimer();
+    // §5.2 (Figure 2): the election clock restarts on hearing from a leader or granting a vote,
+    // not on a vote request we refuse. Restarting it there would let a candidate whose log is
+    // too old to win keep everyone else from ever timing out (without PreVote it campaigns
+    // again and again, each time with a higher term).
+    if (wasLeader || leader !== null) this.resetElectionTimer();
     this.setRole('follower', leader, reason);
     for (const id of lostReads) this.rejectRead(id, 'leadership-lost');
   }
@@ -888,6 +892,9 @@ export class RaftReplica {
   private hearFromLeader(m: RaftMessage): void {
     if (this.roleNow === 'leader' && m.term === this.term) {
       throw new Error(`assertion: two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+    }
+    if (this.roleNow === 'follower' && this.leaderNow !== null && this.leaderNow !== m.from) {
+      throw new Error(`assertion: two leaders in term ${this.term}: ${this.id} follows ${this.leaderNow} and hears from ${m.from}`);
     }
     if (this.roleNow !== 'follower' || this.leaderNow !== m.from) this.becomeFollower(Math.max(this.term, m.term), m.from, 'leader-seen');
     // Planted bug: the follower's election clock keeps running while the leader is healthy.

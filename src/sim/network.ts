@@ -5,8 +5,9 @@
 // small probability multiplied by the tail factor (a long-tail spike). Unless reordering is on,
 // a link is FIFO: a message never overtakes an earlier one on the same link. Partitions are a
 // set of cut directed links, checked when a message is sent and again when it would arrive
-// (a message in flight when the cut happens is lost). A clogged link holds its messages until
-// the clog ends, then delivers them in order.
+// (a message in flight when the cut happens is lost). A clogged link holds the messages sent
+// on it until the clog ends, then delivers them in order; healing everything ends every clog at
+// once (the held messages then arrive, none is lost).
 import type { Rng } from './random.js';
 import type { World } from './world.js';
 
@@ -32,10 +33,27 @@ export const DEFAULT_LINK: LinkModel = {
   reorder: false,
 };
 
+interface Held {
+  id: number;
+  from: string;
+  to: string;
+  payload: unknown;
+  label: string;
+  /** When it would have arrived without the clog. */
+  naturalUs: number;
+  copy: boolean;
+}
+
 interface Link {
   rng: Rng;
   lastArrivalUs: number;
   clogUntilUs: number;
+  /** Messages sent while clogged, in send order. */
+  held: Held[];
+  /** Bumped when the clog ends early (heal): a release scheduled before then is void. */
+  clogEpoch: number;
+  /** Time of the release event scheduled for this epoch, or -1. */
+  releaseAtUs: number;
 }
 
 export interface NetworkStats {
@@ -73,7 +91,7 @@ export class Network {
     }
     let link = byTo.get(to);
     if (link === undefined) {
-      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0 };
+      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], clogEpoch: 0, releaseAtUs: -1 };
       byTo.set(to, link);
     }
     return link;
@@ -97,15 +115,28 @@ export class Network {
     this.world.emitSim({ t: this.world.nowUs, type: 'net.cut', links, description });
   }
 
+  /** Undoes cuts; `'all'` also ends every clog now (held messages go on their way). */
   heal(links: [string, string][] | 'all'): void {
     if (links === 'all') this.cut.clear();
     else for (const [from, to] of links) this.cut.delete(linkKey(from, to));
     this.world.emitSim({ t: this.world.nowUs, type: 'net.heal', links });
+    if (links !== 'all') return;
+    const now = this.world.nowUs;
+    for (const byTo of this.links.values()) {
+      for (const link of byTo.values()) {
+        if (link.clogUntilUs <= now) continue;
+        link.clogUntilUs = now;
+        link.clogEpoch++;
+        link.releaseAtUs = -1;
+        this.release(link);
+      }
+    }
   }
 
   clog(from: string, to: string, untilUs: number): void {
     const link = this.link(from, to);
     link.clogUntilUs = Math.max(link.clogUntilUs, untilUs);
+    this.scheduleRelease(link);
     this.world.emitSim({ t: this.world.nowUs, type: 'net.clog', from, to, untilUs });
   }
 
@@ -144,8 +175,38 @@ export class Network {
 
   private schedule(link: Link, id: number, from: string, to: string, payload: unknown, label: string, copy: boolean): void {
     const world = this.world;
-    let arrivalUs = world.nowUs + this.latencyUs(link);
-    if (link.clogUntilUs > world.nowUs) arrivalUs = Math.max(arrivalUs, link.clogUntilUs);
+    const naturalUs = world.nowUs + this.latencyUs(link);
+    if (link.clogUntilUs > world.nowUs) {
+      link.held.push({ id, from, to, payload, label, naturalUs, copy });
+      return;
+    }
+    if (link.held.length > 0) this.release(link); // the clog ended this instant: older messages first
+    this.dispatch(link, id, from, to, payload, label, naturalUs, copy);
+  }
+
+  /** One release event per clog epoch, at the clog's current end. */
+  private scheduleRelease(link: Link): void {
+    if (link.releaseAtUs === link.clogUntilUs) return;
+    link.releaseAtUs = link.clogUntilUs;
+    const epoch = link.clogEpoch;
+    const atUs = link.clogUntilUs;
+    this.world.at(atUs, () => {
+      if (link.clogEpoch !== epoch || link.releaseAtUs !== atUs) return; // healed early, or extended
+      link.releaseAtUs = -1;
+      this.release(link);
+    });
+  }
+
+  /** The clog is over: held messages leave in send order, none earlier than it would have. */
+  private release(link: Link): void {
+    const held = link.held;
+    link.held = [];
+    for (const h of held) this.dispatch(link, h.id, h.from, h.to, h.payload, h.label, Math.max(h.naturalUs, this.world.nowUs), h.copy);
+  }
+
+  private dispatch(link: Link, id: number, from: string, to: string, payload: unknown, label: string, naturalUs: number, copy: boolean): void {
+    const world = this.world;
+    let arrivalUs = naturalUs;
     const reorder = this.model.reorder || this.faultReorder;
     // FIFO per link unless reordering: never arrive before an earlier message on this link.
     // Duplicates are exempt: a retransmitted copy may come late.

@@ -21,6 +21,11 @@
 //    crash it led the same term again with a different entry at the same index (log matching).
 //  - slow-disk-backlog-after-heal: writes queued on a slow disk kept their slow completion times
 //    after the store was healed, freezing the disk past the liveness bound.
+//  - refused-vote-resets-timer: with PreVote off, a replica with a stale log campaigned again and
+//    again; each refused vote request restarted the others' election clocks, so no one who could
+//    win ever timed out (the clock now restarts only on a leader's message or a granted vote).
+//  - clog-outlives-heal: a clog that fired at the settle instant survived the heal (healing ended
+//    cuts, not clogs), keeping a leader unreachable past the liveness bound.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -37,6 +42,8 @@ const FOUND = [
   { file: 'drop-before-durable.yaml', seed: 254, check: 'eventual', owner: 'store/server drop confirmation' },
   { file: 'single-voter-term-reuse.yaml', seed: 419, check: 'invariants', owner: 'raft election: self-vote durable' },
   { file: 'slow-disk-backlog-after-heal.yaml', seed: 418, check: 'liveness', owner: 'sim disk recovery on heal' },
+  { file: 'refused-vote-resets-timer.yaml', seed: 1588, check: 'liveness', owner: 'raft election clock (Figure 2)' },
+  { file: 'clog-outlives-heal.yaml', seed: 4596, check: 'liveness', owner: 'sim network heal ends clogs' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {

@@ -30,6 +30,23 @@ describe('§5.1 terms', () => {
     ]);
   });
 
+  it('a follower that hears from a second leader in its term asserts (election safety, seen by one replica)', () => {
+    const r = mk('a', { stored: storedLog([], 3) });
+    r.step({ ...base('b', 'a', 3), type: 'heartbeat', commit: 0, round: 1 });
+    expect(r.leader).toBe('b');
+    // The same leader again is fine; another one in the same term cannot exist.
+    r.step({ ...base('b', 'a', 3), type: 'heartbeat', commit: 0, round: 2 });
+    expect(() => r.step({ ...base('c', 'a', 3), type: 'heartbeat', commit: 0, round: 1 })).toThrow(
+      /assertion: two leaders in term 3: a follows b and hears from c/,
+    );
+  });
+
+  it('with accept-stale-term planted, a deposed leader’s heartbeat is handled as current and trips that assertion', () => {
+    const r = mk('a', { stored: storedLog([], 3), bugs: ['accept-stale-term'] });
+    r.step({ ...base('b', 'a', 3), type: 'heartbeat', commit: 0, round: 1 });
+    expect(() => r.step({ ...base('c', 'a', 2), type: 'heartbeat', commit: 0, round: 1 })).toThrow(/two leaders in term 3/);
+  });
+
   it('a stale vote request is not granted', () => {
     const r = mk('a', { stored: storedLog([], 3), config: { preVote: false } });
     r.step({ ...base('b', 'a', 2), type: 'vote', pre: false, lastIndex: 9, lastTerm: 2, transfer: false });
@@ -92,6 +109,22 @@ describe('§5.2 leader election', () => {
     ticks(r2, 1);
     expect(r2.role).toBe('precandidate');
     expect(seen[0]).toEqual([10, 19]);
+  });
+
+  it('a refused vote request does not restart the election clock; a granted one does (Figure 2)', () => {
+    // With FixedRng('lo') the timeout is E = 10 ticks. b's log is behind a's, so a refuses it.
+    const timeoutAfter = (lastTerm: number): number => {
+      const r = mk('a', { stored: storedLog([1, 2], 2), config: { preVote: false } });
+      ticks(r, 6);
+      r.step({ ...base('b', 'a', 5), type: 'vote', pre: false, lastIndex: 1, lastTerm, transfer: false });
+      r.ready();
+      expect(r.currentTerm).toBe(5);
+      let n = 0;
+      while (r.role === 'follower' && n < 40) (r.tick(), r.ready(), n++);
+      return 6 + n;
+    };
+    expect(timeoutAfter(1)).toBe(10); // refused: campaigns on the original schedule
+    expect(timeoutAfter(3)).toBe(16); // granted: waits a full timeout after the vote
   });
 
   it('each replica grants at most one vote per term (first come, first served), and repeats it', () => {

@@ -108,4 +108,36 @@ describe('network', () => {
       [2, 50_000],
     ]);
   });
+
+  it('a later clog extends an earlier one; messages sent after it ends are not held', () => {
+    const { world, received, ctx } = recordingWorld(['n1', 'n2']);
+    world.network.clog('n1', 'n2', 50_000);
+    world.network.clog('n1', 'n2', 80_000);
+    ctx('n1').send('n2', 1, 'test');
+    world.run(79_999);
+    expect(received).toHaveLength(0);
+    world.run(80_000);
+    ctx('n1').send('n2', 2, 'test');
+    world.run(200_000);
+    expect(received.map((r) => r.payload)).toEqual([1, 2]);
+    expect(received[0]!.atUs).toBe(80_000);
+    expect(received[1]!.atUs).toBeGreaterThan(80_000);
+  });
+
+  it('healing everything ends every clog at once: held messages arrive then, later ones flow freely', () => {
+    const { world, received, ctx } = recordingWorld(['n1', 'n2']);
+    world.network.clog('n1', 'n2', 1_000_000);
+    ctx('n1').send('n2', 1, 'test');
+    ctx('n1').send('n2', 2, 'test');
+    world.run(30_000);
+    world.network.heal('all');
+    ctx('n1').send('n2', 3, 'test');
+    world.run(100_000);
+    expect(received.map((r) => r.payload)).toEqual([1, 2, 3]);
+    expect(received[0]!.atUs).toBe(30_000);
+    expect(received[2]!.atUs).toBeLessThan(100_000);
+    // The release scheduled for the clog's old end is void: nothing arrives twice.
+    world.run(2_000_000);
+    expect(received).toHaveLength(3);
+  });
 });
