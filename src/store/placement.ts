@@ -142,11 +142,13 @@ export class PlacementDriver implements Process {
       const desired = this.desiredVoters(shard);
       const extras = this.directory.readReplicas.get(shard) ?? [];
       const members = new Set([...st.voters, ...st.learners]);
-      const toAdd = desired.filter((m) => !members.has(m));
+      // A machine whose drop of this shard is not confirmed yet is not asked to host it again:
+      // the two requests could cross, and a late `host` would leave an orphan replica.
+      const toAdd = desired.filter((m) => !members.has(m) && !view.toDrop.has(m));
       const toPromote = desired.filter((m) => st.learners.includes(m));
       const toRemove = st.voters.filter((m) => !desired.includes(m));
       const strayLearners = st.learners.filter((m) => !desired.includes(m) && !extras.includes(m));
-      const extraToAdd = extras.filter((m) => !members.has(m));
+      const extraToAdd = extras.filter((m) => !members.has(m) && !view.toDrop.has(m));
       const needsMove = toAdd.length + toPromote.length + toRemove.length > 0;
       if (needsMove && !view.moving) {
         if (moving >= this.options.movesMax) continue;
@@ -203,7 +205,9 @@ export class PlacementDriver implements Process {
       for (const m of members) view.hosting.delete(m);
       // Told to host, then the ring changed before it joined: an orphan replica. Drop it.
       for (const m of view.hosting) {
-        if (!desired.includes(m) && !extras.includes(m)) {
+        if (this.retired(m)) {
+          view.hosting.delete(m); // gone for good: nothing will join, nothing to drop
+        } else if (!desired.includes(m) && !extras.includes(m)) {
           view.hosting.delete(m);
           view.toDrop.add(m);
         }
@@ -290,11 +294,15 @@ export class PlacementDriver implements Process {
     }
   }
 
-  /** True when every shard's membership matches the desired placement and removed replicas are gone. */
+  /**
+   * True when every shard's membership matches the desired placement, removed replicas are gone
+   * and no machine asked to host a replica is still waiting to join.
+   */
   settled(): boolean {
     for (let shard = 0; shard < this.shards.length; shard++) {
-      const st = this.shards[shard]!.status;
-      if (st === null || this.shards[shard]!.toDrop.size > 0) return false;
+      const view = this.shards[shard]!;
+      const st = view.status;
+      if (st === null || view.toDrop.size > 0 || view.hosting.size > 0) return false;
       const desired = this.desiredVoters(shard);
       if (st.voters.length !== desired.length || desired.some((m) => !st.voters.includes(m))) return false;
     }

@@ -26,6 +26,8 @@
 //    win ever timed out (the clock now restarts only on a leader's message or a granted vote).
 //  - clog-outlives-heal: a clog that fired at the settle instant survived the heal (healing ended
 //    cuts, not clogs), keeping a leader unreachable past the liveness bound.
+//  - drop-then-host-same-round: the placement driver asked a machine to drop a shard and, for a
+//    read replica, to host it again in the same round; the late host left an orphan replica.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -44,6 +46,7 @@ const FOUND = [
   { file: 'slow-disk-backlog-after-heal.yaml', seed: 418, check: 'liveness', owner: 'sim disk recovery on heal' },
   { file: 'refused-vote-resets-timer.yaml', seed: 1588, check: 'liveness', owner: 'raft election clock (Figure 2)' },
   { file: 'clog-outlives-heal.yaml', seed: 4596, check: 'liveness', owner: 'sim network heal ends clogs' },
+  { file: 'drop-then-host-same-round.yaml', seed: 10478, check: 'eventual', owner: 'store/placement drop before host' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
