@@ -290,7 +290,13 @@ export class StoreEngine implements Engine {
     }
     if (fault.leave !== undefined) {
       const m = fault.leave;
-      if (!this.machineList.includes(m) || this.machineList.length - 1 < 1) return { detail: `${m} cannot leave` };
+      if (!this.machineList.includes(m)) return { detail: `${m} cannot leave: not a member` };
+      // Like a real decommission, a leave waits for somewhere to move the replicas to: shrinking
+      // groups below the replication factor would let one more failure take a quorum away.
+      const remaining = this.machineList.length - 1;
+      if (remaining < Math.max(1, this.directory.ring.rf)) {
+        return { detail: `${m} cannot leave: ${remaining} machines would remain for replication ${this.directory.ring.rf}` };
+      }
       this.machineList.splice(this.machineList.indexOf(m), 1);
       this.directory.ring = this.directory.ring.leave(m);
       this.directory.version++;

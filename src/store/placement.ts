@@ -119,7 +119,9 @@ export class PlacementDriver implements Process {
       // cut off), forget the guess and ask the shard's members in turn: one will know the leader.
       const stale = now - view.statusAtUs > 3 * this.options.roundUs;
       if (stale) {
-        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard)])];
+        // The last known voters and the ring's choice first, then every server: if the ring has
+        // moved the shard since we last heard of it, only the old holders know its leader.
+        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard), ...this.servers()])];
         view.leaderGuess = null;
         this.send(members[view.askRotation++ % members.length]!, { kind: 'admin', op: 'status', shard });
       } else {

@@ -28,6 +28,10 @@
 //    cuts, not clogs), keeping a leader unreachable past the liveness bound.
 //  - drop-then-host-same-round: the placement driver asked a machine to drop a shard and, for a
 //    read replica, to host it again in the same round; the late host left an orphan replica.
+//  - leave-below-replication: a leave shrank a group to two voters, then a replace took one of
+//    them for good (a leave that would go below the replication factor is now refused).
+//  - placement-lost-shard: the placement driver, never having heard from a shard the ring had
+//    since moved, asked only the ring's new choice for its leader and never found it.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -47,6 +51,8 @@ const FOUND = [
   { file: 'refused-vote-resets-timer.yaml', seed: 1588, check: 'liveness', owner: 'raft election clock (Figure 2)' },
   { file: 'clog-outlives-heal.yaml', seed: 4596, check: 'liveness', owner: 'sim network heal ends clogs' },
   { file: 'drop-then-host-same-round.yaml', seed: 10478, check: 'eventual', owner: 'store/placement drop before host' },
+  { file: 'leave-below-replication.yaml', seed: 5734, check: 'liveness', owner: 'store/engine leave refused below replication' },
+  { file: 'placement-lost-shard.yaml', seed: 12959, check: 'liveness', owner: 'store/placement asks every server' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
