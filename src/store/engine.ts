@@ -29,6 +29,12 @@ export const DEFAULT_SETTLE_US = 5_000_000;
 const PLACEMENT_SETTLE_MAX_US = 30_000_000;
 /** Pause before a liveness probe retries an operation that did not succeed. */
 const PROBE_RETRY_US = 100_000;
+/**
+ * The liveness probe is a measuring instrument: it polls often, so a shard that serves again is
+ * noticed within a few hundred milliseconds even when the network's own loss eats a request or
+ * its reply (the workload's clients keep their configured, gentler backoff).
+ */
+const PROBE_CLIENT = { attemptTimeoutUs: 200_000, backoffMaxUs: 50_000 } as const;
 /** Logical client ids of liveness probes (far above workload clients). */
 const PROBE_CLIENT_BASE = 1_000_000_000;
 /** Bound on the search for a probe key that lands in a given shard. */
@@ -324,7 +330,7 @@ export class StoreEngine implements Engine {
   private addProbeMachine(): void {
     const settings = this.settings;
     this.world.addMachine('probe', (ctx) => {
-      const client = new StoreClient(ctx, new CachedRouter(this.directory), { ...settings.client, timeoutUs: settings.settleUs }, () => this.world.nowUs);
+      const client = new StoreClient(ctx, new CachedRouter(this.directory), { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs }, () => this.world.nowUs);
       this.probeClient = client;
       return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
     });

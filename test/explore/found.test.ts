@@ -32,6 +32,8 @@
 //    them for good (a leave that would go below the replication factor is now refused).
 //  - placement-lost-shard: the placement driver, never having heard from a shard the ring had
 //    since moved, asked only the ring's new choice for its leader and never found it.
+//  - probe-backoff-under-loss: the network's own loss ate the liveness probe's messages and its
+//    long backoff noticed the serving shard too late (the probe now polls more often).
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -53,6 +55,7 @@ const FOUND = [
   { file: 'drop-then-host-same-round.yaml', seed: 10478, check: 'eventual', owner: 'store/placement drop before host' },
   { file: 'leave-below-replication.yaml', seed: 5734, check: 'liveness', owner: 'store/engine leave refused below replication' },
   { file: 'placement-lost-shard.yaml', seed: 12959, check: 'liveness', owner: 'store/placement asks every server' },
+  { file: 'probe-backoff-under-loss.yaml', seed: 16905, check: 'liveness', owner: 'store/engine liveness probe retries' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
