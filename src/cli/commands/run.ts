@@ -52,6 +52,11 @@ export function registerRun(program: Command): void {
           // its seed; the stack only on request.
           if (process.env.KVSIM_DEBUG) process.stderr.write(`${err.stack ?? err.message}\n`);
           const kind = err.message.startsWith('assertion:') ? '' : 'internal error: ';
+          // --json still prints one object, so a tool reading stdout sees the failure too.
+          if (opts.json) {
+            const failed = { scenario: loaded.scenario.name, seed, bugs, ok: false, assertion: `${kind}${err.message}`, wallMs: Math.round(performance.now() - startMs) };
+            process.stdout.write(JSON.stringify(failed) + '\n');
+          }
           throw new UserError(`${file}: seed ${seed}: ${kind}${err.message}${process.env.KVSIM_DEBUG ? '' : ' (KVSIM_DEBUG=1 shows the stack)'}`, EXIT_CHECK_FAILED);
         }
         throw err;
