@@ -1,6 +1,6 @@
 // Hunts every planted bug from three start seeds (1, 501, 1001) with `kvsim hunt --budget-s 60`
 // and writes the table of issue 10 to reports/hunts.md (bench appends it to BENCH.md).
-//   node scripts/hunt-table.mjs              run the hunts (about 20 minutes on 2 cores)
+//   node scripts/hunt-table.mjs              run the hunts (about 7 minutes on 2 free cores)
 //   node scripts/hunt-table.mjs RESULTS.jsonl  only turn saved `hunt --json` lines into the table
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
