@@ -57,7 +57,9 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
     ...(o.deadline !== undefined && { deadline: o.deadline }),
   });
   if (result === null) return null;
-  const text = scenarioToYaml(result.scenario, [
+  // The seed goes into the file, so `kvsim run FILE --bug NAME` alone reproduces the failure.
+  const { name, ...rest } = result.scenario;
+  const text = scenarioToYaml({ name, seed: o.seed, ...rest }, [
     `${o.name}: found by \`kvsim shrink\`; still fails the ${result.check} check.`,
     `Original: ${o.origin} --seed ${o.seed}${o.bugs.map((b) => ` --bug ${b}`).join('')} (${sizeText(result.before)}).`,
     `Shrunk:   ${sizeText(result.after)}, after ${result.runs} runs (bound ${result.runsMax}).`,
