@@ -83,9 +83,30 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
   const engine = engineFactory(world, scenario, [...(options.bugs ?? []), ...(scenario.bugs ?? [])]);
   const faults = new FaultScheduler(engine, scenario.faults ?? [], scenario.duration);
   faults.start();
-  world.run(scenario.duration);
-  const results = engine.finish();
   const allBugs = [...(options.bugs ?? []), ...(scenario.bugs ?? [])];
+  let results: ReturnType<typeof engine.finish>;
+  try {
+    world.run(scenario.duration);
+    results = engine.finish();
+  } catch (err) {
+    // An assertion (a found bug) ends the run here: the trace still ends well formed, with a
+    // summary whose one failing "check" is the assertion at this instant, so replay and report
+    // can show what led up to it. The error goes on to the caller.
+    if (err instanceof Error && err.name !== 'UserError') {
+      const message = err.message.startsWith('assertion:') ? err.message : `internal error: ${err.message}`;
+      world.emitSim({
+        t: world.nowUs,
+        type: 'run.summary',
+        scenario: name,
+        seed: options.seed,
+        bugs: allBugs,
+        summary: { checks: { assertion: { ok: false, atUs: world.nowUs, message } } },
+      });
+      world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
+      tracer.close();
+    }
+    throw err;
+  }
   if (options.historyPath !== undefined && results.history !== undefined) {
     writeFileSync(options.historyPath, formatJsonl(results.history));
   }

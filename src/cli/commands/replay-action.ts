@@ -37,7 +37,9 @@ function recordScenario(file: string, seedText: string | undefined, bugs: string
     process.stderr.write(`kvsim: ran ${name} seed ${seed} (${summary.ok ? 'all checks held' : 'a check or expectation failed'}); trace ${tracePath}\n`);
   } catch (err) {
     if (err instanceof Error && err.message.startsWith('assertion:')) {
-      throw new UserError(`${file}: seed ${seed}: ${err.message}`, EXIT_CHECK_FAILED);
+      // A found bug: the trace ends at the assertion; replay it to see what led there.
+      process.stderr.write(`kvsim: ${file}: seed ${seed}: ${err.message}; the trace ends there: ${tracePath}\n`);
+      return tracePath;
     }
     throw err;
   }

@@ -57,6 +57,12 @@ export function registerRun(program: Command): void {
             const failed = { scenario: loaded.scenario.name, seed, bugs, ok: false, assertion: `${kind}${err.message}`, wallMs: Math.round(performance.now() - startMs) };
             process.stdout.write(JSON.stringify(failed) + '\n');
           }
+          // The trace ends at the assertion; a report shows what led up to it.
+          if (opts.report !== undefined && opts.trace !== undefined) {
+            const { writeReport } = await import('../../report/report.js');
+            const { htmlPath } = await writeReport(opts.trace, opts.report, { scenarioFile: file, bugs });
+            if (!opts.json) process.stdout.write(`  report    ${htmlPath}\n`);
+          }
           throw new UserError(`${file}: seed ${seed}: ${kind}${err.message}${process.env.KVSIM_DEBUG ? '' : ' (KVSIM_DEBUG=1 shows the stack)'}`, EXIT_CHECK_FAILED);
         }
         throw err;
