@@ -446,8 +446,11 @@ export class RaftReplica {
         // A leader cut off and since deposed would otherwise keep sending forever: our higher
         // term in the answer makes it step down.
         this.send({ ...this.base(m.from), type: 'append-resp', success: false, matchIndex: 0, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 }, 'disk');
-      } else if (m.type === 'vote' && m.pre) {
-        this.send({ ...this.base(m.from), type: 'vote-resp', pre: true, granted: false }, 'disk');
+      } else if (m.type === 'vote') {
+        // Figure 2: the answer carries our term, for the candidate to update itself. Silence
+        // would leave a candidate that never hears our own campaigns (we do not count it as a
+        // voter: our log lost the membership change that added it) one term behind forever.
+        this.send({ ...this.base(m.from), type: 'vote-resp', pre: m.pre, granted: false }, 'disk');
       }
       return false;
     }

@@ -240,6 +240,9 @@ export class StoreServer implements Process {
         ...joined.map((shard) => ({ group: shard, bootstrap: null })),
       ],
       config: env.raftConfig,
+      // Every group ticks at the scenario's raft.tick. Say so: a machine that joins hosts no
+      // group yet, and would otherwise fall back to the host's default tick.
+      tickIntervalUs: env.raftConfig(0, ctx.id).tickIntervalUs,
       hooks: {
         onApply: (group, items) => this.replicas.get(group)?.onApply(items),
         onRead: (group, result) => this.replicas.get(group)?.onRead(result),

@@ -34,6 +34,8 @@
 //    since moved, asked only the ring's new choice for its leader and never found it.
 //  - probe-backoff-under-loss: the network's own loss ate the liveness probe's messages and its
 //    long backoff noticed the serving shard too late (the probe now polls more often).
+//  - joined-machine-tick: a joined machine ticked at the host's default 10 ms, not raft.tick, and
+//    a stale vote request went unanswered, so a candidate stayed a term behind for good.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -56,6 +58,7 @@ const FOUND = [
   { file: 'leave-below-replication.yaml', seed: 5734, check: 'liveness', owner: 'store/engine leave refused below replication' },
   { file: 'placement-lost-shard.yaml', seed: 12959, check: 'liveness', owner: 'store/placement asks every server' },
   { file: 'probe-backoff-under-loss.yaml', seed: 16905, check: 'liveness', owner: 'store/engine liveness probe retries' },
+  { file: 'joined-machine-tick.yaml', seed: 33756, check: 'eventual', owner: 'store/server tick; raft stale vote answered' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {

@@ -47,12 +47,13 @@ describe('§5.1 terms', () => {
     expect(() => r.step({ ...base('c', 'a', 2), type: 'heartbeat', commit: 0, round: 1 })).toThrow(/two leaders in term 3/);
   });
 
-  it('a stale vote request is not granted', () => {
+  it('a stale vote request is refused with our term, for the candidate to update itself (Figure 2)', () => {
     const r = mk('a', { stored: storedLog([], 3), config: { preVote: false } });
     r.step({ ...base('b', 'a', 2), type: 'vote', pre: false, lastIndex: 9, lastTerm: 2, transfer: false });
     const rd = r.ready();
     expect(r.votedFor).toBe(null);
-    expect(ofType(rd, 'vote-resp').filter((m) => m.granted)).toEqual([]);
+    expect(r.currentTerm).toBe(3);
+    expect(ofType(rd, 'vote-resp')).toEqual([{ ...base('a', 'b', 3), type: 'vote-resp', pre: false, granted: false }]);
   });
 });
 
