@@ -20,8 +20,12 @@ describe('kvsim hunt', () => {
       const out = JSON.parse(rerun.stdout);
       expect(out.seed).toBe(r.seed);
       const kind = (m: string) => m.replace(/\d+/g, 'N');
-      if (r.check === 'assertion') expect(kind(out.assertion)).toBe(kind(r.message));
-      else expect(out.checks[r.check].ok).toBe(false);
+      if (r.check === 'assertion') {
+        expect(kind(out.assertion)).toBe(kind(r.shrunk.message));
+      } else {
+        expect(out.checks[r.check].ok).toBe(false);
+        expect(out.checks[r.check].message.split('\n')[0]).toBe(r.shrunk.message);
+      }
       // The same seed with no bug fails no check: the find is the bug's, not a false alarm.
       const honest = kvsim(['run', `reports/swarm-${r.seed}.yaml`, '--seed', String(r.seed), '--json']);
       const failed = Object.entries(JSON.parse(honest.stdout).checks as Record<string, { ok: boolean | null }>).filter(([, v]) => v.ok === false);

@@ -83,7 +83,7 @@ export function registerHunt(program: Command): void {
         await pool.close();
       }
       const label = bugs.length > 0 ? bugs.join('+') : 'none';
-      let shrunk: { file: string; before: number; after: number; percent: number; runs: number } | null = null;
+      let shrunk: { file: string; before: number; after: number; percent: number; runs: number; message: string } | null = null;
       let check = found?.check ?? null;
       if (found !== null) {
         const name = `hunt-${label}-${found.seed}`;
@@ -101,7 +101,9 @@ export function registerHunt(program: Command): void {
         if (result !== null) {
           const before = result.before.faults + result.before.ops;
           const after = result.after.faults + result.after.ops;
-          shrunk = { file: result.out, before, after, percent: Math.round((1000 * after) / Math.max(1, before)) / 10, runs: result.runs };
+          // The shrunk file fails the same check; for an assertion that may be another one the
+          // same bug trips (the no-bug control run vouches for it): say which.
+          shrunk = { file: result.out, before, after, percent: Math.round((1000 * after) / Math.max(1, before)) / 10, runs: result.runs, message: result.message.split('\n')[0] ?? '' };
           check = result.check;
         }
       }
