@@ -261,7 +261,8 @@ export class StoreEngine implements Engine {
     if (settings.placement !== null) {
       const options = settings.placement;
       world.addMachine('pd', (ctx) => {
-        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter((m) => !this.retired.has(m)), (m) => this.retired.has(m), options, (e) => {
+        const live = (m: string) => !this.retired.has(m);
+        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter(live), () => [...this.serverOf.keys()].filter(live), (m) => this.retired.has(m), options, (e) => {
           if (e.kind === 'learner-added') this.learnersAdded++;
           if (e.kind === 'learner-removed') this.learnersRemoved++;
           ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });

@@ -83,6 +83,8 @@ export class PlacementDriver implements Process {
     private readonly ctx: MachineContext,
     private readonly directory: Directory,
     private readonly servers: () => readonly string[],
+    /** Every machine that may still host replicas: the ring's, and those leaving it. */
+    private readonly hosts: () => readonly string[],
     /** Machines gone for good (replaced): nothing to drop there. */
     private readonly retired: (machine: string) => boolean,
     private readonly options: PlacementOptions,
@@ -119,9 +121,10 @@ export class PlacementDriver implements Process {
       // cut off), forget the guess and ask the shard's members in turn: one will know the leader.
       const stale = now - view.statusAtUs > 3 * this.options.roundUs;
       if (stale) {
-        // The last known voters and the ring's choice first, then every server: if the ring has
-        // moved the shard since we last heard of it, only the old holders know its leader.
-        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard), ...this.servers()])];
+        // The last known voters and the ring's choice first, then every host (a machine that
+        // left the ring still holds its replicas until they move): if the ring has moved the
+        // shard since we last heard of it, only the old holders know its leader.
+        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard), ...this.hosts()])];
         view.leaderGuess = null;
         this.send(members[view.askRotation++ % members.length]!, { kind: 'admin', op: 'status', shard });
       } else {

@@ -36,6 +36,8 @@
 //    long backoff noticed the serving shard too late (the probe now polls more often).
 //  - joined-machine-tick: a joined machine ticked at the host's default 10 ms, not raft.tick, and
 //    a stale vote request went unanswered, so a candidate stayed a term behind for good.
+//  - placement-asks-leaving-machine: the driver looked for a shard's leader everywhere but on the
+//    machine that had left the ring and still held the shard's only replica.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -59,6 +61,7 @@ const FOUND = [
   { file: 'placement-lost-shard.yaml', seed: 12959, check: 'liveness', owner: 'store/placement asks every server' },
   { file: 'probe-backoff-under-loss.yaml', seed: 16905, check: 'liveness', owner: 'store/engine liveness probe retries' },
   { file: 'joined-machine-tick.yaml', seed: 33756, check: 'eventual', owner: 'store/server tick; raft stale vote answered' },
+  { file: 'placement-asks-leaving-machine.yaml', seed: 47472, check: 'liveness', owner: 'store/placement asks leaving machines' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
