@@ -80,10 +80,16 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
   });
   const name = scenario.name ?? loaded.file;
   world.emitSim({ t: 0, type: 'run.start', seed: options.seed, scenario: name, machines: machineNames(scenario.cluster.machines) });
-  const engine = engineFactory(world, scenario, [...(options.bugs ?? []), ...(scenario.bugs ?? [])]);
+  const allBugs = [...(options.bugs ?? []), ...(scenario.bugs ?? [])];
+  const engine = engineFactory(world, scenario, allBugs);
   const faults = new FaultScheduler(engine, scenario.faults ?? [], scenario.duration);
   faults.start();
-  const allBugs = [...(options.bugs ?? []), ...(scenario.bugs ?? [])];
+  /** The trace's last two events: the run's summary, then its end. */
+  const endTrace = (summary: Record<string, unknown>): void => {
+    world.emitSim({ t: world.nowUs, type: 'run.summary', scenario: name, seed: options.seed, bugs: allBugs, summary });
+    world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
+    tracer.close();
+  };
   let results: ReturnType<typeof engine.finish>;
   try {
     world.run(scenario.duration);
@@ -94,32 +100,14 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
     // can show what led up to it. The error goes on to the caller.
     if (err instanceof Error && err.name !== 'UserError') {
       const message = err.message.startsWith('assertion:') ? err.message : `internal error: ${err.message}`;
-      world.emitSim({
-        t: world.nowUs,
-        type: 'run.summary',
-        scenario: name,
-        seed: options.seed,
-        bugs: allBugs,
-        summary: { checks: { assertion: { ok: false, atUs: world.nowUs, message } } },
-      });
-      world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
-      tracer.close();
+      endTrace({ checks: { assertion: { ok: false, atUs: world.nowUs, message } } });
     }
     throw err;
   }
   if (options.historyPath !== undefined && results.history !== undefined) {
     writeFileSync(options.historyPath, formatJsonl(results.history));
   }
-  world.emitSim({
-    t: world.nowUs,
-    type: 'run.summary',
-    scenario: name,
-    seed: options.seed,
-    bugs: allBugs,
-    summary: { ops: results.ops, elections: results.elections, staleReads: results.staleReads, checks: results.checks },
-  });
-  world.emitSim({ t: world.nowUs, type: 'run.end', events: tracer.events + 1 });
-  tracer.close();
+  endTrace({ ops: results.ops, elections: results.elections, staleReads: results.staleReads, checks: results.checks });
   const stats = world.network.stats;
   const summary: RunSummary = {
     scenario: name,

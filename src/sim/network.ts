@@ -50,9 +50,7 @@ interface Link {
   clogUntilUs: number;
   /** Messages sent while clogged, in send order. */
   held: Held[];
-  /** Bumped when the clog ends early (heal): a release scheduled before then is void. */
-  clogEpoch: number;
-  /** Time of the release event scheduled for this epoch, or -1. */
+  /** Time of the pending release event, or -1 (a heal or a longer clog voids the pending one). */
   releaseAtUs: number;
 }
 
@@ -91,7 +89,7 @@ export class Network {
     }
     let link = byTo.get(to);
     if (link === undefined) {
-      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], clogEpoch: 0, releaseAtUs: -1 };
+      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], releaseAtUs: -1 };
       byTo.set(to, link);
     }
     return link;
@@ -126,7 +124,6 @@ export class Network {
       for (const link of byTo.values()) {
         if (link.clogUntilUs <= now) continue;
         link.clogUntilUs = now;
-        link.clogEpoch++;
         link.releaseAtUs = -1;
         this.release(link);
       }
@@ -184,14 +181,13 @@ export class Network {
     this.dispatch(link, id, from, to, payload, label, naturalUs, copy);
   }
 
-  /** One release event per clog epoch, at the clog's current end. */
+  /** One pending release event per link, at the clog's current end. */
   private scheduleRelease(link: Link): void {
     if (link.releaseAtUs === link.clogUntilUs) return;
-    link.releaseAtUs = link.clogUntilUs;
-    const epoch = link.clogEpoch;
     const atUs = link.clogUntilUs;
+    link.releaseAtUs = atUs;
     this.world.at(atUs, () => {
-      if (link.clogEpoch !== epoch || link.releaseAtUs !== atUs) return; // healed early, or extended
+      if (link.releaseAtUs !== atUs) return; // healed early, or extended
       link.releaseAtUs = -1;
       this.release(link);
     });

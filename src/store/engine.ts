@@ -262,7 +262,7 @@ export class StoreEngine implements Engine {
       const options = settings.placement;
       world.addMachine('pd', (ctx) => {
         const live = (m: string) => !this.retired.has(m);
-        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter(live), () => [...this.serverOf.keys()].filter(live), (m) => this.retired.has(m), options, (e) => {
+        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter(live), () => [...this.serverOf.keys()].filter(live), (m) => !live(m), options, (e) => {
           if (e.kind === 'learner-added') this.learnersAdded++;
           if (e.kind === 'learner-removed') this.learnersRemoved++;
           ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
