@@ -7,12 +7,30 @@
 //   read safety            — a read is served at an index no lower than everything committed
 //                            before it was asked (linearizable reads, thesis §6.4);
 //   commit rule            — a leader advances its commit index only onto an entry of its own
-//                            term (§5.4.2: older entries commit indirectly, never by counting).
+//                            term (§5.4.2: older entries commit indirectly, never by counting);
+//   membership safety      — a vote is granted only by a replica that some membership it holds
+//                            names (a replica created empty knows none), and a leader is elected
+//                            by a majority of the voters of its own configuration, each of whom
+//                            granted it a vote in that term (no quorum counted with a replica
+//                            outside the configuration, or with one that never voted).
 // It only compares chained hashes carried by the events, never entries or live objects.
 import type { RaftEvent } from '../trace/events-raft.js';
 import type { TraceEvent } from '../trace/events.js';
 
-export type RaftCheckName = 'election-safety' | 'log-matching' | 'leader-completeness' | 'state-machine-safety' | 'read-safety' | 'commit-rule';
+export type RaftCheckName =
+  | 'election-safety'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'read-safety'
+  | 'commit-rule'
+  | 'membership-safety';
+
+interface ReplicaConf {
+  voters: readonly string[];
+  /** Some membership this replica has held named it (a member's vote is allowed). */
+  knownMember: boolean;
+}
 
 export interface RaftViolation {
   readonly check: RaftCheckName;
@@ -41,6 +59,10 @@ interface GroupState {
   commitByTerm: Map<number, { index: number; event: RaftEvent }>;
   /** `${replica}/${requestId}` → max committed index when the read was asked. */
   readsAsked: Map<string, { index: number; event: RaftEvent; by: RaftEvent | null }>;
+  /** Each replica's membership in force, from raft.restart and raft.conf (unknown: older traces). */
+  confs: Map<string, ReplicaConf>;
+  /** `${term}/${candidate}` → replicas that granted it a real vote in that term. */
+  votes: Map<string, Set<string>>;
 }
 
 export interface RaftInvariantStats {
@@ -108,6 +130,8 @@ export class RaftInvariantOracle {
         maxCommittedEvent: null,
         commitByTerm: new Map(),
         readsAsked: new Map(),
+        confs: new Map(),
+        votes: new Map(),
       };
       this.groups.set(id, g);
     }
@@ -125,7 +149,7 @@ export class RaftInvariantOracle {
           return this.fail('election-safety', e, `two leaders in term ${e.term}: ${prior.replica} and ${e.replica}`, [prior]);
         }
         g.leaders.set(e.term, e);
-        return this.checkCompleteness(g, e);
+        return this.checkElectionQuorum(g, e) ?? this.checkCompleteness(g, e);
       }
       case 'raft.append':
         if (e.to > 0 && e.to >= e.from) return this.point(g, e, e.to, e.term, e.hash);
@@ -191,10 +215,36 @@ export class RaftInvariantOracle {
         }
         return null;
       }
-      case 'raft.role':
       case 'raft.restart':
-      case 'raft.vote':
-      case 'raft.conf':
+        // Older traces carry no membership here: nothing is known until the replica's raft.conf.
+        if (e.voters === undefined || e.learners === undefined) g.confs.delete(e.replica);
+        else {
+          // Restarted with no log at all, it knows only the membership it starts with (a founding
+          // one, or none): an earlier life's knowledge under this id does not come back with it.
+          const empty = e.lastIndex === 0 && e.snapshotIndex === 0;
+          const before = !empty && (g.confs.get(e.replica)?.knownMember ?? false);
+          g.confs.set(e.replica, { voters: e.voters, knownMember: e.voters.includes(e.replica) || e.learners.includes(e.replica) || before });
+        }
+        return null;
+      case 'raft.conf': {
+        const named = e.voters.includes(e.replica) || e.learners.includes(e.replica);
+        g.confs.set(e.replica, { voters: e.voters, knownMember: named || (g.confs.get(e.replica)?.knownMember ?? false) });
+        return null;
+      }
+      case 'raft.vote': {
+        const conf = g.confs.get(e.replica);
+        if (conf !== undefined && !conf.knownMember && !this.skip.has('membership-safety')) {
+          return this.fail('membership-safety', e, `${e.replica} granted a ${e.pre ? 'pre-vote' : 'vote'} to ${e.candidate} in term ${e.term}, but no membership it holds names it`, []);
+        }
+        if (!e.pre) {
+          const key = `${e.term}/${e.candidate}`;
+          let set = g.votes.get(key);
+          if (set === undefined) g.votes.set(key, (set = new Set()));
+          set.add(e.replica);
+        }
+        return null;
+      }
+      case 'raft.role':
       case 'raft.transfer':
         return null;
       default: {
@@ -202,6 +252,30 @@ export class RaftInvariantOracle {
         throw new Error(`assertion: unhandled raft event ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * A leader is elected by a majority of its own configuration's voters, each of whom granted it
+   * a vote in this term (their raft.vote comes first: a vote is answered only once durable).
+   */
+  private checkElectionQuorum(g: GroupState, e: Extract<RaftEvent, { type: 'raft.elected' }>): RaftViolation | null {
+    const conf = g.confs.get(e.replica);
+    if (conf === undefined || this.skip.has('membership-safety')) return null;
+    if (!conf.voters.includes(e.replica)) {
+      return this.fail('membership-safety', e, `${e.replica} elected in term ${e.term} but is not a voter of its configuration {${conf.voters.join(', ')}}`, []);
+    }
+    const granted = g.votes.get(`${e.term}/${e.replica}`);
+    let count = 0;
+    for (const v of conf.voters) if (v === e.replica || granted?.has(v) === true) count++;
+    if (count < Math.floor(conf.voters.length / 2) + 1) {
+      return this.fail(
+        'membership-safety',
+        e,
+        `${e.replica} elected in term ${e.term} with votes from ${count} of its ${conf.voters.length} voters {${conf.voters.join(', ')}}; granted by {${[...(granted ?? [])].join(', ')}}`,
+        [],
+      );
+    }
+    return null;
   }
 
   /** §5.4: every index committed so far must be in the new leader's log, identical. */

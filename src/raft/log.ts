@@ -186,6 +186,13 @@ export class RaftLog {
     return this.snap.conf;
   }
 
+  /** True when the snapshot's membership or any conf entry in the log names `id` (voter or learner). */
+  namesMember(id: string): boolean {
+    if (this.snap.conf.voters.includes(id) || this.snap.conf.learners.includes(id)) return true;
+    for (const e of this.entries) if (e.kind === 'conf' && (e.conf.voters.includes(id) || e.conf.learners.includes(id))) return true;
+    return false;
+  }
+
   /** Index of the latest conf entry in the log (the snapshot's index when none). */
   lastConfIndex(): number {
     for (let i = this.entries.length - 1; i >= 0; i--) {

@@ -110,6 +110,14 @@ export class RaftReplica {
   private roleNow: Role = 'follower';
   private leaderNow: string | null = null;
   private conf: ConfState;
+  /**
+   * True once some membership this replica holds names it. A replica created empty (hosted for
+   * a move, or on a new machine) knows no membership until a leader's log or snapshot reaches
+   * it; until then it grants no vote, so it cannot help a stale candidate whose configuration
+   * names an earlier replica of this machine (the host also gives every new replica an id never
+   * used before in the group, so no configuration can name it by mistake).
+   */
+  private knownMember: boolean;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedTimeoutTicks: number;
@@ -166,6 +174,7 @@ export class RaftReplica {
     this.applied = base.index;
     this.persistedIndex = this.log.lastIndex();
     this.conf = this.log.confAt(this.log.lastIndex());
+    this.knownMember = this.log.namesMember(this.id);
     this.randomizedTimeoutTicks = this.drawTimeout();
     this.event({
       type: 'raft.restart',
@@ -174,6 +183,8 @@ export class RaftReplica {
       commit: this.commit,
       lastIndex: this.log.lastIndex(),
       snapshotIndex: base.index,
+      voters: [...this.conf.voters],
+      learners: [...this.conf.learners],
     });
     this.event({ type: 'raft.role', role: 'follower', term: this.term, leader: null, reason: 'start' });
     if (base.index > 0) this.outApply.push({ kind: 'snapshot', snapshot: base });
@@ -310,6 +321,12 @@ export class RaftReplica {
     if (this.log.lastConfIndex() > this.commit) return { ok: false, leaderHint: this.id, reason: 'conf-change-pending' };
     const next = applyConfChange(this.conf, change);
     if (typeof next === 'string') return { ok: false, leaderHint: this.id, reason: next };
+    // A learner becomes a voter only once its log holds the membership that names it: a voter
+    // that does not know it is a member grants no votes, and could leave the group without an
+    // electable quorum.
+    if (change.type === 'promote' && (this.progress.get(change.id)?.match ?? 0) < this.log.lastConfIndex()) {
+      return { ok: false, leaderHint: this.id, reason: 'learner-behind-membership' };
+    }
     const e: Entry = { kind: 'conf', index: this.log.lastIndex() + 1, term: this.term, change, conf: next };
     this.appendAsLeader(e);
     return { ok: true, index: e.index, term: e.term };
@@ -516,7 +533,7 @@ export class RaftReplica {
       this.vote === m.from || (this.vote === null && this.leaderNow === null) || (m.pre && m.term > this.term);
     // Planted bug: skip §5.4.1's up-to-date comparison.
     const upToDate = this.bugs.has('vote-without-log-check') || this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate && this.roleNow !== 'leader') {
+    if (canVote && upToDate && this.knownMember && this.roleNow !== 'leader') {
       if (!m.pre) {
         this.vote = m.from;
         this.hardDirty = true;
@@ -1004,6 +1021,7 @@ export class RaftReplica {
   /** Membership takes effect as soon as its entry is in the log (thesis §4.1). */
   private refreshConf(): void {
     const next = this.log.confAt(this.log.lastIndex());
+    if (!this.knownMember && isMember(next, this.id)) this.knownMember = true;
     const same =
       next.voters.join(',') === this.conf.voters.join(',') && next.learners.join(',') === this.conf.learners.join(',');
     if (same) return;

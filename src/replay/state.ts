@@ -3,6 +3,7 @@
 // network does. Per-key values are not kept here (see keys.ts): they would make every
 // checkpoint as large as the key space.
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 import { CODE_MSG_DELIVER, CODE_MSG_SEND, type TraceStore } from './trace-store.js';
 
 export const ROLE_NONE = 0;
@@ -132,7 +133,8 @@ export function applyEvent(state: ReplayState, store: TraceStore, i: number): vo
 }
 
 function applyObject(state: ReplayState, store: TraceStore, event: TraceEvent, i: number): void {
-  const m = (name: string): number => store.findName(name);
+  // Cells are per machine: a replica id (n3#2) is drawn on its machine's row.
+  const m = (name: string): number => store.findName(machineOfReplica(name));
   switch (event.type) {
     case 'msg.send':
       state.inflight.set(event.id, i);

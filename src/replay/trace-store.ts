@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { assertReadable, parseTraceLine } from '../trace/reader.js';
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 
 /** Type codes fixed for the columnar kinds; other types get codes as they are first seen. */
 export const CODE_MSG_SEND = 0;
@@ -149,14 +150,14 @@ export class TraceStore {
     if (event.type === 'run.start' && Array.isArray(event.machines)) {
       for (const m of event.machines) this.addServer(String(m));
     }
-    if (event.type.startsWith('raft.') && typeof fields.replica === 'string') this.addServer(fields.replica);
+    if (event.type.startsWith('raft.') && typeof fields.replica === 'string') this.addServer(machineOfReplica(fields.replica));
     if (event.type === 'store.membership' || event.type === 'store.placement') {
       if (typeof fields.machine === 'string') this.addServer(fields.machine);
       if (typeof fields.replacement === 'string') this.addServer(fields.replacement);
     }
     for (const field of ['machine', 'replica', 'from', 'to']) {
       const v = fields[field];
-      if (typeof v === 'string') this.nameId(v);
+      if (typeof v === 'string') this.nameId(field === 'replica' ? machineOfReplica(v) : v);
     }
     for (const field of ['group', 'shard']) {
       const v = fields[field];

@@ -4,6 +4,7 @@
 // operation (latencies, for exact percentiles).
 import type { RaftRoleName } from '../trace/events-raft.js';
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 import { TraceHasher } from '../trace/hash.js';
 import { BucketSeries } from './series.js';
 import { parseVerdicts, type RunVerdicts } from './summary.js';
@@ -260,24 +261,24 @@ export class ReportAggregator {
         this.settleUs ??= event.t;
         return;
       case 'raft.role':
-        this.shard(event.group).replicas.add(event.replica);
-        this.setRole(event.group, event.replica, event.role, event.term, event.t);
+        this.shard(event.group).replicas.add(machineOfReplica(event.replica));
+        this.setRole(event.group, machineOfReplica(event.replica), event.role, event.term, event.t);
         return;
       case 'raft.elected': {
-        this.elections.push({ tUs: event.t, group: event.group, replica: event.replica, term: event.term });
+        this.elections.push({ tUs: event.t, group: event.group, replica: machineOfReplica(event.replica), term: event.term });
         const s = this.shard(event.group);
         s.elections++;
         s.termMax = Math.max(s.termMax, event.term);
         return;
       }
       case 'raft.append': {
-        const m = this.machine(event.replica);
+        const m = this.machine(machineOfReplica(event.replica));
         m.logWrites++;
         m.logEntries += Math.max(0, event.to - event.from + 1);
         return;
       }
       case 'raft.snapshot':
-        this.machine(event.replica).snapshots++;
+        this.machine(machineOfReplica(event.replica)).snapshots++;
         return;
       case 'raft.commit': {
         const s = this.shard(event.group);

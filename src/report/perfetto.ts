@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 import { assertReadable, readTrace } from '../trace/reader.js';
 
 /** Chrome trace-event phases used here: complete slice, instant, metadata, flow start/end. */
@@ -184,20 +185,20 @@ export class PerfettoExporter {
         return;
       }
       case 'raft.role':
-        this.openRole(e.replica, e.group, e.role, e.term, e.t);
+        this.openRole(machineOfReplica(e.replica), e.group, e.role, e.term, e.t);
         return;
       case 'raft.elected': {
-        const pid = this.pid(e.replica);
+        const pid = this.pid(machineOfReplica(e.replica));
         this.instant(`elected t${e.term}`, pid, this.shardTid(pid, e.group), e.t, 't', { term: e.term, lastIndex: e.lastIndex, commit: e.commit });
         return;
       }
       case 'raft.snapshot': {
-        const pid = this.pid(e.replica);
+        const pid = this.pid(machineOfReplica(e.replica));
         this.instant(e.installed ? 'snapshot installed' : 'snapshot taken', pid, this.shardTid(pid, e.group), e.t, 't', { index: e.index, term: e.term });
         return;
       }
       case 'raft.conf': {
-        const pid = this.pid(e.replica);
+        const pid = this.pid(machineOfReplica(e.replica));
         this.instant('conf change', pid, this.shardTid(pid, e.group), e.t, 't', { index: e.index, voters: e.voters, learners: e.learners });
         return;
       }

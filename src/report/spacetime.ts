@@ -2,6 +2,7 @@
 // their drawing as a space-time diagram (machines as lanes, time to the right, each message an
 // arrow from its send to its delivery or drop).
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 import { esc, fmtUs, linearScale, px, svgOpen, frame, xAxis } from './svg.js';
 import type { TimeWindow } from './window.js';
 
@@ -99,10 +100,10 @@ export class SpaceTimeCollector {
     if (!inside) return true;
     switch (e.type) {
       case 'raft.role':
-        if (e.role === 'leader' || e.role === 'candidate') this.marks.push({ tUs: e.t, lane: e.replica, kind: e.role, text: `${e.role} of shard ${e.group}, term ${e.term}` });
+        if (e.role === 'leader' || e.role === 'candidate') this.marks.push({ tUs: e.t, lane: machineOfReplica(e.replica), kind: e.role, text: `${e.role} of shard ${e.group}, term ${e.term}` });
         break;
       case 'raft.elected':
-        this.marks.push({ tUs: e.t, lane: e.replica, kind: 'elected', text: `elected leader of shard ${e.group} in term ${e.term}` });
+        this.marks.push({ tUs: e.t, lane: machineOfReplica(e.replica), kind: 'elected', text: `elected leader of shard ${e.group} in term ${e.term}` });
         break;
       case 'machine.crash':
         this.marks.push({ tUs: e.t, lane: e.machine, kind: 'down', text: 'crashed' });

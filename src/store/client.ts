@@ -215,6 +215,10 @@ export class StoreClient {
     // No answer: a put may have been proposed by the target.
     if (p.spec.op === 'put') p.maybeApplied = true;
     if (this.needsLeader(p.spec) && this.leaderOf.get(p.shard) === p.target) this.leaderOf.delete(p.shard);
+    // Silence may mean the route is stale (the target failed for good and the shard moved on):
+    // fetch fresh placement before choosing the next target, as a real client drops its cached
+    // route on a send failure. Retrying a dead machine's address costs a whole attempt timeout.
+    this.router.refresh?.();
     this.retryLater(p);
   }
 

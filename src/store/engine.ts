@@ -23,6 +23,7 @@ import { Ring } from './ring.js';
 import { StoreServer, type ServerEnv } from './server.js';
 import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementOptions } from './placement.js';
 import type { Router } from './client.js';
+import { machineOfReplica } from './replica-id.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
@@ -221,7 +222,7 @@ export class StoreEngine implements Engine {
       this.oracle.observe(event);
       if (event.type === 'raft.elected') {
         this.elections++;
-        this.leaderOf.set(event.group, { leader: event.replica, term: event.term });
+        this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
     });
     this.directory = { ring: settings.ring, readReplicas: new Map(), version: 0 };

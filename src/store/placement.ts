@@ -9,6 +9,9 @@
 //   3. a voter is no longer desired: if it leads, transfer leadership to a desired voter first,
 //      then remove it; once the removal is committed, tell the machine to drop its replica;
 //   4. a learner is neither desired nor an autoscaled read replica: remove it, then drop it.
+// Members are replica ids (store/replica-id.ts); the ring speaks of machines. A replica hosted
+// for a move gets a fresh id from its machine, which `host` answers once it is durable; only
+// then is that id added as a learner, so every member's machine is known to host it.
 // Every step is idempotent and only taken on a fresh status with no membership change in
 // flight, so a crash, a partition or a lost message only delays a move; the next round picks
 // up where the cluster actually is. At most `movesMax` shards are mid-move at once.
@@ -20,6 +23,7 @@
 import type { MachineContext, Process } from '../sim/machine.js';
 import type { AdminReply, AdminRequest, LoadReport, ShardStatus } from './protocol.js';
 import type { Ring } from './ring.js';
+import { machineOfReplica } from './replica-id.js';
 
 export interface PlacementOptions {
   roundUs: number;
@@ -58,10 +62,12 @@ interface ShardView {
   status: ShardStatus | null;
   statusAtUs: number;
   leaderGuess: string | null;
-  /** Machines told to host this shard, not yet seen in the membership. */
-  hosting: Set<string>;
-  /** Machines removed from the membership whose replica must be dropped. */
-  toDrop: Set<string>;
+  /** Machines told to host this shard, not yet seen in the membership: the replica id they
+   * answered with (null until the answer arrives). */
+  hosting: Map<string, string | null>;
+  /** Machines whose replica must be dropped (removed from the membership, or an orphan): its id,
+   * or null for whatever an orphan host made (its answer never came). */
+  toDrop: Map<string, string | null>;
   hotRounds: number;
   coldRounds: number;
   moving: boolean;
@@ -91,7 +97,7 @@ export class PlacementDriver implements Process {
     private readonly notify: (e: PlacementEvent) => void,
   ) {
     for (let s = 0; s < directory.ring.shards; s++) {
-      this.shards.push({ status: null, statusAtUs: -Infinity, leaderGuess: null, hosting: new Set(), toDrop: new Set(), hotRounds: 0, coldRounds: 0, moving: false, askRotation: s });
+      this.shards.push({ status: null, statusAtUs: -Infinity, leaderGuess: null, hosting: new Map(), toDrop: new Map(), hotRounds: 0, coldRounds: 0, moving: false, askRotation: s });
     }
     this.schedule();
   }
@@ -124,97 +130,104 @@ export class PlacementDriver implements Process {
         // The last known voters and the ring's choice first, then every host (a machine that
         // left the ring still holds its replicas until they move): if the ring has moved the
         // shard since we last heard of it, only the old holders know its leader.
-        const members = [...new Set([...(view.status?.voters ?? []), ...this.desiredVoters(shard), ...this.hosts()])];
+        const members = [...new Set([...(view.status?.voters ?? []).map(machineOfReplica), ...this.desiredVoters(shard), ...this.hosts()])];
         view.leaderGuess = null;
         this.send(members[view.askRotation++ % members.length]!, { kind: 'admin', op: 'status', shard });
       } else {
-        this.send(view.leaderGuess ?? view.status!.leader, { kind: 'admin', op: 'status', shard });
+        this.send(view.leaderGuess ?? machineOfReplica(view.status!.leader), { kind: 'admin', op: 'status', shard });
       }
       const st = view.status;
       if (st === null || stale) continue;
-      for (const m of view.toDrop) {
+      const memberIds = [...st.voters, ...st.learners];
+      const memberMachines = new Set(memberIds.map(machineOfReplica));
+      for (const [m, id] of view.toDrop) {
         if (this.retired(m)) {
           view.toDrop.delete(m);
           continue;
         }
         // Resent every round until the machine confirms: it may be down or cut off now.
-        if (!st.voters.includes(m) && !st.learners.includes(m) && st.confCommitted) {
-          this.send(m, { kind: 'admin', op: 'drop', shard });
+        const stillMember = id === null ? memberMachines.has(m) : memberIds.includes(id);
+        if (!stillMember && st.confCommitted) {
+          this.send(m, { kind: 'admin', op: 'drop', shard, ...(id !== null && { replica: id }) });
           steps++;
         }
       }
       if (!st.confCommitted) continue; // one membership change at a time
       const desired = this.desiredVoters(shard);
       const extras = this.directory.readReplicas.get(shard) ?? [];
-      const members = new Set([...st.voters, ...st.learners]);
       // A machine whose drop of this shard is not confirmed yet is not asked to host it again:
       // the two requests could cross, and a late `host` would leave an orphan replica.
-      const toAdd = desired.filter((m) => !members.has(m) && !view.toDrop.has(m));
-      const toPromote = desired.filter((m) => st.learners.includes(m));
-      const toRemove = st.voters.filter((m) => !desired.includes(m));
-      const strayLearners = st.learners.filter((m) => !desired.includes(m) && !extras.includes(m));
-      const extraToAdd = extras.filter((m) => !members.has(m) && !view.toDrop.has(m));
+      const toAdd = desired.filter((m) => !memberMachines.has(m) && !view.toDrop.has(m));
+      const toPromote = st.learners.filter((id) => desired.includes(machineOfReplica(id)));
+      const toRemove = st.voters.filter((id) => !desired.includes(machineOfReplica(id)));
+      const strayLearners = st.learners.filter((id) => !desired.includes(machineOfReplica(id)) && !extras.includes(machineOfReplica(id)));
+      const extraToAdd = extras.filter((m) => !memberMachines.has(m) && !view.toDrop.has(m));
       const needsMove = toAdd.length + toPromote.length + toRemove.length > 0;
       if (needsMove && !view.moving) {
         if (moving >= this.options.movesMax) continue;
         view.moving = true;
         moving++;
-        this.notify({ kind: 'move-started', shard, machine: toAdd[0] ?? toPromote[0] ?? toRemove[0]! });
+        this.notify({ kind: 'move-started', shard, machine: toAdd[0] ?? machineOfReplica(toPromote[0] ?? toRemove[0]!) });
       }
       if (!needsMove && view.moving) {
         view.moving = false;
         moving--;
         this.movesCompleted++;
-        this.notify({ kind: 'move-done', shard, machine: st.leader });
+        this.notify({ kind: 'move-done', shard, machine: machineOfReplica(st.leader) });
       }
       steps++;
       // Caught up: it has replicated something (a learner cut off since it was added has match 0,
       // which is "within the lag" of a young log) and is within the lag of the commit index.
       // Promoting a learner that holds nothing can leave the group without a live quorum.
-      const caughtUp = (m: string) => {
-        const match = st.match[m] ?? 0;
+      const caughtUp = (id: string) => {
+        const match = st.match[id] ?? 0;
         return match > 0 && match >= st.commit - this.options.catchUpLagEntries;
       };
-      // A member that has replicated nothing may never have heard `host` (lost, or it was down
-      // when asked): hosting is idempotent, so ask again.
-      for (const m of [...st.learners, ...st.voters]) if (m !== st.leader && (st.match[m] ?? 0) === 0 && !this.retired(m)) this.send(m, { kind: 'admin', op: 'host', shard });
+      const leaderMachine = machineOfReplica(st.leader);
       const promotable = toPromote.find(caughtUp);
       if (promotable !== undefined) {
-        this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'promote', id: promotable } });
+        this.send(leaderMachine, { kind: 'admin', op: 'conf', shard, confIndex: st.confIndex, change: { type: 'promote', id: promotable } });
       } else if (toAdd.length > 0 || extraToAdd.length > 0) {
         const m = toAdd[0] ?? extraToAdd[0]!;
-        if (!view.hosting.has(m)) {
+        const hosted = view.hosting.get(m);
+        if (hosted === undefined || hosted === null) {
+          // Asked again until it answers (the request or the answer may be lost; hosting is
+          // idempotent and answers with the replica already hosted).
           this.send(m, { kind: 'admin', op: 'host', shard });
-          view.hosting.add(m);
+          view.hosting.set(m, null);
         } else {
-          this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'add-learner', id: m } });
+          this.send(leaderMachine, { kind: 'admin', op: 'conf', shard, confIndex: st.confIndex, change: { type: 'add-learner', id: hosted } });
         }
       } else if (toPromote.length > 0) {
         // Learners still catching up: wait.
-      } else if (toRemove.length > 0) {
+      } else if (toRemove.length > 0 && st.voters.length > desired.length) {
+        // Add before remove: a voter goes only once its successor votes, so the group never
+        // shrinks below its desired size. (A desired machine may not be addable yet, e.g. while
+        // its earlier replica's drop is unconfirmed; removing meanwhile could leave two voters,
+        // and one of them lost for good would be a majority lost for good.)
         const victim = toRemove.includes(st.leader) ? st.leader : toRemove[0]!;
         if (victim === st.leader) {
-          const heir = desired.find((m) => st.voters.includes(m) && caughtUp(m));
-          if (heir !== undefined) this.send(st.leader, { kind: 'admin', op: 'transfer', shard, to: heir });
+          const heir = st.voters.find((id) => desired.includes(machineOfReplica(id)) && caughtUp(id));
+          if (heir !== undefined) this.send(leaderMachine, { kind: 'admin', op: 'transfer', shard, to: heir });
         } else {
-          this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'remove', id: victim } });
-          view.toDrop.add(victim);
+          this.send(leaderMachine, { kind: 'admin', op: 'conf', shard, confIndex: st.confIndex, change: { type: 'remove', id: victim } });
+          view.toDrop.set(machineOfReplica(victim), victim);
         }
       } else if (strayLearners.length > 0) {
-        const m = strayLearners[0]!;
-        this.send(st.leader, { kind: 'admin', op: 'conf', shard, change: { type: 'remove', id: m } });
-        view.toDrop.add(m);
+        const id = strayLearners[0]!;
+        this.send(leaderMachine, { kind: 'admin', op: 'conf', shard, confIndex: st.confIndex, change: { type: 'remove', id } });
+        view.toDrop.set(machineOfReplica(id), id);
       } else {
         steps--;
       }
-      for (const m of members) view.hosting.delete(m);
+      for (const m of memberMachines) view.hosting.delete(m);
       // Told to host, then the ring changed before it joined: an orphan replica. Drop it.
-      for (const m of view.hosting) {
+      for (const [m, id] of view.hosting) {
         if (this.retired(m)) {
           view.hosting.delete(m); // gone for good: nothing will join, nothing to drop
         } else if (!desired.includes(m) && !extras.includes(m)) {
           view.hosting.delete(m);
-          view.toDrop.add(m);
+          view.toDrop.set(m, id);
         }
       }
     }
@@ -286,11 +299,16 @@ export class PlacementDriver implements Process {
       if (message.ok) view.toDrop.delete(from);
       return;
     }
+    if (message.op === 'host') {
+      // Only an answer to a request still wanted counts (a late duplicate must not revive one).
+      if (message.ok && message.replica !== null && view.hosting.get(from) === null) view.hosting.set(from, message.replica);
+      return;
+    }
     if (message.op === 'status') {
       if (message.status !== null) {
         view.status = message.status;
         view.statusAtUs = this.ctx.localNowUs();
-        view.leaderGuess = message.status.leader;
+        view.leaderGuess = machineOfReplica(message.status.leader);
       } else if (message.leaderHint !== null && message.leaderHint !== from) {
         // Not the leader: ask the one it names right away rather than waiting a round.
         view.leaderGuess = message.leaderHint;
@@ -309,7 +327,8 @@ export class PlacementDriver implements Process {
       const st = view.status;
       if (st === null || view.toDrop.size > 0 || view.hosting.size > 0) return false;
       const desired = this.desiredVoters(shard);
-      if (st.voters.length !== desired.length || desired.some((m) => !st.voters.includes(m))) return false;
+      const voterMachines = st.voters.map(machineOfReplica);
+      if (voterMachines.length !== desired.length || desired.some((m) => !voterMachines.includes(m))) return false;
     }
     return true;
   }

@@ -50,19 +50,26 @@ export type StoreMessage = ClientRequest | ClientReply;
  */
 export type AdminRequest =
   | { kind: 'admin'; op: 'status'; shard: number; seq: number }
-  | { kind: 'admin'; op: 'conf'; shard: number; seq: number; change: { type: 'add-learner' | 'promote' | 'remove'; id: string } }
+  /** Applied only if the membership is still the one at `confIndex` (the status the driver
+   * decided on), as TiKV checks a region epoch: a step decided on a stale view is refused. */
+  | { kind: 'admin'; op: 'conf'; shard: number; seq: number; confIndex: number; change: { type: 'add-learner' | 'promote' | 'remove'; id: string } }
   | { kind: 'admin'; op: 'transfer'; shard: number; seq: number; to: string }
   | { kind: 'admin'; op: 'host'; shard: number; seq: number }
-  | { kind: 'admin'; op: 'drop'; shard: number; seq: number };
+  /** Drop `replica` if it is the one hosted (any hosted replica when absent). */
+  | { kind: 'admin'; op: 'drop'; shard: number; seq: number; replica?: string };
 
+/** A shard's membership as its leader sees it. Members are replica ids (store/replica-id.ts). */
 export interface ShardStatus {
   shard: number;
+  /** The leader's replica id. */
   leader: string;
   term: number;
   voters: string[];
   learners: string[];
   /** The membership above is committed (no change in flight). */
   confCommitted: boolean;
+  /** Log index of the entry that made this membership (0: the founding one). */
+  confIndex: number;
   commit: number;
   /** Replication progress of every peer (match index). */
   match: Record<string, number>;
@@ -77,5 +84,8 @@ export interface LoadReport {
 }
 
 export type AdminReply =
+  /** `leaderHint` names a machine. */
   | { kind: 'admin-reply'; op: 'status'; shard: number; seq: number; status: ShardStatus | null; leaderHint: string | null }
-  | { kind: 'admin-reply'; op: 'conf' | 'transfer' | 'host' | 'drop'; shard: number; seq: number; ok: boolean; reason: string };
+  | { kind: 'admin-reply'; op: 'conf' | 'transfer' | 'drop'; shard: number; seq: number; ok: boolean; reason: string }
+  /** Sent once the hosting is durable; `replica` is the id of the replica hosted. */
+  | { kind: 'admin-reply'; op: 'host'; shard: number; seq: number; ok: boolean; reason: string; replica: string | null };

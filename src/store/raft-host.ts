@@ -4,8 +4,13 @@
 // disk's durability callback, routes incoming messages by group id, reloads every group's durable
 // state when the machine's process is booted again after a crash, and stamps trace events.
 //
-// Disk layout per group g: `raft/g/hs` (hard state), `raft/g/snap` (snapshot), `raft/g/e/<i>`
-// (entry i). Only durable keys are read on boot: a crash has already discarded the rest.
+// A machine hosts at most one replica per group at a time; each replica has its own id (see
+// store/replica-id.ts), and a message addressed to another replica id of a hosted group (an
+// earlier replica of this machine, since dropped) is not delivered to the current one.
+//
+// Disk layout per replica: `raft/g/hs` (hard state), `raft/g/snap` (snapshot), `raft/g/e/<i>`
+// (entry i) for a founding replica, `raft/g@k/...` for incarnation k. Only durable keys are
+// read on boot: a crash has already discarded the rest.
 import { RaftInvariantOracle } from '../check/raft-invariants.js';
 import { confOf, defaultRaftConfig, type RaftConfig } from '../raft/config.js';
 import type { World } from '../sim/world.js';
@@ -22,6 +27,7 @@ import type { PersistBatch, PersistedState } from '../raft/storage.js';
 import type { MachineContext } from '../sim/machine.js';
 import type { DiskOp } from '../sim/disk.js';
 import type { RaftEvent, RaftEventBody } from '../trace/events-raft.js';
+import { incarnationOf, machineOfReplica } from './replica-id.js';
 
 /** What travels on the simulated network for Raft. */
 export interface RaftPayload {
@@ -46,6 +52,8 @@ export function isRaftPayload(p: unknown): p is RaftPayload | RaftBatchPayload {
 
 export interface RaftGroupSpec {
   readonly group: number;
+  /** This machine's replica of the group (defaults to the founding id, the machine's own). */
+  readonly id?: string;
   /** Membership of a brand-new group; null for a replica joining an existing group. */
   readonly bootstrap: ConfState | null;
 }
@@ -69,6 +77,8 @@ export interface RaftHostOptions {
 
 interface Hosted {
   readonly group: number;
+  readonly id: string;
+  readonly keys: StateKeys;
   readonly replica: RaftReplica;
   /** Messages waiting for a persist batch, in emission order. */
   held: OutboundMessage[];
@@ -84,14 +94,21 @@ export interface RaftHostStats {
   messagesOut: number;
   batches: number;
   unknownGroup: number;
+  /** Messages for an earlier replica of a group hosted here now (dropped, like a closed port). */
+  otherReplica: number;
 }
 
-const key = {
-  hs: (g: number) => `raft/${g}/hs`,
-  snap: (g: number) => `raft/${g}/snap`,
-  entryPrefix: (g: number) => `raft/${g}/e/`,
-  entry: (g: number, i: number) => `raft/${g}/e/${i}`,
-};
+interface StateKeys {
+  readonly hs: string;
+  readonly snap: string;
+  readonly entryPrefix: string;
+}
+
+function stateKeys(group: number, id: string): StateKeys {
+  const k = incarnationOf(id);
+  const base = k === 0 ? `raft/${group}/` : `raft/${group}@${k}/`;
+  return { hs: `${base}hs`, snap: `${base}snap`, entryPrefix: `${base}e/` };
+}
 
 export class RaftHost {
   private readonly ctx: MachineContext;
@@ -102,7 +119,7 @@ export class RaftHost {
   private tickTimer = -1;
   /** While ticking, outgoing messages wait here per destination and leave as one batch each. */
   private batch: Map<string, RaftMessage[]> | null = null;
-  readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0 };
+  readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0, otherReplica: 0 };
 
   constructor(opts: RaftHostOptions) {
     this.ctx = opts.ctx;
@@ -118,11 +135,17 @@ export class RaftHost {
 
   /** Start (or, after a crash, reload) this machine's replica of a group. */
   addGroup(spec: RaftGroupSpec): RaftReplica {
+    const id = spec.id ?? this.ctx.id;
+    if (machineOfReplica(id) !== this.ctx.id) throw new Error(`assertion: replica ${id} hosted on ${this.ctx.id}`);
     const existing = this.groups.get(spec.group);
-    if (existing !== undefined) return existing.replica;
-    const cfg = this.config(spec.group, this.ctx.id);
-    if (cfg.group !== spec.group || cfg.id !== this.ctx.id) throw new Error('assertion: raft config names another replica');
-    const stored = this.load(spec.group);
+    if (existing !== undefined) {
+      if (existing.id !== id) throw new Error(`assertion: group ${spec.group} on ${this.ctx.id} already hosts ${existing.id}, not ${id}`);
+      return existing.replica;
+    }
+    const cfg = this.config(spec.group, id);
+    if (cfg.group !== spec.group || cfg.id !== id) throw new Error('assertion: raft config names another replica');
+    const keys = stateKeys(spec.group, id);
+    const stored = this.load(spec.group, keys);
     const replica = new RaftReplica({
       config: cfg,
       rng: this.ctx.rng(`raft/${spec.group}`),
@@ -131,6 +154,8 @@ export class RaftHost {
     });
     const h: Hosted = {
       group: spec.group,
+      id,
+      keys,
       replica,
       held: [],
       durableBatch: 0,
@@ -143,18 +168,28 @@ export class RaftHost {
     return replica;
   }
 
-  /** Stop hosting a group and delete its state from disk (after it was removed from membership). */
-  removeGroup(group: number): void {
+  /**
+   * Stop hosting a group (after its replica was removed from the membership). Returns the disk
+   * ops that delete its state, for the caller to write in one atomic batch with its tombstone:
+   * state deleted without a durable tombstone could come back after a crash as an empty replica
+   * under the old id.
+   */
+  removeGroup(group: number): DiskOp[] {
     const h = this.groups.get(group);
-    if (h === undefined) return;
+    if (h === undefined) return [];
     h.removed = true;
     this.groups.delete(group);
     const ops: DiskOp[] = [
-      { key: key.hs(group), value: undefined },
-      { key: key.snap(group), value: undefined },
+      { key: h.keys.hs, value: undefined },
+      { key: h.keys.snap, value: undefined },
     ];
-    for (let i = h.storedFirst; i <= h.storedLast; i++) ops.push({ key: key.entry(group, i), value: undefined });
-    this.ctx.disk.write(ops);
+    for (let i = h.storedFirst; i <= h.storedLast; i++) ops.push({ key: `${h.keys.entryPrefix}${i}`, value: undefined });
+    return ops;
+  }
+
+  /** The id of this machine's replica of `group` (undefined when not hosted). */
+  replicaId(group: number): string | undefined {
+    return this.groups.get(group)?.id;
   }
 
   hasGroup(group: number): boolean {
@@ -169,9 +204,10 @@ export class RaftHost {
     return this.groups.get(group)?.replica;
   }
 
-  /** Who this machine believes leads `group` (null when unknown or not hosted). */
+  /** The machine this machine believes leads `group` (null when unknown or not hosted). */
   leaderOf(group: number): string | null {
-    return this.groups.get(group)?.replica.leader ?? null;
+    const leader = this.groups.get(group)?.replica.leader ?? null;
+    return leader === null ? null : machineOfReplica(leader);
   }
 
   isLeader(group: number): boolean {
@@ -242,6 +278,10 @@ export class RaftHost {
       this.stats.unknownGroup += 1;
       return;
     }
+    if (h.id !== m.to) {
+      this.stats.otherReplica += 1;
+      return;
+    }
     this.stats.messagesIn += 1;
     h.replica.step(m);
     this.drain(h);
@@ -267,6 +307,7 @@ export class RaftHost {
     this.batch = null;
     if (batch === null) return;
     for (const [to, msgs] of batch) {
+      // `to` is a machine: a batch carries messages for any replica hosted there.
       if (msgs.length === 1) this.ctx.send(to, { kind: 'raft', msg: msgs[0]! } satisfies RaftPayload, `raft.${msgs[0]!.type}`);
       else this.ctx.send(to, { kind: 'raft-batch', msgs } satisfies RaftBatchPayload, 'raft.batch');
     }
@@ -292,14 +333,15 @@ export class RaftHost {
 
   private send(msg: RaftMessage): void {
     this.stats.messagesOut += 1;
+    const machine = machineOfReplica(msg.to);
     if (this.batch !== null) {
-      let list = this.batch.get(msg.to);
-      if (list === undefined) this.batch.set(msg.to, (list = []));
+      let list = this.batch.get(machine);
+      if (list === undefined) this.batch.set(machine, (list = []));
       list.push(msg);
       return;
     }
     const payload: RaftPayload = { kind: 'raft', msg };
-    this.ctx.send(msg.to, payload, `raft.${msg.type}`);
+    this.ctx.send(machine, payload, `raft.${msg.type}`);
   }
 
   private emit(body: RaftEventBody): void {
@@ -309,22 +351,22 @@ export class RaftHost {
   }
 
   private write(h: Hosted, batch: PersistBatch): void {
-    const g = h.group;
+    const k = h.keys;
     const ops: DiskOp[] = [];
     if (batch.snapshot !== null) {
-      ops.push({ key: key.snap(g), value: batch.snapshot });
-      for (let i = h.storedFirst; i <= Math.min(batch.snapshot.index, h.storedLast); i++) ops.push({ key: key.entry(g, i), value: undefined });
+      ops.push({ key: k.snap, value: batch.snapshot });
+      for (let i = h.storedFirst; i <= Math.min(batch.snapshot.index, h.storedLast); i++) ops.push({ key: `${k.entryPrefix}${i}`, value: undefined });
       h.storedFirst = Math.max(h.storedFirst, batch.snapshot.index + 1);
       if (h.storedLast < batch.snapshot.index) h.storedLast = batch.snapshot.index;
     }
     if (batch.truncateFrom !== null) {
       const lastKept = batch.truncateFrom - 1;
-      for (let i = Math.max(batch.truncateFrom, h.storedFirst); i <= h.storedLast; i++) ops.push({ key: key.entry(g, i), value: undefined });
+      for (let i = Math.max(batch.truncateFrom, h.storedFirst); i <= h.storedLast; i++) ops.push({ key: `${k.entryPrefix}${i}`, value: undefined });
       h.storedLast = Math.min(h.storedLast, lastKept);
     }
-    for (const e of batch.entries) ops.push({ key: key.entry(g, e.index), value: e });
+    for (const e of batch.entries) ops.push({ key: `${k.entryPrefix}${e.index}`, value: e });
     if (batch.entries.length > 0) h.storedLast = (batch.entries[batch.entries.length - 1] as Entry).index;
-    if (batch.hardState !== null) ops.push({ key: key.hs(g), value: batch.hardState });
+    if (batch.hardState !== null) ops.push({ key: k.hs, value: batch.hardState });
     this.stats.batches += 1;
     const id = batch.id;
     this.ctx.disk.write(ops, () => this.durable(h, id));
@@ -345,13 +387,13 @@ export class RaftHost {
     this.drain(h);
   }
 
-  private load(g: number): { state: PersistedState | null; first: number; last: number } {
+  private load(g: number, k: StateKeys): { state: PersistedState | null; first: number; last: number } {
     const disk = this.ctx.disk;
-    const hs = disk.get(key.hs(g)) as HardState | undefined;
-    const snap = disk.get(key.snap(g)) as Snapshot | undefined;
+    const hs = disk.get(k.hs) as HardState | undefined;
+    const snap = disk.get(k.snap) as Snapshot | undefined;
     const base = snap?.index ?? 0;
     const indexes: number[] = [];
-    const prefix = key.entryPrefix(g);
+    const prefix = k.entryPrefix;
     // What this machine sees now: after a crash that is only the durable state; when a group is
     // hosted again right after being dropped, the drop's deletes may still be in flight.
     for (const k of disk.keys(prefix)) indexes.push(Number(k.slice(prefix.length)));
@@ -359,7 +401,7 @@ export class RaftHost {
     const entries: Entry[] = [];
     for (const i of indexes) {
       if (i <= base) continue;
-      const e = disk.get(key.entry(g, i)) as Entry;
+      const e = disk.get(`${prefix}${i}`) as Entry;
       if (e.index !== base + 1 + entries.length) throw new Error(`assertion: group ${g} on ${this.ctx.id}: stored log has a hole before ${i}`);
       entries.push(e);
     }

@@ -11,6 +11,8 @@ import type { MachineContext, Process } from '../sim/machine.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
 import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, ShardStatus, StoreMessage } from './protocol.js';
 import { NOT_A_REPLICA, type Router } from './client.js';
+import { incarnationOf, machineOfReplica, replicaIdOf } from './replica-id.js';
+import type { DiskOp } from '../sim/disk.js';
 
 export interface ServerEnv {
   /** The placement the cluster was founded with (the founding members of every shard). */
@@ -53,8 +55,18 @@ export interface FreshnessAnswer {
 
 type ServerMessage = StoreMessage | RaftPayload | RaftBatchPayload | FreshnessQuery | FreshnessAnswer | AdminRequest;
 
-/** Disk keys the server itself keeps: shards it was told to host, and shards it dropped. */
+/**
+ * Disk keys the server itself keeps, per shard:
+ *   store/hosted/S       the id of the replica hosted on a `host` request (absent: none, or the
+ *                        founding replica);
+ *   store/incarnation/S  the last incarnation handed out here (ids are never reused);
+ *   store/dropped/S      tombstone: the id of the last replica dropped here. A founding replica
+ *                        comes back on boot only while there is none.
+ * A drop deletes the replica's state, its hosted key and writes the tombstone in one atomic
+ * disk batch, so a crash leaves either the whole replica or none of it.
+ */
 const HOSTED_PREFIX = 'store/hosted/';
+const INCARNATION_PREFIX = 'store/incarnation/';
 const DROPPED_PREFIX = 'store/dropped/';
 
 interface PutWaiter {
@@ -152,7 +164,7 @@ class ShardReplica {
       this.readsWaiting.push({ from: pending.from, req: pending.req, index: r.index });
       this.serveWaitingReads();
     } else {
-      this.server.reply(pending.from, { kind: 'reply', reqId: pending.req.reqId, status: 'not-leader', ...(r.leaderHint !== null && { leaderHint: r.leaderHint }), reason: r.reason });
+      this.server.reply(pending.from, { kind: 'reply', reqId: pending.req.reqId, status: 'not-leader', ...(r.leaderHint !== null && { leaderHint: machineOfReplica(r.leaderHint) }), reason: r.reason });
     }
   }
 
@@ -177,7 +189,7 @@ class ShardReplica {
   }
 
   private lostLeadership(): void {
-    const hint = this.raft.leader;
+    const hint = this.server.host.leaderOf(this.shard);
     for (const waiters of this.putsByIndex.values()) {
       for (const w of waiters) this.server.reply(w.from, { kind: 'reply', reqId: w.reqId, status: 'unknown', reason: 'leadership lost', ...(hint !== null && { leaderHint: hint }) });
     }
@@ -224,11 +236,8 @@ export class StoreServer implements Process {
     readonly ctx: MachineContext,
     readonly env: ServerEnv,
   ) {
-    const founding = this.shardsHere().filter((shard) => ctx.disk.get(`${DROPPED_PREFIX}${shard}`) === undefined);
-    const joined = ctx.disk
-      .keys(HOSTED_PREFIX)
-      .map((k) => Number(k.slice(HOSTED_PREFIX.length)))
-      .filter((shard) => !founding.includes(shard) && ctx.disk.get(`${DROPPED_PREFIX}${shard}`) === undefined);
+    const joined = ctx.disk.keys(HOSTED_PREFIX).map((k) => Number(k.slice(HOSTED_PREFIX.length)));
+    const founding = this.shardsHere().filter((shard) => !joined.includes(shard) && ctx.disk.get(`${DROPPED_PREFIX}${shard}`) === undefined);
     for (const shard of [...founding, ...joined]) this.replicas.set(shard, new ShardReplica(shard, this));
     this.host = new RaftHost({
       ctx,
@@ -237,7 +246,7 @@ export class StoreServer implements Process {
       // later has no bootstrap: it learns its membership from the leader's log or snapshot.
       groups: [
         ...founding.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)].sort()) })),
-        ...joined.map((shard) => ({ group: shard, bootstrap: null })),
+        ...joined.map((shard) => ({ group: shard, id: this.hostedId(shard), bootstrap: null })),
       ],
       config: env.raftConfig,
       // Every group ticks at the scenario's raft.tick. Say so: a machine that joins hosts no
@@ -271,6 +280,15 @@ export class StoreServer implements Process {
     });
   }
 
+  /** The id recorded for a replica hosted on request (asserted: boot only lists recorded ones). */
+  private hostedId(shard: number): string {
+    const id = this.ctx.disk.get(`${HOSTED_PREFIX}${shard}`);
+    if (typeof id !== 'string' || machineOfReplica(id) !== this.ctx.id || incarnationOf(id) < 1) {
+      throw new Error(`assertion: ${this.ctx.id} records no valid replica id for shard ${shard}: ${String(id)}`);
+    }
+    return id;
+  }
+
   private adminReply(to: string, reply: AdminReply): void {
     this.ctx.send(to, reply, `admin-reply.${reply.op}`);
   }
@@ -280,23 +298,26 @@ export class StoreServer implements Process {
     const raft = replica !== undefined ? this.host.replica(req.shard) : undefined;
     const done = (ok: boolean, reason: string) =>
       this.adminReply(from, { kind: 'admin-reply', op: req.op as 'conf', shard: req.shard, seq: req.seq, ok, reason });
+    const hostDone = (ok: boolean, reason: string, replicaId: string | null) =>
+      this.adminReply(from, { kind: 'admin-reply', op: 'host', shard: req.shard, seq: req.seq, ok, reason, replica: replicaId });
     switch (req.op) {
       case 'status': {
         if (raft === undefined || raft.role !== 'leader') {
-          this.adminReply(from, { kind: 'admin-reply', op: 'status', shard: req.shard, seq: req.seq, status: null, leaderHint: raft?.leader ?? null });
+          this.adminReply(from, { kind: 'admin-reply', op: 'status', shard: req.shard, seq: req.seq, status: null, leaderHint: this.host.leaderOf(req.shard) });
           return;
         }
         const match: Record<string, number> = {};
         for (const peer of [...raft.membership.voters, ...raft.membership.learners]) {
-          match[peer] = peer === this.ctx.id ? raft.lastIndex : (raft.progressOf(peer)?.match ?? 0);
+          match[peer] = peer === raft.id ? raft.lastIndex : (raft.progressOf(peer)?.match ?? 0);
         }
         const status: ShardStatus = {
           shard: req.shard,
-          leader: this.ctx.id,
+          leader: raft.id,
           term: raft.currentTerm,
           voters: [...raft.membership.voters],
           learners: [...raft.membership.learners],
           confCommitted: raft.confIndex <= raft.commitIndex,
+          confIndex: raft.confIndex,
           commit: raft.commitIndex,
           match,
         };
@@ -305,6 +326,7 @@ export class StoreServer implements Process {
       }
       case 'conf': {
         if (raft === undefined) return done(false, 'not hosted here');
+        if (raft.confIndex !== req.confIndex) return done(false, `membership changed since ${req.confIndex} (now ${raft.confIndex})`);
         const r = this.host.proposeConfChange(req.shard, req.change);
         return done(r.ok, r.ok ? `proposed at ${r.index}` : r.reason);
       }
@@ -312,32 +334,38 @@ export class StoreServer implements Process {
         if (raft === undefined) return done(false, 'not hosted here');
         return done(this.host.transferLeadership(req.shard, req.to), 'transfer');
       case 'host': {
-        if (this.host.hasGroup(req.shard)) return done(true, 'already hosted');
-        // Remember it on disk so a restart hosts it again; clear an old tombstone.
-        this.ctx.disk.write([
-          { key: `${HOSTED_PREFIX}${req.shard}`, value: true },
-          { key: `${DROPPED_PREFIX}${req.shard}`, value: undefined },
-        ]);
-        this.replicas.set(req.shard, new ShardReplica(req.shard, this));
-        this.host.addGroup({ group: req.shard, bootstrap: null });
-        return done(true, 'hosting');
-      }
-      case 'drop': {
-        const hosted = this.host.hasGroup(req.shard);
-        if (hosted) {
-          this.host.removeGroup(req.shard);
-          this.replicas.delete(req.shard);
-        }
-        // Confirm only once the tombstone is durable (writes become durable in issue order, so
-        // the deleted replica state is too): a crash before that would bring the replica back
-        // as a zombie the driver believes gone. A repeated request waits for the same sync.
+        const current = this.host.replicaId(req.shard);
+        // The answer waits for the disk either way: the id it names must survive a crash.
+        if (current !== undefined) return this.ctx.disk.write([], () => hostDone(true, 'already hosted', current));
+        // A new replica takes the next incarnation on this machine: an id no membership has
+        // named, so no stale configuration can count its vote. Id and hosting are remembered
+        // on disk (a restart hosts it again), and the id is told to the driver only once durable.
+        const incarnation = Math.max(1, Number(this.ctx.disk.get(`${INCARNATION_PREFIX}${req.shard}`) ?? 0) + 1);
+        const id = replicaIdOf(this.ctx.id, incarnation);
         this.ctx.disk.write(
           [
-            { key: `${HOSTED_PREFIX}${req.shard}`, value: undefined },
-            { key: `${DROPPED_PREFIX}${req.shard}`, value: true },
+            { key: `${INCARNATION_PREFIX}${req.shard}`, value: incarnation },
+            { key: `${HOSTED_PREFIX}${req.shard}`, value: id },
           ],
-          () => done(true, hosted ? 'dropped' : 'not hosted'),
+          () => hostDone(true, 'hosting', id),
         );
+        this.replicas.set(req.shard, new ShardReplica(req.shard, this));
+        this.host.addGroup({ group: req.shard, id, bootstrap: null });
+        return;
+      }
+      case 'drop': {
+        const current = this.host.replicaId(req.shard);
+        const drop = current !== undefined && (req.replica === undefined || req.replica === current);
+        const ops: DiskOp[] = [];
+        if (drop) {
+          // State, hosting and tombstone in one atomic batch: a crash keeps all or none of it.
+          ops.push(...this.host.removeGroup(req.shard));
+          this.replicas.delete(req.shard);
+          ops.push({ key: `${HOSTED_PREFIX}${req.shard}`, value: undefined }, { key: `${DROPPED_PREFIX}${req.shard}`, value: current });
+        }
+        // Confirm only once durable: a crash before that would bring the replica back as a
+        // zombie the driver believes gone. A repeated request waits for the same sync.
+        this.ctx.disk.write(ops, () => done(true, drop ? 'dropped' : 'not hosted'));
         return;
       }
       default: {
@@ -393,7 +421,7 @@ export class StoreServer implements Process {
   }
 
   private refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: ShardReplica): void {
-    const hint = replica?.raft.leader ?? null;
+    const hint = replica === undefined ? null : this.host.leaderOf(replica.shard);
     this.reply(from, { kind: 'reply', reqId: req.reqId, status, reason, ...(hint !== null && hint !== this.ctx.id && { leaderHint: hint }) });
   }
 
@@ -459,7 +487,7 @@ export class StoreServer implements Process {
     if (replica.putsByOp.size >= PUT_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending writes', replica);
     const result = this.host.propose(req.shard, encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
     if (!result.ok) {
-      return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: result.leaderHint }) });
+      return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: machineOfReplica(result.leaderHint) }) });
     }
     replica.putsByIndex.set(result.index, [{ opId: req.opId, from, reqId: req.reqId }]);
     replica.putsByOp.set(req.opId, result.index);
@@ -472,7 +500,7 @@ export class StoreServer implements Process {
     if (q !== null && now - q.sentLocalUs < Math.max(boundUs, 100_000)) return;
     const qid = this.nextFreshId++;
     replica.freshQuery = { qid, sentLocalUs: now, index: null };
-    const leader = replica.raft.leader;
+    const leader = this.host.leaderOf(replica.shard);
     if (leader === this.ctx.id) this.confirmFreshness(replica, this.ctx.id, qid);
     else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid } satisfies FreshnessQuery, 'fresh-req');
   }
@@ -534,14 +562,16 @@ export class StoreServer implements Process {
   groupInfo(shard: number): { role: string; term: number; leader: string | null; commit: number; applied: number } | undefined {
     const r = this.replicas.get(shard);
     if (r === undefined) return undefined;
-    return { role: r.raft.role, term: r.raft.currentTerm, leader: r.raft.leader, commit: r.raft.commitIndex, applied: r.kv.appliedIndex };
+    return { role: r.raft.role, term: r.raft.currentTerm, leader: this.host.leaderOf(shard), commit: r.raft.commitIndex, applied: r.kv.appliedIndex };
   }
 
   kvOf(shard: number): KvStateMachine | undefined {
     return this.replicas.get(shard)?.kv;
   }
 
+  /** Transfer leadership of `shard` to the voter on machine `to` (a fault; white-box). */
   transferLeadership(shard: number, to: string): boolean {
-    return this.host.transferLeadership(shard, to);
+    const voter = this.host.replica(shard)?.membership.voters.find((id) => machineOfReplica(id) === to);
+    return voter !== undefined && this.host.transferLeadership(shard, voter);
   }
 }

@@ -29,7 +29,7 @@ export type RaftEvent =
   /** Role, term or known leader changed. */
   | (RaftEventBase & { type: 'raft.role'; role: RaftRoleName; term: number; leader: string | null; reason: RaftRoleReason })
   /** Constructed from persisted state (a fresh start has everything zero). */
-  | (RaftEventBase & { type: 'raft.restart'; term: number; vote: string | null; commit: number; lastIndex: number; snapshotIndex: number })
+  | (RaftEventBase & { type: 'raft.restart'; term: number; vote: string | null; commit: number; lastIndex: number; snapshotIndex: number; voters: string[]; learners: string[] })
   /** A vote (or pre-vote) granted. */
   | (RaftEventBase & { type: 'raft.vote'; term: number; candidate: string; pre: boolean })
   /** Won an election. `digest` covers the log from its commit index on (leader completeness). */

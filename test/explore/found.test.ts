@@ -38,6 +38,16 @@
 //    a stale vote request went unanswered, so a candidate stayed a term behind for good.
 //  - placement-asks-leaving-machine: the driver looked for a shard's leader everywhere but on the
 //    machine that had left the ring and still held the shard's only replica.
+//  - drop-half-durable-empty-voter: a drop deleted a removed replica's state and wrote its tombstone
+//    in two disk writes; a crash between them brought it back empty as a founding voter, and its
+//    vote elected a leader without committed entries (drops are one atomic batch now).
+//  - rehosted-replica-reuses-id: a replica hosted again on a machine that had held the group reused
+//    the old id, so a stale candidate counted its (empty) vote (replicas get ids never reused).
+//  - stale-route-after-replace, stale-route-replace-under-bridge: the probe's client kept sending
+//    to a machine replaced for good through its cached route (clients refresh on a timeout).
+//  - placement-stale-status-shrinks-group: the driver removed a voter on a status older than its
+//    own last step, leaving two voters; one replaced for good was a majority lost (epoch check,
+//    add before remove).
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { executeScenario } from '../../src/explore/execute.js';
@@ -62,6 +72,11 @@ const FOUND = [
   { file: 'probe-backoff-under-loss.yaml', seed: 16905, check: 'liveness', owner: 'store/engine liveness probe retries' },
   { file: 'joined-machine-tick.yaml', seed: 33756, check: 'eventual', owner: 'store/server tick; raft stale vote answered' },
   { file: 'placement-asks-leaving-machine.yaml', seed: 47472, check: 'liveness', owner: 'store/placement asks leaving machines' },
+  { file: 'drop-half-durable-empty-voter.yaml', seed: 109861, check: 'assertion', owner: 'store/server atomic drop; replica identity' },
+  { file: 'rehosted-replica-reuses-id.yaml', seed: 126678, check: 'invariants', owner: 'store/replica-id; raft knownMember' },
+  { file: 'stale-route-after-replace.yaml', seed: 123409, check: 'liveness', owner: 'store/client refresh on timeout' },
+  { file: 'stale-route-replace-under-bridge.yaml', seed: 108344, check: 'liveness', owner: 'store/client refresh on timeout' },
+  { file: 'placement-stale-status-shrinks-group.yaml', seed: 1, check: 'liveness', owner: 'store/placement epoch, add before remove' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {

@@ -611,6 +611,10 @@ describe('learners and membership (single-server changes)', () => {
     r.step({ ...base('b', 'a', r.currentTerm), type: 'append-resp', success: true, matchIndex: 2, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 });
     r.ready();
     expect(r.commitIndex).toBe(2);
+    // d's log does not hold the entry that added it yet: it would not know it is a voter.
+    expect(r.proposeConfChange({ type: 'promote', id: 'd' })).toMatchObject({ ok: false, reason: 'learner-behind-membership' });
+    r.step({ ...base('d', 'a', r.currentTerm), type: 'append-resp', success: true, matchIndex: 2, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 });
+    r.ready();
     expect(r.proposeConfChange({ type: 'promote', id: 'd' })).toMatchObject({ ok: true, index: 3 });
     expect(r.membership.voters).toEqual(['a', 'b', 'c', 'd']);
     // Four voters: a majority is now three.
@@ -622,6 +626,38 @@ describe('learners and membership (single-server changes)', () => {
     r.step({ ...base('d', 'a', r.currentTerm), type: 'append-resp', success: true, matchIndex: 3, rejectedIndex: 0, hintIndex: 0, hintTerm: 0 });
     r.ready();
     expect(r.commitIndex).toBe(3);
+  });
+
+  it('replica identity: a replica no membership names (created empty) grants no vote until a leader tells it', () => {
+    const r = new RaftReplica({ config: defaultRaftConfig(1, 'd#1'), rng: new FixedRng('lo'), stored: null });
+    r.ready();
+    const ask = (term: number, pre: boolean) => {
+      r.step({ ...base('b', 'd#1', term), type: 'vote', pre, lastIndex: 5, lastTerm: 5, transfer: false });
+      return ofType(r.ready(), 'vote-resp')[0]!;
+    };
+    expect(ask(4, true).granted).toBe(false);
+    expect(ask(4, false).granted).toBe(false);
+    // It never campaigns either: it is nobody's voter.
+    expect(ticks(r, 100).some((rd) => ofType(rd, 'vote').length > 0)).toBe(false);
+    // The leader's log names it (as a learner, then a voter): from then on it is a member.
+    const conf = { voters: ['a', 'b', 'c'], learners: ['d#1'] };
+    r.step({ ...base('a', 'd#1', 5), type: 'append', prevIndex: 0, prevTerm: 0, entries: [{ kind: 'conf', index: 1, term: 5, change: { type: 'add-learner', id: 'd#1' }, conf }], commit: 1 });
+    r.ready();
+    ticks(r, 12); // past the leader's lease on it (a learner never campaigns)
+    expect(ask(6, true).granted).toBe(true);
+  });
+
+  it('a replica the membership once named still votes after its removal (its vote may be needed)', () => {
+    // a removed d, but only d received the removal before a died: b and c still count d.
+    const r = mk('d', { peers: ['a', 'b', 'c', 'd'] });
+    const conf = { voters: ['a', 'b', 'c'], learners: [] };
+    r.step({ ...base('a', 'd', 1), type: 'append', prevIndex: 0, prevTerm: 0, entries: [{ kind: 'conf', index: 1, term: 1, change: { type: 'remove', id: 'd' }, conf }], commit: 0 });
+    r.ready();
+    expect(r.membership.voters).not.toContain('d');
+    for (let i = 0; i < 25; i++) r.tick(); // a's lease on d runs out
+    r.ready();
+    r.step({ ...base('b', 'd', 2), type: 'vote', pre: false, lastIndex: 1, lastTerm: 1, transfer: false });
+    expect(ofType(r.ready(), 'vote-resp')[0]!.granted).toBe(true);
   });
 
   it('a follower adopts a conf entry on append and reverts it when the entry is truncated', () => {

@@ -7,6 +7,7 @@ import { runScenario } from '../../src/scenario/runner.js';
 import { engineFactoryFor } from '../../src/store/engines.js';
 import { Tracer } from '../../src/trace/tracer.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { machineOfReplica } from '../../src/store/replica-id.js';
 
 function runWithEvents(file: string, text?: string, seed = 1) {
   const loaded = text === undefined ? loadScenarioFile(file) : parseScenarioText(file, text);
@@ -29,9 +30,11 @@ describe('shard moves', () => {
     const newcomer = started.machine;
     // The membership the shard's leader saw, in order (one change at a time).
     const confs = events.filter((e): e is Extract<TraceEvent, { type: 'raft.conf' }> => e.type === 'raft.conf' && e.group === shard);
-    const firstLearner = confs.findIndex((c) => c.learners.includes(newcomer));
-    const promoted = confs.findIndex((c) => c.voters.includes(newcomer));
-    const shrunk = confs.findIndex((c, i) => i > promoted && c.voters.length === 3 && c.voters.includes(newcomer));
+    // The newcomer's replica has an id of its own on that machine (n6#1): never one used before.
+    const on = (ids: readonly string[]) => ids.some((id) => machineOfReplica(id) === newcomer && id !== newcomer);
+    const firstLearner = confs.findIndex((c) => on(c.learners));
+    const promoted = confs.findIndex((c) => on(c.voters));
+    const shrunk = confs.findIndex((c, i) => i > promoted && c.voters.length === 3 && on(c.voters));
     expect(firstLearner).toBeGreaterThanOrEqual(0);
     expect(promoted).toBeGreaterThan(firstLearner);
     expect(confs[promoted]!.voters).toHaveLength(4); // added before anyone was removed
