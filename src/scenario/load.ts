@@ -1,7 +1,7 @@
 // Loads a scenario file: YAML (keeping positions) → zod (strict) → a typed Scenario.
 // Every failure becomes a UserError with one line: `file:line:col: path: what was expected`.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isNode, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isNode, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError, locate } from '../cli/errors.js';
 import { scenarioSchema, type Scenario } from './schema.js';
@@ -35,7 +35,7 @@ export function parseScenarioText(file: string, text: string): LoadedScenario {
     const what = firstError.code === 'DUPLICATE_KEY' ? 'duplicate key' : `invalid YAML (${firstError.message.split('\n')[0]})`;
     throw new UserError(locate(file, what, { line: pos.line, col: pos.col }));
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const raw = documentValue(file, doc, lineCounter);
   if (raw === null || raw === undefined) {
     throw new UserError(locate(file, 'empty file: expected a scenario (a mapping with duration and cluster)', { line: 1, col: 1 }));
   }
@@ -56,6 +56,30 @@ export function parseScenarioText(file: string, text: string): LoadedScenario {
     }
   }
   return { file, text, scenario: parsed.data, expectPositions };
+}
+
+/** Bound on alias expansions while turning the document into values (a "billion laughs" guard). */
+const ALIASES_MAX = 100;
+
+/**
+ * The document as plain values. The YAML library guards itself against documents that expand
+ * without bound (aliases of aliases) by throwing; that is bad input, reported at the first alias.
+ */
+function documentValue(file: string, doc: Document, lineCounter: LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: ALIASES_MAX });
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    let at = { line: 1, col: 1 };
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) at = lineCounter.linePos(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    const why = /alias/i.test(err.message) ? `aliases expand beyond ${ALIASES_MAX} copies (${err.message})` : err.message;
+    throw new UserError(locate(file, `invalid YAML: ${why}; expected a scenario without runaway aliases`, at));
+  }
 }
 
 type Issue = z.core.$ZodIssue;
