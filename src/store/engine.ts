@@ -159,11 +159,13 @@ function placementOf(scenario: Scenario): PlacementOptions | null {
 class CachedRouter implements Router {
   private ring: Ring;
   private readReplicas: Map<number, string[]>;
+  private members: Directory['members'];
   private version: number;
 
   constructor(private readonly directory: Directory) {
     this.ring = directory.ring;
     this.readReplicas = new Map(directory.readReplicas);
+    this.members = new Map(directory.members);
     this.version = directory.version;
   }
 
@@ -173,20 +175,23 @@ class CachedRouter implements Router {
   shardOfKey(key: string): number {
     return this.ring.shardOfKey(key);
   }
+  /** Where the shard's replicas are (the placement driver's last word), else where the ring puts them. */
   replicasOf(shard: number): readonly string[] {
-    return this.ring.replicasOf(shard);
+    const actual = this.members.get(shard);
+    return actual !== undefined && actual.machines.length > 0 ? actual.machines : this.ring.replicasOf(shard);
   }
   preferredLeaderOf(shard: number): string {
-    return this.ring.preferredLeaderOf(shard);
+    return this.members.get(shard)?.leader ?? this.ring.preferredLeaderOf(shard);
   }
   readReplicasOf(shard: number): readonly string[] {
-    const extra = this.readReplicas.get(shard);
-    return extra === undefined || extra.length === 0 ? this.ring.replicasOf(shard) : [...this.ring.replicasOf(shard), ...extra];
+    const extra = this.readReplicas.get(shard)?.filter((m) => !this.replicasOf(shard).includes(m));
+    return extra === undefined || extra.length === 0 ? this.replicasOf(shard) : [...this.replicasOf(shard), ...extra];
   }
   refresh(): void {
     if (this.version === this.directory.version) return;
     this.ring = this.directory.ring;
     this.readReplicas = new Map(this.directory.readReplicas);
+    this.members = new Map(this.directory.members);
     this.version = this.directory.version;
   }
 }
@@ -225,7 +230,7 @@ export class StoreEngine implements Engine {
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
     });
-    this.directory = { ring: settings.ring, readReplicas: new Map(), version: 0 };
+    this.directory = { ring: settings.ring, readReplicas: new Map(), members: new Map(), version: 0 };
     this.machineList = [...settings.machines];
     this.env = {
       ring: settings.ring,

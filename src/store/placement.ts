@@ -52,6 +52,13 @@ export interface Directory {
   ring: Ring;
   /** Autoscaled learners per shard (follower reads may use them). */
   readReplicas: Map<number, string[]>;
+  /**
+   * Where each shard's replicas actually are, as the driver last heard from its leader: the
+   * machines of its members (none replaced for good) and the leader's. The ring says where a
+   * shard should be; while it moves, clients route by this (as a TiKV client asks PD for a
+   * region's peers), else a route refreshed mid-move would name machines that do not hold it yet.
+   */
+  members: Map<number, { machines: string[]; leader: string }>;
   /** Bumped on every change, so cached copies know they are old. */
   version: number;
 }
@@ -309,12 +316,23 @@ export class PlacementDriver implements Process {
         view.status = message.status;
         view.statusAtUs = this.ctx.localNowUs();
         view.leaderGuess = machineOfReplica(message.status.leader);
+        this.publishMembers(message.status);
       } else if (message.leaderHint !== null && message.leaderHint !== from) {
         // Not the leader: ask the one it names right away rather than waiting a round.
         view.leaderGuess = message.leaderHint;
         this.send(message.leaderHint, { kind: 'admin', op: 'status', shard: message.shard });
       }
     }
+  }
+
+  /** Record a shard's actual replicas for routing (the directory's version moves on a change). */
+  private publishMembers(st: ShardStatus): void {
+    const machines = [...st.voters, ...st.learners].map(machineOfReplica).filter((m) => !this.retired(m));
+    const leader = machineOfReplica(st.leader);
+    const known = this.directory.members.get(st.shard);
+    if (known !== undefined && known.leader === leader && known.machines.join(',') === machines.join(',')) return;
+    this.directory.members.set(st.shard, { machines, leader });
+    this.directory.version++;
   }
 
   /**

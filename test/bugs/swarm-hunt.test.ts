@@ -10,9 +10,9 @@ import { swarmFileText } from '../../src/explore/swarm.js';
 /** bug -> [first seed of the range, last seed (the first failing one from seed 1), checks that may catch it]. */
 const RANGES: Record<string, [number, number, string[]]> = {
   'vote-without-log-check': [2, 4, ['invariants', 'assertion']],
-  'commit-previous-term': [4, 6, ['invariants']],
+  'commit-previous-term': [26, 28, ['invariants']],
   'ack-before-persist': [4, 6, ['assertion', 'invariants']],
-  'forget-vote-on-restart': [43, 45, ['invariants', 'assertion']],
+  'forget-vote-on-restart': [45, 47, ['invariants', 'assertion']],
   'leader-read-without-quorum': [5, 7, ['invariants']],
   'readindex-before-term-commit': [143, 145, ['invariants']],
   'lease-ignores-drift': [19, 21, ['invariants']],
@@ -22,7 +22,7 @@ const RANGES: Record<string, [number, number, string[]]> = {
   'next-index-overshoot': [1, 3, ['assertion', 'invariants']],
   'snapshot-drops-last-entry': [9, 11, ['assertion', 'invariants']],
   'follower-serves-uncommitted': [5, 7, ['invariants']],
-  'session-token-ignored': [5, 7, ['eventual']],
+  'session-token-ignored': [6, 8, ['eventual']],
   'stale-route-no-redirect': [1, 1, ['eventual', 'linearizable', 'durability']],
   'bounded-ignores-bound': [4, 6, ['eventual']],
   'ring-boundary-off-by-one': [23, 25, ['durability']],
