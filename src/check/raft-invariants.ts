@@ -16,6 +16,7 @@
 // It only compares chained hashes carried by the events, never entries or live objects.
 import type { RaftEvent } from '../trace/events-raft.js';
 import type { TraceEvent } from '../trace/events.js';
+import { AssertionError } from '../base/assert.js';
 
 export type RaftCheckName =
   | 'election-safety'
@@ -249,7 +250,7 @@ export class RaftInvariantOracle {
         return null;
       default: {
         const never: never = e;
-        throw new Error(`assertion: unhandled raft event ${JSON.stringify(never)}`);
+        throw new AssertionError(`unhandled raft event ${JSON.stringify(never)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 // Human rendering of a run summary: the same facts as --json, short and coloured.
 import chalk from 'chalk';
-import { humanDurationUs } from '../scenario/duration.js';
+import { humanDurationUs } from '../base/time.js';
 import type { RunSummary } from '../scenario/runner.js';
 
 function verdict(ok: boolean | null, undecided: boolean): string {

@@ -26,8 +26,9 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
-import { formatDurationUs } from '../scenario/duration.js';
+import { formatDurationUs } from '../base/time.js';
 import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
+import { AssertionError } from '../base/assert.js';
 
 /** A scenario in the YAML input shape (what a file holds before validation). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -281,7 +282,7 @@ function action(draw: Draw, kind: FaultKind, shape: Shape): { action: Partial<Fa
       return { action: { replace: machineName(draw.int(1, shape.machines)) }, undoable: false };
     default: {
       const never: never = kind;
-      throw new Error(`assertion: unknown fault kind ${String(never)}`);
+      throw new AssertionError(`unknown fault kind ${String(never)}`);
     }
   }
 }
@@ -397,7 +398,7 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
     }
     default: {
       const never: never = recipe;
-      throw new Error(`assertion: unknown recipe ${String(never)}`);
+      throw new AssertionError(`unknown recipe ${String(never)}`);
     }
   }
 }

@@ -3,7 +3,7 @@
 // needs: the trace hash, which check failed, the coverage counters and the sizes shrinking
 // measures. Optionally keeps every event (as JSON) to locate a divergence.
 import { engineFactoryFor } from '../store/engines.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../base/errors.js';
 import { parseScenarioText } from '../scenario/load.js';
 import { runScenario, type EngineFactory } from '../scenario/runner.js';
 import type { Scenario } from '../scenario/schema.js';

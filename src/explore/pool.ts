@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RunOutcome } from './execute.js';
 import type { RunTask, TaskResult } from './protocol.js';
+import { AssertionError } from '../base/assert.js';
 
 /** The compiled worker next to this module, or under dist/ when running from sources (tests). */
 export function workerPath(): string {
@@ -40,15 +41,15 @@ export class WorkerPool {
   readonly path: string;
 
   constructor(readonly size: number) {
-    if (!(size >= 1)) throw new Error(`assertion: a pool needs at least one worker, got ${size}`);
+    if (!(size >= 1)) throw new AssertionError(`a pool needs at least one worker, got ${size}`);
     this.path = workerPath();
     if (!existsSync(this.path)) throw new Error(`worker not built: ${this.path} is missing (run npx tsc -p .)`);
   }
 
   /** Runs one task; `fresh` puts it on a new worker used for nothing else. */
   run(task: Omit<RunTask, 'id'>, fresh = false): Promise<RunOutcome> {
-    if (this.closed) return Promise.reject(new Error('assertion: the pool is closed'));
-    if (this.queue.length >= QUEUE_MAX) return Promise.reject(new Error(`assertion: more than ${QUEUE_MAX} tasks queued`));
+    if (this.closed) return Promise.reject(new AssertionError('the pool is closed'));
+    if (this.queue.length >= QUEUE_MAX) return Promise.reject(new AssertionError(`more than ${QUEUE_MAX} tasks queued`));
     return new Promise((resolve, reject) => {
       this.queue.push({ task, fresh, resolve, reject });
       this.pump();
@@ -78,7 +79,7 @@ export class WorkerPool {
 
   private finished(worker: Worker, result: TaskResult): void {
     const running = this.running.get(result.id);
-    if (running === undefined) throw new Error(`assertion: result for unknown task ${result.id}`);
+    if (running === undefined) throw new AssertionError(`result for unknown task ${result.id}`);
     this.running.delete(result.id);
     if (running.pending.fresh) void worker.terminate();
     else this.idle.push(worker);

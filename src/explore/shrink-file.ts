@@ -7,6 +7,7 @@ import type { ScenarioInput } from './arbitraries.js';
 import { executeScenario } from './execute.js';
 import { shrinkScenario, type ShrinkSize } from './shrink.js';
 import { scenarioToYaml } from './yaml.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface ShrunkFile {
   check: string;
@@ -68,7 +69,7 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
   ]);
   const verify = executeScenario(o.out, text, o.seed, o.bugs);
   if (!verify.failing.includes(result.check)) {
-    throw new Error(`assertion: ${o.origin} seed ${o.seed}: the shrunk scenario no longer fails ${result.check} when re-run (nondeterminism?)`);
+    throw new AssertionError(`${o.origin} seed ${o.seed}: the shrunk scenario no longer fails ${result.check} when re-run (nondeterminism?)`);
   }
   mkdirSync(dirname(o.out), { recursive: true });
   writeFileSync(o.out, text);

@@ -11,7 +11,7 @@
 // Every candidate runs with the same seed; because every fault and client draws from its own
 // named stream, removing one does not reshuffle the others, and a lower rate stretches the same
 // sequence of operations, so most reductions keep the failure.
-import { parseDurationUs } from '../scenario/duration.js';
+import { parseDurationUs } from '../base/time.js';
 import { durationText, type FaultInput, type ScenarioInput } from './arbitraries.js';
 import { CHECK_ASSERTION, CHECK_EXPECTATIONS, type RunOutcome } from './execute.js';
 

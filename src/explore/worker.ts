@@ -7,6 +7,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { executeScenario, type ExecuteOptions } from './execute.js';
 import type { RunTask, TaskResult } from './protocol.js';
 import { swarmFileText } from './swarm.js';
+import { AssertionError } from '../base/assert.js';
 
 type EngineFactoryFor = (scenario: Scenario, bugs: readonly string[]) => EngineFactory;
 
@@ -30,7 +31,7 @@ async function handle(task: RunTask): Promise<TaskResult> {
 }
 
 const port = parentPort;
-if (port === null) throw new Error('assertion: worker.js runs as a worker thread');
+if (port === null) throw new AssertionError('worker.js runs as a worker thread');
 port.on('message', (task: RunTask) => {
   void handle(task).then((result) => port.postMessage(result));
 });

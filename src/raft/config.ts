@@ -1,6 +1,7 @@
 // Replica configuration and membership helpers. Timeouts are counted in ticks of the host's
 // local clock; `tickIntervalUs` is only used to turn ticks into a lease length in µs.
 import type { ConfChange, ConfState } from './messages.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface RaftConfig {
   readonly group: number;
@@ -44,10 +45,10 @@ export function defaultRaftConfig(group: number, id: string, overrides: Partial<
 
 export function validateRaftConfig(c: RaftConfig): void {
   if (!(c.electionTimeoutTicks > c.heartbeatTicks && c.heartbeatTicks >= 1)) {
-    throw new Error(`assertion: need electionTimeoutTicks > heartbeatTicks >= 1 (got ${c.electionTimeoutTicks}, ${c.heartbeatTicks})`);
+    throw new AssertionError(`need electionTimeoutTicks > heartbeatTicks >= 1 (got ${c.electionTimeoutTicks}, ${c.heartbeatTicks})`);
   }
-  if (c.maxInflightMsgs < 1 || c.maxEntriesPerMsg < 1) throw new Error('assertion: flow-control bounds must be >= 1');
-  if (c.id.length === 0) throw new Error('assertion: empty replica id');
+  if (c.maxInflightMsgs < 1 || c.maxEntriesPerMsg < 1) throw new AssertionError('flow-control bounds must be >= 1');
+  if (c.id.length === 0) throw new AssertionError('empty replica id');
 }
 
 /**

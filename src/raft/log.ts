@@ -3,6 +3,7 @@
 // agree on the hash at i agree on every entry up to i: the oracle compares one number instead
 // of whole logs, and a broken log-matching property shows up as a hash mismatch.
 import type { ConfState, Entry, Snapshot } from './messages.js';
+import { AssertionError } from '../base/assert.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -95,16 +96,16 @@ export class RaftLog {
 
   entry(index: number): Entry {
     const e = this.entries[index - this.snap.index - 1];
-    if (e === undefined || e.index !== index) throw new Error(`assertion: log has no entry ${index} (first ${this.firstIndex()}, last ${this.lastIndex()})`);
+    if (e === undefined || e.index !== index) throw new AssertionError(`log has no entry ${index} (first ${this.firstIndex()}, last ${this.lastIndex()})`);
     return e;
   }
 
   /** Entries lo..hi inclusive, at most `maxCount` of them. */
   slice(lo: number, hi: number, maxCount = Infinity): Entry[] {
-    if (lo <= this.snap.index) throw new Error(`assertion: slice from ${lo} is compacted (snapshot ${this.snap.index})`);
+    if (lo <= this.snap.index) throw new AssertionError(`slice from ${lo} is compacted (snapshot ${this.snap.index})`);
     const end = Math.min(hi, this.lastIndex(), lo + maxCount - 1);
     const out = this.entries.slice(lo - this.snap.index - 1, end - this.snap.index);
-    if (out.length > 0 && (out[0] as Entry).index !== lo) throw new Error(`assertion: log hole: entry at ${lo} has index ${(out[0] as Entry).index}`);
+    if (out.length > 0 && (out[0] as Entry).index !== lo) throw new AssertionError(`log hole: entry at ${lo} has index ${(out[0] as Entry).index}`);
     return out;
   }
 
@@ -121,7 +122,7 @@ export class RaftLog {
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const first = (entries[0] as Entry).index;
-    if (first !== this.lastIndex() + 1) throw new Error(`assertion: append at ${first} leaves a gap after ${this.lastIndex()}`);
+    if (first !== this.lastIndex() + 1) throw new AssertionError(`append at ${first} leaves a gap after ${this.lastIndex()}`);
     this.dirtyFrom = Math.min(this.dirtyFrom, first);
     this.appendUnchecked(entries);
   }
@@ -129,8 +130,8 @@ export class RaftLog {
   private appendUnchecked(entries: readonly Entry[]): void {
     let prev = this.lastHash();
     for (const e of entries) {
-      if (e.index !== this.lastIndex() + 1) throw new Error(`assertion: entry ${e.index} is not contiguous after ${this.lastIndex()}`);
-      if (e.term < this.lastTerm()) throw new Error(`assertion: entry ${e.index} term ${e.term} below previous term ${this.lastTerm()}`);
+      if (e.index !== this.lastIndex() + 1) throw new AssertionError(`entry ${e.index} is not contiguous after ${this.lastIndex()}`);
+      if (e.term < this.lastTerm()) throw new AssertionError(`entry ${e.index} term ${e.term} below previous term ${this.lastTerm()}`);
       prev = chainHash(prev, e);
       this.entries.push(e);
       this.hashes.push(prev);
@@ -139,7 +140,7 @@ export class RaftLog {
 
   /** Delete entries at and after `index`. */
   truncateFrom(index: number): void {
-    if (index <= this.snap.index) throw new Error(`assertion: truncate at ${index} reaches into the snapshot (${this.snap.index})`);
+    if (index <= this.snap.index) throw new AssertionError(`truncate at ${index} reaches into the snapshot (${this.snap.index})`);
     if (index > this.lastIndex()) return;
     const keep = index - this.snap.index - 1;
     this.entries.length = keep;
@@ -151,7 +152,7 @@ export class RaftLog {
   /** Replace the prefix through `snapshot.index` by the snapshot (it must describe our entry there). */
   compact(snapshot: Snapshot, dropExtra = 0): void {
     if (snapshot.index <= this.snap.index) return;
-    if (snapshot.index > this.lastIndex()) throw new Error(`assertion: compact at ${snapshot.index} beyond last ${this.lastIndex()}`);
+    if (snapshot.index > this.lastIndex()) throw new AssertionError(`compact at ${snapshot.index} beyond last ${this.lastIndex()}`);
     const drop = snapshot.index - this.snap.index + dropExtra;
     this.entries.splice(0, drop);
     this.hashes.splice(0, drop);

@@ -1,6 +1,7 @@
 // Raft's wire and storage vocabulary: entries, hard state, snapshots, messages.
 // Everything here is plain JSON-able data and is never mutated after creation, because the
 // simulated network and disk pass objects by reference.
+import { AssertionError } from '../base/assert.js';
 
 /** Membership: who votes and who only receives the log. Lists are kept sorted. */
 export interface ConfState {
@@ -141,5 +142,5 @@ export type RaftMessage =
 export type RaftMessageType = RaftMessage['type'];
 
 export function assertNever(x: never, what: string): never {
-  throw new Error(`assertion: unhandled ${what}: ${JSON.stringify(x)}`);
+  throw new AssertionError(`unhandled ${what}: ${JSON.stringify(x)}`);
 }

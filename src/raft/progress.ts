@@ -1,6 +1,7 @@
 // The leader's view of one follower (or learner): how far it matches, what to send next, and
 // how many AppendEntries may be in flight. Mirrors the thesis' nextIndex/matchIndex plus the
 // probe/replicate flow control of etcd's raft.
+import { AssertionError } from '../base/assert.js';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
@@ -83,7 +84,7 @@ export class Progress {
         this.probeSent = true;
         break;
       case 'snapshot':
-        throw new Error('assertion: append sent while a snapshot is in flight');
+        throw new AssertionError('append sent while a snapshot is in flight');
     }
   }
 

@@ -2,6 +2,7 @@
 // commit index when it arrived and the heartbeat round started for it; it is ready once a
 // quorum of voters has acknowledged that round or a later one. Rounds only grow, so pending
 // requests become ready in FIFO order.
+import { AssertionError } from '../base/assert.js';
 
 export interface PendingRead {
   readonly requestId: string;
@@ -43,7 +44,7 @@ export class ReadOnlyQueue {
 
   add(read: PendingRead): void {
     const last = this.pending[this.pending.length - 1];
-    if (last !== undefined && last.round > read.round) throw new Error('assertion: read rounds must not decrease');
+    if (last !== undefined && last.round > read.round) throw new AssertionError('read rounds must not decrease');
     this.pending.push(read);
   }
 

@@ -36,6 +36,7 @@ import { quorumValue, tallyVotes } from './quorum.js';
 import { ReadOnlyQueue } from './readonly.js';
 import type { PersistBatch, PersistedState } from './storage.js';
 import type { RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
+import { AssertionError } from '../base/assert.js';
 
 export type Role = RaftRoleName;
 
@@ -169,7 +170,7 @@ export class RaftReplica {
     this.vote = this.bugs.has('forget-vote-on-restart') ? null : hs.vote;
     this.commit = Math.max(hs.commit, base.index);
     if (this.commit > this.log.lastIndex()) {
-      throw new Error(`assertion: stored commit ${this.commit} beyond stored log ${this.log.lastIndex()}`);
+      throw new AssertionError(`stored commit ${this.commit} beyond stored log ${this.log.lastIndex()}`);
     }
     this.applied = base.index;
     this.persistedIndex = this.log.lastIndex();
@@ -269,9 +270,9 @@ export class RaftReplica {
 
   step(m: RaftMessage): void {
     if (m.to !== this.id || m.group !== this.group) {
-      throw new Error(`assertion: message for ${m.group}/${m.to} delivered to ${this.group}/${this.id}`);
+      throw new AssertionError(`message for ${m.group}/${m.to} delivered to ${this.group}/${this.id}`);
     }
-    if (m.from === this.id) throw new Error('assertion: message from self');
+    if (m.from === this.id) throw new AssertionError('message from self');
     if (!this.stepTerm(m)) return;
     switch (m.type) {
       case 'vote':
@@ -371,7 +372,7 @@ export class RaftReplica {
   /** Persist batches up to and including `batchId` are durable. */
   persisted(batchId: number): void {
     if (batchId <= this.durableBatchId) return;
-    if (batchId > this.lastBatchId) throw new Error(`assertion: batch ${batchId} acknowledged but only ${this.lastBatchId} issued`);
+    if (batchId > this.lastBatchId) throw new AssertionError(`batch ${batchId} acknowledged but only ${this.lastBatchId} issued`);
     this.durableBatchId = batchId;
     let idx = this.persistedIndex;
     while (this.batches.length > 0 && (this.batches[0] as BatchMeta).id <= batchId) {
@@ -404,7 +405,7 @@ export class RaftReplica {
 
   /** The state machine has a snapshot through `index` (≤ applied): compact the log under it. */
   compact(index: number, data: string): void {
-    if (index > this.applied) throw new Error(`assertion: compact at ${index} beyond applied ${this.applied}`);
+    if (index > this.applied) throw new AssertionError(`compact at ${index} beyond applied ${this.applied}`);
     if (index <= this.log.snapshot().index) return;
     const snap: Snapshot = {
       index,
@@ -559,7 +560,7 @@ export class RaftReplica {
   }
 
   private becomeFollower(term: number, leader: string | null, reason: RaftRoleReason): void {
-    if (term < this.term) throw new Error(`assertion: term would go back from ${this.term} to ${term}`);
+    if (term < this.term) throw new AssertionError(`term would go back from ${this.term} to ${term}`);
     const wasLeader = this.roleNow === 'leader';
     if (term > this.term) {
       this.term = term;
@@ -584,7 +585,7 @@ export class RaftReplica {
   }
 
   private becomeLeader(): void {
-    if (this.roleNow !== 'candidate') throw new Error('assertion: only a candidate becomes leader');
+    if (this.roleNow !== 'candidate') throw new AssertionError('only a candidate becomes leader');
     this.setRole('leader', this.id, 'elected');
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
@@ -725,7 +726,7 @@ export class RaftReplica {
   private commitTo(index: number): void {
     if (index <= this.commit) return;
     if (index > this.log.lastIndex()) {
-      throw new Error(`assertion: commit ${index} beyond last index ${this.log.lastIndex()} on ${this.id}`);
+      throw new AssertionError(`commit ${index} beyond last index ${this.log.lastIndex()} on ${this.id}`);
     }
     const from = this.commit + 1;
     const hashes: number[] = [];
@@ -785,7 +786,7 @@ export class RaftReplica {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined) {
-      if (prevIndex > this.log.lastIndex()) throw new Error(`assertion: next ${pr.next} for ${peer} beyond last ${this.log.lastIndex()}`);
+      if (prevIndex > this.log.lastIndex()) throw new AssertionError(`next ${pr.next} for ${peer} beyond last ${this.log.lastIndex()}`);
       return this.sendSnapshot(peer, pr);
     }
     const entries = pr.next <= this.log.lastIndex() ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerMsg) : [];
@@ -826,7 +827,7 @@ export class RaftReplica {
     }
     // Planted bug: believe the follower holds our whole log.
     const index = this.bugs.has('next-index-overshoot') ? this.log.lastIndex() : m.matchIndex;
-    if (index > this.log.lastIndex()) throw new Error(`assertion: ${m.from} acked ${index} beyond our last ${this.log.lastIndex()}`);
+    if (index > this.log.lastIndex()) throw new AssertionError(`${m.from} acked ${index} beyond our last ${this.log.lastIndex()}`);
     if (pr.maybeUpdate(index)) {
       if (pr.state === 'probe') pr.becomeReplicate();
       else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
@@ -911,10 +912,10 @@ export class RaftReplica {
 
   private hearFromLeader(m: RaftMessage): void {
     if (this.roleNow === 'leader' && m.term === this.term) {
-      throw new Error(`assertion: two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+      throw new AssertionError(`two leaders in term ${this.term}: ${this.id} and ${m.from}`);
     }
     if (this.roleNow === 'follower' && this.leaderNow !== null && this.leaderNow !== m.from) {
-      throw new Error(`assertion: two leaders in term ${this.term}: ${this.id} follows ${this.leaderNow} and hears from ${m.from}`);
+      throw new AssertionError(`two leaders in term ${this.term}: ${this.id} follows ${this.leaderNow} and hears from ${m.from}`);
     }
     if (this.roleNow !== 'follower' || this.leaderNow !== m.from) this.becomeFollower(Math.max(this.term, m.term), m.from, 'leader-seen');
     // Planted bug: the follower's election clock keeps running while the leader is healthy.
@@ -925,7 +926,7 @@ export class RaftReplica {
     this.hearFromLeader(m);
     for (let i = 0; i < m.entries.length; i++) {
       const e = m.entries[i] as Entry;
-      if (e.index !== m.prevIndex + 1 + i || e.term > m.term) throw new Error(`assertion: malformed append from ${m.from}`);
+      if (e.index !== m.prevIndex + 1 + i || e.term > m.term) throw new AssertionError(`malformed append from ${m.from}`);
     }
     if (m.prevIndex < this.commit) {
       // Everything through our commit is already settled; tell the leader where we are.
@@ -956,7 +957,7 @@ export class RaftReplica {
       if (t === undefined) break;
       if (t !== e.term) {
         // §5.3 step 3: a conflict; delete it and all that follow. Never below commit.
-        if (e.index <= this.commit) throw new Error(`assertion: truncating committed index ${e.index} (commit ${this.commit})`);
+        if (e.index <= this.commit) throw new AssertionError(`truncating committed index ${e.index} (commit ${this.commit})`);
         confTouched = confTouched || this.log.lastConfIndex() >= e.index;
         this.log.truncateFrom(e.index);
         break;
@@ -1047,7 +1048,7 @@ export class RaftReplica {
     // Planted bug: a follower applies whatever it has, committed or not.
     const early = this.bugs.has('follower-serves-uncommitted') && this.roleNow !== 'leader';
     const upTo = early ? this.log.lastIndex() : this.commit;
-    if (!this.bugs.has('follower-serves-uncommitted') && this.applied > this.commit) throw new Error(`assertion: applied ${this.applied} > commit ${this.commit}`);
+    if (!this.bugs.has('follower-serves-uncommitted') && this.applied > this.commit) throw new AssertionError(`applied ${this.applied} > commit ${this.commit}`);
     if (upTo <= this.applied) return;
     const from = this.applied + 1;
     const hashes: number[] = [];
@@ -1063,7 +1064,7 @@ export class RaftReplica {
     const unstable = this.log.takeUnstable();
     const snapshot = this.snapshotDirty;
     if (!this.hardDirty && unstable === null && snapshot === null) return null;
-    if (this.batches.length >= MAX_UNACKED_BATCHES) throw new Error('assertion: too many unacknowledged persist batches');
+    if (this.batches.length >= MAX_UNACKED_BATCHES) throw new AssertionError('too many unacknowledged persist batches');
     const id = ++this.lastBatchId;
     const termChanged = this.hardDirty;
     const hardState = this.hardDirty || this.commitDirty ? { term: this.term, vote: this.vote, commit: this.commit } : null;
@@ -1096,7 +1097,7 @@ export class RaftReplica {
   }
 
   private send(msg: RaftMessage, dep: Dependency): void {
-    if (msg.to === this.id) throw new Error('assertion: message to self');
+    if (msg.to === this.id) throw new AssertionError('message to self');
     this.outMsgs.push({ msg, dep });
   }
 

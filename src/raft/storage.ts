@@ -1,6 +1,7 @@
 // What a replica persists, and how one persist batch folds into it. Hosts keep this on their
 // (simulated) disk; tests keep it in memory. The fold order is snapshot, truncate, append.
 import type { Entry, HardState, Snapshot } from './messages.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface PersistBatch {
   /** Increasing per replica incarnation; `persisted(id)` acknowledges it and all earlier ones. */
@@ -39,7 +40,7 @@ export function foldBatch(state: PersistedState, batch: PersistBatch): Persisted
   const base = snapshot === null ? 0 : snapshot.index;
   for (let i = 0; i < entries.length; i++) {
     if ((entries[i] as Entry).index !== base + 1 + i) {
-      throw new Error(`assertion: stored log not contiguous at ${(entries[i] as Entry).index} (expected ${base + 1 + i})`);
+      throw new AssertionError(`stored log not contiguous at ${(entries[i] as Entry).index} (expected ${base + 1 + i})`);
     }
   }
   return { hardState: batch.hardState ?? state.hardState, snapshot, entries };

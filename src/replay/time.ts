@@ -1,14 +1,5 @@
 // Simulated times as people type and read them in the replay.
-import { parseDurationUs } from '../scenario/duration.js';
-
-export const TIME_EXPECTED = 'a time like 12.5s, 300ms, 1500us or 1m (a bare number is seconds)';
-
-/** Microseconds, or undefined when the text is not a time. A bare number means seconds. */
-export function parseTimeUs(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1_000_000);
-  return parseDurationUs(trimmed);
-}
+export { parseTimeUs, TIME_EXPECTED } from '../base/time.js';
 
 /** Seconds with millisecond precision: "12.500s". */
 export function formatSecondsMs(us: number): string {

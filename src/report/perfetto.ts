@@ -6,7 +6,7 @@
 // open at once (role spans, pending operations, messages in flight).
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../base/errors.js';
 import type { TraceEvent } from '../trace/events.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { assertReadable, readTrace } from '../trace/reader.js';

@@ -3,7 +3,7 @@
 // events needs memory for its aggregates only.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../base/errors.js';
 import { readTrace } from '../trace/reader.js';
 import { ReportAggregator, type ReportModel } from './aggregate.js';
 import { renderPage } from './html.js';

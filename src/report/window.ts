@@ -1,7 +1,7 @@
 // Which stretch of the run the space-time diagram shows: chosen with --window, else around the
 // first violation, else around the first election after a fault.
-import { UserError } from '../cli/errors.js';
-import { parseDurationUs } from '../scenario/duration.js';
+import { UserError } from '../base/errors.js';
+import { parseTimeUs } from '../base/time.js';
 import type { ReportModel } from './aggregate.js';
 
 export interface TimeWindow {
@@ -20,12 +20,6 @@ const ELECTION_AFTER_US = 10_000;
 const FALLBACK_SPAN_US = 40_000;
 
 export const WINDOW_EXPECTED = 'a window like 2.1s..2.15s or 2100ms..2150ms (a bare number is seconds)';
-
-function parseTimeUs(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1_000_000);
-  return parseDurationUs(trimmed);
-}
 
 /** `FROM..TO`, each a time like 2.1s or 2100ms; throws a UserError naming the flag. */
 export function parseWindow(text: string, flag = '--window'): { fromUs: number; toUs: number } {

@@ -7,6 +7,7 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import { NOT_APPLICABLE, type Engine, type EngineResults } from './engine.js';
 import type { FaultSpec } from './schema.js';
+import { AssertionError } from '../base/assert.js';
 
 type DemoMessage = { kind: 'ping'; seq: number; sentLocalUs: number } | { kind: 'pong'; seq: number; sentLocalUs: number };
 
@@ -64,7 +65,7 @@ class Pinger implements Process {
       }
       default: {
         const never: never = message;
-        throw new Error(`assertion: unknown demo message ${JSON.stringify(never)}`);
+        throw new AssertionError(`unknown demo message ${JSON.stringify(never)}`);
       }
     }
   }

@@ -1,6 +1,6 @@
 // `expect` lines: assertions on the run summary, e.g. `elections: ">= 1"`,
 // `checks.invariants.ok: true`, `checks.linearizable: false` (short for `.ok`).
-import { UserError, locate } from '../cli/errors.js';
+import { UserError, locate } from '../base/errors.js';
 
 export interface ExpectationResult {
   ok: boolean;

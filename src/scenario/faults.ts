@@ -4,9 +4,10 @@
 import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks } from '../sim/network.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
-import { parseDurationUs } from './duration.js';
+import { parseDurationUs } from '../base/time.js';
 import type { Engine } from './engine.js';
 import { FAULT_ACTIONS, type FaultSpec } from './schema.js';
+import { AssertionError } from '../base/assert.js';
 
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
 const FIRINGS_MAX_PER_FAULT = 100_000;
@@ -211,5 +212,5 @@ export function resolveSidesWith(
 
 export function actionName(fault: FaultSpec): string {
   for (const name of FAULT_ACTIONS) if (fault[name] !== undefined) return name;
-  throw new Error('assertion: a validated fault has an action');
+  throw new AssertionError('a validated fault has an action');
 }

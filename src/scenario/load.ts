@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isNode, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { UserError, locate } from '../cli/errors.js';
+import { UserError, locate } from '../base/errors.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 export interface LoadedScenario {

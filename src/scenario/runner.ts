@@ -13,6 +13,7 @@ import { evaluateExpectations, type ExpectationResult } from './expect.js';
 import { FaultScheduler } from './faults.js';
 import type { LoadedScenario } from './load.js';
 import type { Scenario } from './schema.js';
+import { isAssertion } from '../base/assert.js';
 
 export interface RunOptions {
   seed: number;
@@ -99,7 +100,7 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
     // summary whose one failing "check" is the assertion at this instant, so replay and report
     // can show what led up to it. The error goes on to the caller.
     if (err instanceof Error && err.name !== 'UserError') {
-      const message = err.message.startsWith('assertion:') ? err.message : `internal error: ${err.message}`;
+      const message = isAssertion(err) ? err.message : `internal error: ${err.message}`;
       endTrace({ checks: { assertion: { ok: false, atUs: world.nowUs, message } } });
     }
     throw err;

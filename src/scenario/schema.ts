@@ -3,7 +3,7 @@
 // and come out as integer microseconds. The store's sections (cluster.shards, raft, workload)
 // are part of the same schema; a section the running engine does not use is still validated.
 import { z } from 'zod';
-import { DURATION_EXPECTED, parseDurationUs } from './duration.js';
+import { DURATION_EXPECTED, parseDurationUs } from '../base/time.js';
 
 export const duration = z
   .union([z.string(), z.number()])

@@ -1,6 +1,7 @@
 // A machine's local clock: true time plus a skew (a jump) and a drift (a rate error, in parts
 // per million). Changing the drift keeps the clock continuous: it is re-anchored at the moment
 // of the change. Local durations convert to true durations through the current rate.
+import { AssertionError } from '../base/assert.js';
 
 export class LocalClock {
   private anchorTrueUs = 0;
@@ -19,7 +20,7 @@ export class LocalClock {
 
   /** Jumps the clock by `skewUs` and sets its rate error, from true time `nowUs` on. */
   adjust(nowUs: number, skewUs: number, driftPpm: number): void {
-    if (driftPpm <= -1_000_000) throw new Error('assertion: clock drift must keep time moving forward');
+    if (driftPpm <= -1_000_000) throw new AssertionError('clock drift must keep time moving forward');
     const local = this.localUs(nowUs);
     this.anchorTrueUs = nowUs;
     this.anchorLocalUs = local + skewUs;

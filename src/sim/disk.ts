@@ -4,6 +4,7 @@
 // durable it is visible to the machine's own reads but a crash discards it. The slow-fsync
 // fault multiplies the delay of writes issued while it is in force.
 import type { Rng } from './random.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface DiskModel {
   /** Lower bound of one fsync. */
@@ -77,7 +78,7 @@ export class Disk {
       if (generation !== this.generation) return; // lost in a crash
       if (write.token !== token) return; // rescheduled by recover()
       const head = this.pending.shift();
-      if (head !== write) throw new Error('assertion: disk writes must complete in issue order');
+      if (head !== write) throw new AssertionError('disk writes must complete in issue order');
       for (const op of write.ops) {
         if (op.value === undefined) this.durable.delete(op.key);
         else this.durable.set(op.key, op.value);

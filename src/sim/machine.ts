@@ -9,6 +9,7 @@ import { LocalClock } from './clock.js';
 import { Disk, type DiskModel } from './disk.js';
 import type { Rng } from './random.js';
 import type { World } from './world.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface Process {
   onMessage(from: string, payload: unknown): void;
@@ -82,7 +83,7 @@ export class Machine {
   }
 
   private setTimer(delayLocalUs: number, fn: () => void): number {
-    if (!(delayLocalUs >= 0)) throw new Error(`assertion: timer delay ${delayLocalUs} must be >= 0`);
+    if (!(delayLocalUs >= 0)) throw new AssertionError(`timer delay ${delayLocalUs} must be >= 0`);
     const timerId = this.nextTimerId++;
     this.activeTimers.add(timerId);
     const incarnation = this.incarnation;

@@ -4,6 +4,7 @@
 // name. A stream's draws depend only on (seed, name), so adding or removing one consumer never
 // shifts the draws of another — which keeps shrinking stable and sweeps comparable.
 import seedrandom from 'seedrandom';
+import { AssertionError } from '../base/assert.js';
 
 export interface Rng {
   /** Uniform float in [0, 1). */
@@ -30,7 +31,7 @@ export class SeededRng implements Rng {
   }
 
   int(lo: number, hi: number): number {
-    if (!(hi >= lo)) throw new Error(`assertion: int range [${lo}, ${hi}] is empty`);
+    if (!(hi >= lo)) throw new AssertionError(`int range [${lo}, ${hi}] is empty`);
     return lo + Math.floor(this.gen() * (hi - lo + 1));
   }
 
@@ -41,7 +42,7 @@ export class SeededRng implements Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('assertion: pick from an empty array');
+    if (items.length === 0) throw new AssertionError('pick from an empty array');
     return items[Math.floor(this.gen() * items.length)] as T;
   }
 

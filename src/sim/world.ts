@@ -10,6 +10,7 @@ import { Machine, type BootFn } from './machine.js';
 import { DEFAULT_LINK, Network, type LinkModel } from './network.js';
 import { EventQueue } from './queue.js';
 import { RandomStreams } from './random.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface WorldOptions {
   seed: number;
@@ -47,8 +48,8 @@ export class World {
 
   /** Schedules `fn` at an absolute virtual time (never in the past). */
   at(timeUs: number, fn: () => void): void {
-    if (!(timeUs >= this.nowUs)) throw new Error(`assertion: event at ${timeUs}us is in the past (now ${this.nowUs}us)`);
-    if (!Number.isInteger(timeUs)) throw new Error(`assertion: event time ${timeUs} must be integer microseconds`);
+    if (!(timeUs >= this.nowUs)) throw new AssertionError(`event at ${timeUs}us is in the past (now ${this.nowUs}us)`);
+    if (!Number.isInteger(timeUs)) throw new AssertionError(`event time ${timeUs} must be integer microseconds`);
     this.queue.push(timeUs, fn);
   }
 
@@ -58,7 +59,7 @@ export class World {
   }
 
   addMachine(id: string, boot: BootFn, options: { start?: boolean } = {}): Machine {
-    if (this.machines.has(id)) throw new Error(`assertion: machine ${id} already exists`);
+    if (this.machines.has(id)) throw new AssertionError(`machine ${id} already exists`);
     const machine = new Machine(this, id, boot, this.diskModel);
     this.machines.set(id, machine);
     if (options.start !== false) machine.start();
@@ -71,7 +72,7 @@ export class World {
 
   machine(id: string): Machine {
     const m = this.machines.get(id);
-    if (m === undefined) throw new Error(`assertion: no machine ${id}`);
+    if (m === undefined) throw new AssertionError(`no machine ${id}`);
     return m;
   }
 
@@ -96,12 +97,12 @@ export class World {
   }
 
   private checkEventRate(): void {
-    if (this.eventsRun > EVENTS_MAX) throw new Error(`assertion: more than ${EVENTS_MAX} events: runaway run`);
+    if (this.eventsRun > EVENTS_MAX) throw new AssertionError(`more than ${EVENTS_MAX} events: runaway run`);
     // The rate over the last window, so a storm that starts late is caught as soon as it starts.
     const windowUs = Math.max(this.nowUs - this.rateWindowStartUs, 1);
     const perSimSecond = (RATE_CHECK_EVENTS * 1_000_000) / windowUs;
     if (perSimSecond > EVENTS_PER_SIM_SECOND_MAX) {
-      throw new Error(`assertion: runaway run: ${RATE_CHECK_EVENTS} events in ${windowUs}us of simulated time before ${this.nowUs}us (a message storm?)`);
+      throw new AssertionError(`runaway run: ${RATE_CHECK_EVENTS} events in ${windowUs}us of simulated time before ${this.nowUs}us (a message storm?)`);
     }
     this.rateWindowStartUs = this.nowUs;
   }

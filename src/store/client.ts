@@ -12,6 +12,7 @@ import type { OpRecord, ReadLevel } from '../history/op.js';
 import type { MachineContext } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import type { ClientReply, ClientRequest } from './protocol.js';
+import { AssertionError } from '../base/assert.js';
 
 export type FollowerChoice = 'random' | 'nearest' | 'sticky';
 
@@ -176,7 +177,7 @@ export class StoreClient {
       }
       default: {
         const never: never = this.options.followerChoice;
-        throw new Error(`assertion: unknown follower choice ${String(never)}`);
+        throw new AssertionError(`unknown follower choice ${String(never)}`);
       }
     }
   }
@@ -268,7 +269,7 @@ export class StoreClient {
         return this.retryLater(p);
       default: {
         const never: never = reply.status;
-        throw new Error(`assertion: unknown reply status ${String(never)}`);
+        throw new AssertionError(`unknown reply status ${String(never)}`);
       }
     }
   }

@@ -24,6 +24,7 @@ import { StoreServer, type ServerEnv } from './server.js';
 import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementOptions } from './placement.js';
 import type { Router } from './client.js';
 import { machineOfReplica } from './replica-id.js';
+import { AssertionError } from '../base/assert.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
@@ -360,7 +361,7 @@ export class StoreEngine implements Engine {
       const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.isLeaderNow(m));
       return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
     }
-    throw new Error(`assertion: unresolvable target ${target}`);
+    throw new AssertionError(`unresolvable target ${target}`);
   }
 
   private isLeaderNow(machine: string): boolean {

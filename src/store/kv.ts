@@ -2,6 +2,7 @@
 // each key keeps its value and the log index that wrote it (its version). Operations carry a
 // unique id so a put retried after a timeout is applied once: the retry finds the id and gets
 // the original index back — which is what makes client retries safe.
+import { AssertionError } from '../base/assert.js';
 
 export interface PutCommand {
   type: 'put';
@@ -31,7 +32,7 @@ export function encodeCommand(command: KvCommand): string {
 export function decodeCommand(data: string): KvCommand | undefined {
   if (data === '') return undefined; // a leader's no-op entry
   const value = JSON.parse(data) as KvCommand;
-  if (value.type !== 'put') throw new Error(`assertion: unknown command ${data}`);
+  if (value.type !== 'put') throw new AssertionError(`unknown command ${data}`);
   return value;
 }
 
@@ -43,7 +44,7 @@ export class KvStateMachine {
 
   /** Applies the committed entry at `index`; returns the index the op took effect at (or undefined for no-ops). */
   apply(index: number, command: KvCommand | undefined): number | undefined {
-    if (index <= this.appliedIndex) throw new Error(`assertion: apply ${index} after ${this.appliedIndex}: entries apply once, in order`);
+    if (index <= this.appliedIndex) throw new AssertionError(`apply ${index} after ${this.appliedIndex}: entries apply once, in order`);
     this.appliedIndex = index;
     if (command === undefined) return undefined;
     const earlier = this.applied.get(command.opId);

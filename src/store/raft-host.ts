@@ -28,6 +28,7 @@ import type { MachineContext } from '../sim/machine.js';
 import type { DiskOp } from '../sim/disk.js';
 import type { RaftEvent, RaftEventBody } from '../trace/events-raft.js';
 import { incarnationOf, machineOfReplica } from './replica-id.js';
+import { AssertionError } from '../base/assert.js';
 
 /** What travels on the simulated network for Raft. */
 export interface RaftPayload {
@@ -136,14 +137,14 @@ export class RaftHost {
   /** Start (or, after a crash, reload) this machine's replica of a group. */
   addGroup(spec: RaftGroupSpec): RaftReplica {
     const id = spec.id ?? this.ctx.id;
-    if (machineOfReplica(id) !== this.ctx.id) throw new Error(`assertion: replica ${id} hosted on ${this.ctx.id}`);
+    if (machineOfReplica(id) !== this.ctx.id) throw new AssertionError(`replica ${id} hosted on ${this.ctx.id}`);
     const existing = this.groups.get(spec.group);
     if (existing !== undefined) {
-      if (existing.id !== id) throw new Error(`assertion: group ${spec.group} on ${this.ctx.id} already hosts ${existing.id}, not ${id}`);
+      if (existing.id !== id) throw new AssertionError(`group ${spec.group} on ${this.ctx.id} already hosts ${existing.id}, not ${id}`);
       return existing.replica;
     }
     const cfg = this.config(spec.group, id);
-    if (cfg.group !== spec.group || cfg.id !== id) throw new Error('assertion: raft config names another replica');
+    if (cfg.group !== spec.group || cfg.id !== id) throw new AssertionError('raft config names another replica');
     const keys = stateKeys(spec.group, id);
     const stored = this.load(spec.group, keys);
     const replica = new RaftReplica({
@@ -402,7 +403,7 @@ export class RaftHost {
     for (const i of indexes) {
       if (i <= base) continue;
       const e = disk.get(`${prefix}${i}`) as Entry;
-      if (e.index !== base + 1 + entries.length) throw new Error(`assertion: group ${g} on ${this.ctx.id}: stored log has a hole before ${i}`);
+      if (e.index !== base + 1 + entries.length) throw new AssertionError(`group ${g} on ${this.ctx.id}: stored log has a hole before ${i}`);
       entries.push(e);
     }
     const first = indexes.length === 0 ? base + 1 : Math.min(indexes[0] as number, base + 1);

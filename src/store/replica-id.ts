@@ -8,12 +8,13 @@
 //           next incarnation, kept on n3's disk before the id is told to anyone).
 //
 // Raft treats ids as opaque strings; only the store (and views that draw machines) split them.
+import { AssertionError } from '../base/assert.js';
 
 const SEPARATOR = '#';
 
 export function replicaIdOf(machine: string, incarnation: number): string {
-  if (!Number.isInteger(incarnation) || incarnation < 0) throw new Error(`assertion: bad incarnation ${incarnation}`);
-  if (machine.includes(SEPARATOR)) throw new Error(`assertion: machine name ${machine} contains "${SEPARATOR}"`);
+  if (!Number.isInteger(incarnation) || incarnation < 0) throw new AssertionError(`bad incarnation ${incarnation}`);
+  if (machine.includes(SEPARATOR)) throw new AssertionError(`machine name ${machine} contains "${SEPARATOR}"`);
   return incarnation === 0 ? machine : `${machine}${SEPARATOR}${incarnation}`;
 }
 

@@ -22,6 +22,7 @@
 // order machines joined in: a Ring is a value that evolves by `join` and `leave`, and `build`
 // is the fold of `join` over its machine list.
 import { hash64 } from './hash.js';
+import { AssertionError } from '../base/assert.js';
 
 export const BUG_RING_BOUNDARY_OFF_BY_ONE = 'ring-boundary-off-by-one';
 
@@ -109,7 +110,7 @@ export interface ShardMoves {
 }
 
 function assert(cond: boolean, message: string): asserts cond {
-  if (!cond) throw new Error(`assertion: ${message}`);
+  if (!cond) throw new AssertionError(`${message}`);
 }
 
 function isIntIn(x: number, lo: number, hi: number): boolean {
@@ -637,7 +638,7 @@ function balanceLeaders(lists: readonly (readonly number[])[], machineCount: num
   for (let shift = 0; shift < shiftsMax; shift++) {
     if (!shiftOnePath(lists, leader, count, machineCount)) return leader;
   }
-  throw new Error('assertion: leader balancing did not converge');
+  throw new AssertionError('leader balancing did not converge');
 }
 
 function shiftOnePath(lists: readonly (readonly number[])[], leader: number[], count: Int32Array, machineCount: number): boolean {

@@ -13,6 +13,7 @@ import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, 
 import { NOT_A_REPLICA, type Router } from './client.js';
 import { incarnationOf, machineOfReplica, replicaIdOf } from './replica-id.js';
 import type { DiskOp } from '../sim/disk.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface ServerEnv {
   /** The placement the cluster was founded with (the founding members of every shard). */
@@ -112,7 +113,7 @@ class ShardReplica {
 
   get raft(): RaftReplica {
     const r = this.server.host.replica(this.shard);
-    if (r === undefined) throw new Error(`assertion: shard ${this.shard} is not hosted on ${this.server.ctx.id}`);
+    if (r === undefined) throw new AssertionError(`shard ${this.shard} is not hosted on ${this.server.ctx.id}`);
     return r;
   }
 
@@ -284,7 +285,7 @@ export class StoreServer implements Process {
   private hostedId(shard: number): string {
     const id = this.ctx.disk.get(`${HOSTED_PREFIX}${shard}`);
     if (typeof id !== 'string' || machineOfReplica(id) !== this.ctx.id || incarnationOf(id) < 1) {
-      throw new Error(`assertion: ${this.ctx.id} records no valid replica id for shard ${shard}: ${String(id)}`);
+      throw new AssertionError(`${this.ctx.id} records no valid replica id for shard ${shard}: ${String(id)}`);
     }
     return id;
   }
@@ -370,7 +371,7 @@ export class StoreServer implements Process {
       }
       default: {
         const never: never = req;
-        throw new Error(`assertion: unknown admin request ${JSON.stringify(never)}`);
+        throw new AssertionError(`unknown admin request ${JSON.stringify(never)}`);
       }
     }
   }
@@ -411,7 +412,7 @@ export class StoreServer implements Process {
         return; // servers do not expect replies
       default: {
         const never: never = message;
-        throw new Error(`assertion: unknown server message ${JSON.stringify(never)}`);
+        throw new AssertionError(`unknown server message ${JSON.stringify(never)}`);
       }
     }
   }
@@ -461,7 +462,7 @@ export class StoreServer implements Process {
       }
       default: {
         const never: never = level;
-        throw new Error(`assertion: unknown read level ${String(never)}`);
+        throw new AssertionError(`unknown read level ${String(never)}`);
       }
     }
   }

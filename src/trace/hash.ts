@@ -7,6 +7,7 @@
 // before each so ["ab"] and ["a","b"] differ. Two 32-bit lanes mixed
 // with Math.imul give a 64-bit hash without BigInt, fast enough to run on every event even
 // when no trace file is written.
+import { AssertionError } from '../base/assert.js';
 
 const TAG_NUM = 0x9e3779b1;
 const TAG_STR = 0x85ebca77;
@@ -47,7 +48,7 @@ export class TraceHasher {
           this.word(v);
         } else {
           // JSON cannot carry NaN or Infinity: a trace file would not rehash to the same value.
-          if (!Number.isFinite(v)) throw new Error(`assertion: trace events must hold finite numbers, got ${v}`);
+          if (!Number.isFinite(v)) throw new AssertionError(`trace events must hold finite numbers, got ${v}`);
           this.f64[0] = v;
           this.word(this.u32[0]!);
           this.word(this.u32[1]! ^ 0x7ff00001);
@@ -95,7 +96,7 @@ export class TraceHasher {
         return;
       }
       default:
-        throw new Error(`assertion: cannot hash a ${typeof v} in a trace event`);
+        throw new AssertionError(`cannot hash a ${typeof v} in a trace event`);
     }
   }
 

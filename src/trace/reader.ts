@@ -2,7 +2,7 @@
 // string `type`; anything else is bad input, reported as `file:line: what was expected`.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { UserError, locate } from '../cli/errors.js';
+import { UserError, locate } from '../base/errors.js';
 import type { TraceEvent } from './events.js';
 
 export function assertReadable(file: string): void {

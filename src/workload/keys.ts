@@ -2,6 +2,7 @@
 // O(K)) and shared; each draw takes the caller's Rng, so every client keeps its own stream and
 // removing one client never shifts another's keys.
 import type { Rng } from '../sim/random.js';
+import { AssertionError } from '../base/assert.js';
 
 /** Bound on K: the zipfian table holds one float per key. */
 export const KEY_COUNT_MAX = 10_000_000;
@@ -29,7 +30,7 @@ export function keyName(index: number): string {
 }
 
 function assert(cond: boolean, message: string): asserts cond {
-  if (!cond) throw new Error(`assertion: ${message}`);
+  if (!cond) throw new AssertionError(`${message}`);
 }
 
 export function keyDistribution(spec: KeyDistributionSpec): KeyDistribution {
@@ -44,7 +45,7 @@ export function keyDistribution(spec: KeyDistributionSpec): KeyDistribution {
       return hotspot(spec, keys, spec.hotKeyFraction, spec.hotAccessFraction);
     default: {
       const never: never = spec;
-      throw new Error(`assertion: unknown key distribution ${JSON.stringify(never)}`);
+      throw new AssertionError(`unknown key distribution ${JSON.stringify(never)}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { FAULT_KINDS, RECIPES, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
-import { parseDurationUs } from '../../src/scenario/duration.js';
+import { parseDurationUs } from '../../src/base/time.js';
 import { swarmDraw, swarmFileText, swarmScenario } from '../../src/explore/swarm.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
 

@@ -7,7 +7,7 @@ import { kvsim } from '../cli/helpers.js';
 import { failureKind, fitFault, shrinkScenario } from '../../src/explore/shrink.js';
 import { executeScenario, type RunOutcome } from '../../src/explore/execute.js';
 import { emptyCounts } from '../../src/explore/coverage.js';
-import { parseDurationUs } from '../../src/scenario/duration.js';
+import { parseDurationUs } from '../../src/base/time.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import type { ScenarioInput } from '../../src/explore/arbitraries.js';

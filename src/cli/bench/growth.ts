@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { BenchFigure, BenchSection } from './types.js';
+import { AssertionError } from '../../base/assert.js';
 
 interface Case {
   label: string;
@@ -34,7 +35,7 @@ function runCase(c: Case): { wallMs: number; peakRssMb: number; events: number }
   const file = `reports/.bench/growth-${c.label.replace(/[^a-z0-9]+/gi, '-')}.yaml`;
   writeFileSync(file, scenarioText(c));
   const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'run', file, '--json'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`assertion: growth case ${c.label} exited ${r.status}: ${r.stderr.trim()}`);
+  if (r.status !== 0 && r.status !== 1) throw new AssertionError(`growth case ${c.label} exited ${r.status}: ${r.stderr.trim()}`);
   const summary = JSON.parse(r.stdout) as { wallMs: number; peakRssMb: number; events: number };
   return { wallMs: summary.wallMs, peakRssMb: summary.peakRssMb, events: summary.events };
 }

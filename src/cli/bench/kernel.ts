@@ -7,6 +7,7 @@ import { World } from '../../sim/world.js';
 import { Tracer } from '../../trace/tracer.js';
 import { TraceWriter } from '../../trace/writer.js';
 import type { BenchFigure, BenchSection } from './types.js';
+import { AssertionError } from '../../base/assert.js';
 
 function queueOpsPerSec(entries: number, ops: number): number {
   const q = new EventQueue<number>();
@@ -72,7 +73,7 @@ export const kernelSection: BenchSection = {
     const on = pingPong({ machines: 8, inflight: 64, simUs, tracePath: path });
     const sizeBytes = statSync(path).size;
     rmSync(path, { force: true });
-    if (on.hash !== off.hash) throw new Error('assertion: writing a trace file changed the trace hash');
+    if (on.hash !== off.hash) throw new AssertionError('writing a trace file changed the trace hash');
     figures.push({
       name: 'ping-pong deliveries, trace written to a file',
       value: Math.round(on.deliveries / (on.wallMs / 1000)),

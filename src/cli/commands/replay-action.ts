@@ -13,6 +13,7 @@ import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors
 import { parsePositiveInt, parseSeed } from '../options.js';
 import { validateBugFlags } from './bugs.js';
 import { PRINT_COLUMNS_DEFAULT, PRINT_ROWS_DEFAULT } from './replay.js';
+import { isAssertion } from '../../base/assert.js';
 
 const REPORTS_DIR = 'reports';
 
@@ -36,7 +37,7 @@ function recordScenario(file: string, seedText: string | undefined, bugs: string
     const summary = runScenario(loaded, { seed, tracePath, bugs }, engineFactoryFor(loaded.scenario, bugs));
     process.stderr.write(`kvsim: ran ${name} seed ${seed} (${summary.ok ? 'all checks held' : 'a check or expectation failed'}); trace ${tracePath}\n`);
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('assertion:')) {
+    if (isAssertion(err)) {
       // A found bug: the trace ends at the assertion; replay it to see what led there.
       process.stderr.write(`kvsim: ${file}: seed ${seed}: ${err.message}; the trace ends there: ${tracePath}\n`);
       return tracePath;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
 import { collect, parseSeed } from '../options.js';
+import { isAssertion } from '../../base/assert.js';
 
 export function registerRun(program: Command): void {
   program
@@ -51,7 +52,7 @@ export function registerRun(program: Command): void {
           // An assertion (or any exception) inside a simulation is a found bug: one line with
           // its seed; the stack only on request.
           if (process.env.KVSIM_DEBUG) process.stderr.write(`${err.stack ?? err.message}\n`);
-          const kind = err.message.startsWith('assertion:') ? '' : 'internal error: ';
+          const kind = isAssertion(err) ? '' : 'internal error: ';
           // --json still prints one object, so a tool reading stdout sees the failure too.
           if (opts.json) {
             const failed = { scenario: loaded.scenario.name, seed, bugs, ok: false, assertion: `${kind}${err.message}`, wallMs: Math.round(performance.now() - startMs) };

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { basename, extname } from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeed } from '../options.js';
+import { isAssertion } from '../../base/assert.js';
 
 interface ShrinkFlags {
   seed?: string;
@@ -61,7 +62,7 @@ export function registerShrink(program: Command): void {
             process.stderr.write(`${isTty ? '\r\x1b[K' : ''}shrink: run ${runs}/${runsMax}  faults ${size.faults}  ops ${size.ops}  (${pass})${isTty ? '' : '\n'}`),
         });
       } catch (err) {
-        if (err instanceof Error && err.message.startsWith('assertion:')) throw new UserError(err.message.replace(/^assertion: /, ''), EXIT_CHECK_FAILED);
+        if (isAssertion(err)) throw new UserError(err.what, EXIT_CHECK_FAILED);
         throw err;
       }
       if (isTty) process.stderr.write('\r\x1b[K');

@@ -1,5 +1,7 @@
-// Durations in scenario files: an integer or decimal number followed by a unit, e.g. `500us`,
-// `150ms`, `2s`, `1.5s`, `1m`, `1h`, or the bare number 0. Parsed to integer microseconds.
+// Durations and times, the one parser and formatter every layer uses. Time is an integer count of
+// microseconds everywhere. A duration (scenario files) is a number and a unit — `500us`, `150ms`,
+// `2s`, `1.5s`, `1m`, `1h` — or the bare number 0; a time (replay, report windows) also accepts a
+// bare number, meaning seconds.
 
 const UNIT_US: Record<string, number> = { us: 1, 'µs': 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
 const PATTERN = /^(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)$/;
@@ -31,4 +33,13 @@ export function humanDurationUs(us: number): string {
   if (us >= 1_000_000) return `${+(us / 1_000_000).toFixed(3)}s`;
   if (us >= 1_000) return `${+(us / 1_000).toFixed(3)}ms`;
   return `${us}us`;
+}
+
+export const TIME_EXPECTED = 'a time like 12.5s, 300ms, 1500us or 1m (a bare number is seconds)';
+
+/** Microseconds, or undefined when the text is not a time. A bare number means seconds. */
+export function parseTimeUs(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1_000_000);
+  return parseDurationUs(trimmed);
 }
