@@ -1,7 +1,7 @@
 // Human rendering of a run summary: the same facts as --json, short and coloured.
 import chalk from 'chalk';
 import { humanDurationUs } from '../base/time.js';
-import type { RunSummary } from '../scenario/runner.js';
+import type { RunSummary } from '../harness/runner.js';
 
 function verdict(ok: boolean | null, undecided: boolean): string {
   if (undecided) return chalk.yellow('undecided');

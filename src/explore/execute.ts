@@ -2,10 +2,10 @@
 // (same parsing, same engine choice, same bugs), and reduces the result to what exploration
 // needs: the trace hash, which check failed, the coverage counters and the sizes shrinking
 // measures. Optionally keeps every event (as JSON) to locate a divergence.
-import { engineFactoryFor } from '../store/engines.js';
+import { engineFactoryFor } from '../harness/engines.js';
 import { UserError } from '../base/errors.js';
 import { parseScenarioText } from '../scenario/load.js';
-import { runScenario, type EngineFactory } from '../scenario/runner.js';
+import { runScenario, type EngineFactory } from '../harness/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 import { Tracer } from '../trace/tracer.js';
 import { CoverageObserver, type CoverageCounts } from './coverage.js';

@@ -2,7 +2,7 @@
 // no state between tasks except what modules cache (which is exactly what the determinism
 // self-check compares against a fresh worker).
 import { parentPort } from 'node:worker_threads';
-import type { EngineFactory } from '../scenario/runner.js';
+import type { EngineFactory } from '../harness/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 import { executeScenario, type ExecuteOptions } from './execute.js';
 import type { RunTask, TaskResult } from './protocol.js';

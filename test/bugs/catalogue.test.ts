@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BUGS } from '../../src/bugs/catalogue.js';
 import { RAFT_BUGS } from '../../src/raft/bugs.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { runScenario } from '../../src/harness/runner.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 import { kvsim } from '../cli/helpers.js';
 
 function run(file: string, bugs: string[]) {

@@ -8,8 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { runScenario } from '../../src/harness/runner.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 import { Tracer } from '../../src/trace/tracer.js';
 import type { RaftEvent } from '../../src/trace/events-raft.js';
 import { machineOfReplica } from '../../src/store/replica-id.js';

@@ -3,9 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
+import { runScenario } from '../../src/harness/runner.js';
 import { Replay } from '../../src/replay/replay.js';
 import { loadTraceFile, traceFromEvents } from '../../src/replay/trace-store.js';
 import type { TraceEvent } from '../../src/trace/events.js';

@@ -3,9 +3,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario, type RunSummary } from '../../src/scenario/runner.js';
+import { runScenario, type RunSummary } from '../../src/harness/runner.js';
 
 export interface TracedRun {
   dir: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { kvsim } from '../cli/helpers.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
+import { runScenario } from '../../src/harness/runner.js';
 import { readTraceAll } from '../../src/trace/reader.js';
 import { TraceHasher } from '../../src/trace/hash.js';
 import { parseScenarioText } from '../../src/scenario/load.js';

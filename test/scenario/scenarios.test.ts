@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { runScenario } from '../../src/harness/runner.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 
 const files = readdirSync('scenarios')
   .filter((f) => f.endsWith('.yaml') && f !== 'bench-steady.yaml')

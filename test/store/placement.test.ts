@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseScenarioText, loadScenarioFile } from '../../src/scenario/load.js';
-import { runScenario } from '../../src/scenario/runner.js';
-import { engineFactoryFor } from '../../src/store/engines.js';
+import { runScenario } from '../../src/harness/runner.js';
+import { engineFactoryFor } from '../../src/harness/engines.js';
 import { Tracer } from '../../src/trace/tracer.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { machineOfReplica } from '../../src/store/replica-id.js';

@@ -4,11 +4,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadScenarioFile } from '../../scenario/load.js';
-import { FaultScheduler } from '../../scenario/faults.js';
-import { linkModelOf } from '../../scenario/runner.js';
+import { FaultScheduler } from '../../harness/faults.js';
+import { linkModelOf } from '../../harness/runner.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { World } from '../../sim/world.js';
-import { StoreEngine, settingsOf } from '../../store/engine.js';
+import { StoreEngine, settingsOf } from '../../harness/store-engine.js';
 import { Tracer } from '../../trace/tracer.js';
 import { TraceWriter } from '../../trace/writer.js';
 import type { BenchFigure, BenchSection } from './types.js';

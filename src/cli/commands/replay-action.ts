@@ -2,13 +2,13 @@
 // `kvsim --help` should not pay for them). See replay.ts for the command's options.
 import { mkdirSync } from 'node:fs';
 import { loadScenarioFile } from '../../scenario/load.js';
-import { runScenario } from '../../scenario/runner.js';
+import { runScenario } from '../../harness/runner.js';
 import { Replay } from '../../replay/replay.js';
 import { parseTimeUs, TIME_EXPECTED } from '../../replay/time.js';
 import { loadTraceFile } from '../../replay/trace-store.js';
 import { printFrame } from '../../tui/print.js';
 import { runInteractive } from '../../tui/interactive.js';
-import { engineFactoryFor } from '../../store/engines.js';
+import { engineFactoryFor } from '../../harness/engines.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { parsePositiveInt, parseSeed } from '../options.js';
 import { validateBugFlags } from './bugs.js';

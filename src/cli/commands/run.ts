@@ -19,8 +19,8 @@ export function registerRun(program: Command): void {
     .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; report?: string; bug?: string[] }) => {
       const [{ loadScenarioFile }, { runScenario }, { engineFactoryFor }, { validateBugFlags }, { renderSummary }] = await Promise.all([
         import('../../scenario/load.js'),
-        import('../../scenario/runner.js'),
-        import('../../store/engines.js'),
+        import('../../harness/runner.js'),
+        import('../../harness/engines.js'),
         import('./bugs.js'),
         import('../summary-text.js'),
       ]);

@@ -2,7 +2,7 @@
 // how to name fault targets, state conditions for `when` triggers, and the run's results.
 import type { World } from '../sim/world.js';
 import type { Rng } from '../sim/random.js';
-import type { FaultSpec } from './schema.js';
+import type { FaultSpec } from '../scenario/schema.js';
 import type { OpRecord } from '../history/op.js';
 
 export interface CheckVerdict {

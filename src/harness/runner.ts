@@ -11,8 +11,8 @@ import { DemoEngine } from './demo.js';
 import type { Engine, EngineResults } from './engine.js';
 import { evaluateExpectations, type ExpectationResult } from './expect.js';
 import { FaultScheduler } from './faults.js';
-import type { LoadedScenario } from './load.js';
-import type { Scenario } from './schema.js';
+import type { LoadedScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
 import { isAssertion } from '../base/assert.js';
 
 export interface RunOptions {

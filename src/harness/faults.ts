@@ -6,7 +6,7 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import { parseDurationUs } from '../base/time.js';
 import type { Engine } from './engine.js';
-import { FAULT_ACTIONS, type FaultSpec } from './schema.js';
+import { FAULT_ACTIONS, type FaultSpec } from '../scenario/schema.js';
 import { AssertionError } from '../base/assert.js';
 
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */

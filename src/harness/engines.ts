@@ -1,9 +1,9 @@
 // Chooses the engine a scenario runs on: the store when the scenario has shards or a
 // workload, otherwise the kernel's ping demo.
-import type { EngineFactory } from '../scenario/runner.js';
-import { defaultEngineFactory } from '../scenario/runner.js';
+import type { EngineFactory } from './runner.js';
+import { defaultEngineFactory } from './runner.js';
 import type { Scenario } from '../scenario/schema.js';
-import { StoreEngine, settingsOf } from './engine.js';
+import { StoreEngine, settingsOf } from './store-engine.js';
 
 export function isStoreScenario(scenario: Scenario): boolean {
   return scenario.cluster.shards !== undefined || scenario.workload !== undefined;

@@ -6,7 +6,7 @@ import type { MachineContext, Process } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import { NOT_APPLICABLE, type Engine, type EngineResults } from './engine.js';
-import type { FaultSpec } from './schema.js';
+import type { FaultSpec } from '../scenario/schema.js';
 import { AssertionError } from '../base/assert.js';
 
 type DemoMessage = { kind: 'ping'; seq: number; sentLocalUs: number } | { kind: 'pong'; seq: number; sentLocalUs: number };
