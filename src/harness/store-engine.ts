@@ -1,8 +1,9 @@
-// The store engine: what `kvsim run` simulates when a scenario has shards. It builds the
-// ring, boots a StoreServer on every machine (n1..nM) and a client process on every client
-// machine (c1..cC), records the history, counts elections from Raft trace events, and at the
-// end of the run settles the store (load stopped, every fault undone, probes for liveness)
-// before running the checkers over what happened.
+// The store engine: what `kvsim run` simulates when a scenario has shards. It turns the
+// scenario into settings, builds the store's cluster (src/store/cluster.ts: servers n1..nM,
+// client machines c1..cC, the placement driver) and drives it with the workload, records the
+// history, counts elections from Raft trace events, applies the store's faults (membership,
+// transfers, load spikes), and at the end of the run settles the store (load stopped, every
+// fault undone, probes for liveness) before running the checkers over what happened.
 import { checkConvergence, checkEventual, percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
 import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
@@ -17,12 +18,10 @@ import type { FaultSpec, Scenario } from '../scenario/schema.js';
 import { resolveCommonTarget } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
-import { DEFAULT_CLIENT, StoreClient, type ClientOptions } from '../store/client.js';
-import type { ClientReply } from '../store/protocol.js';
+import { DEFAULT_CLIENT, type StoreClient, type ClientOptions } from '../store/client.js';
 import { Ring } from '../store/ring.js';
-import { StoreServer, type ServerEnv } from '../store/server.js';
-import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementOptions } from '../store/placement.js';
-import type { Router } from '../store/client.js';
+import { DEFAULT_PLACEMENT, type PlacementOptions } from '../store/placement.js';
+import { StoreCluster } from '../store/cluster.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError } from '../base/assert.js';
 
@@ -156,50 +155,9 @@ function placementOf(scenario: Scenario): PlacementOptions | null {
   };
 }
 
-/** A client's copy of the routing table: refreshed only when a server says it is stale. */
-class CachedRouter implements Router {
-  private ring: Ring;
-  private readReplicas: Map<number, string[]>;
-  private members: Directory['members'];
-  private version: number;
-
-  constructor(private readonly directory: Directory) {
-    this.ring = directory.ring;
-    this.readReplicas = new Map(directory.readReplicas);
-    this.members = new Map(directory.members);
-    this.version = directory.version;
-  }
-
-  get shards(): number {
-    return this.ring.shards;
-  }
-  shardOfKey(key: string): number {
-    return this.ring.shardOfKey(key);
-  }
-  /** Where the shard's replicas are (the placement driver's last word), else where the ring puts them. */
-  replicasOf(shard: number): readonly string[] {
-    const actual = this.members.get(shard);
-    return actual !== undefined && actual.machines.length > 0 ? actual.machines : this.ring.replicasOf(shard);
-  }
-  preferredLeaderOf(shard: number): string {
-    return this.members.get(shard)?.leader ?? this.ring.preferredLeaderOf(shard);
-  }
-  readReplicasOf(shard: number): readonly string[] {
-    const extra = this.readReplicas.get(shard)?.filter((m) => !this.replicasOf(shard).includes(m));
-    return extra === undefined || extra.length === 0 ? this.replicasOf(shard) : [...this.replicasOf(shard), ...extra];
-  }
-  refresh(): void {
-    if (this.version === this.directory.version) return;
-    this.ring = this.directory.ring;
-    this.readReplicas = new Map(this.directory.readReplicas);
-    this.members = new Map(this.directory.members);
-    this.version = this.directory.version;
-  }
-}
-
 export class StoreEngine implements Engine {
-  readonly serverOf = new Map<string, StoreServer>();
   readonly history: OpRecord[] = [];
+  readonly cluster: StoreCluster;
   private readonly oracle = new RaftInvariantChecker();
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
   private elections = 0;
@@ -210,15 +168,6 @@ export class StoreEngine implements Engine {
   private readonly appliedWrites = new Map<string, CommittedWrite>();
   private readonly versionsOf = new Map<string, number[]>();
   private probeClient: StoreClient | undefined;
-  readonly directory: Directory;
-  /** Server machines in the cluster now (joins add, replace adds the replacement). */
-  private readonly machineList: string[];
-  /** Machines replaced as failed: they stay down, even when the store settles. */
-  private readonly retired = new Set<string>();
-  placementDriver: PlacementDriver | undefined;
-  private learnersAdded = 0;
-  private learnersRemoved = 0;
-  private readonly env: ServerEnv;
 
   constructor(
     readonly world: World,
@@ -231,25 +180,22 @@ export class StoreEngine implements Engine {
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
     });
-    this.directory = { ring: settings.ring, readReplicas: new Map(), members: new Map(), version: 0 };
-    this.machineList = [...settings.machines];
-    this.env = {
+    this.cluster = new StoreCluster(world, {
+      machines: settings.machines,
       ring: settings.ring,
-      ...(settings.placement !== null && { placementDriver: 'pd' }),
-      readServiceUs: settings.readServiceUs,
-      raftConfig: settings.raft,
+      raft: settings.raft,
       snapshotEvery: settings.snapshotEvery,
       bugs: settings.bugs,
+      placement: settings.placement,
+      readServiceUs: settings.readServiceUs,
       observer: {
         applied: (shard, key, value, index) => this.noteApplied(shard, key, value, index),
         versionsBehind: (key, version) => this.versionsBehind(key, version),
       },
-    };
-    for (const id of settings.machines) this.addServer(id);
+    });
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
-      world.addMachine(id, (ctx) => {
-        const client = new StoreClient(ctx, new CachedRouter(this.directory), settings.client, () => world.nowUs);
+      this.cluster.addClient(id, settings.client, (client, ctx) => {
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
@@ -261,91 +207,34 @@ export class StoreEngine implements Engine {
             }),
         });
         driver.start();
-        return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
       });
     });
-    this.addProbeMachine();
-    if (settings.placement !== null) {
-      const options = settings.placement;
-      world.addMachine('pd', (ctx) => {
-        const live = (m: string) => !this.retired.has(m);
-        this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter(live), () => [...this.serverOf.keys()].filter(live), (m) => !live(m), options, (e) => {
-          if (e.kind === 'learner-added') this.learnersAdded++;
-          if (e.kind === 'learner-removed') this.learnersRemoved++;
-          ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
-        });
-        return this.placementDriver;
-      });
-    }
+    // The liveness probe: a client of its own that polls often (a measuring instrument).
+    this.cluster.addClient('probe', { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs }, (client) => {
+      this.probeClient = client;
+    });
+    this.cluster.startPlacement();
   }
 
-  private addServer(id: string): void {
-    this.world.addMachine(id, (ctx) => {
-      const server = new StoreServer(ctx, this.env);
-      this.serverOf.set(id, server);
-      return server;
-    });
+  /** The store's servers by machine (white-box). */
+  get serverOf(): StoreCluster['serverOf'] {
+    return this.cluster.serverOf;
+  }
+
+  get placementDriver(): StoreCluster['placementDriver'] {
+    return this.cluster.placementDriver;
   }
 
   /** join / leave / replace: change the ring; the placement driver moves the replicas. */
   private membershipFault(fault: FaultSpec): { detail: string } | undefined {
-    const world = this.world;
-    const emit = (action: 'join' | 'leave' | 'replace', machine: string, replacement: string | null) =>
-      world.emit({ t: world.nowUs, type: 'store.membership', action, machine, replacement });
-    if (fault.join !== undefined) {
-      const m = fault.join;
-      if (this.machineList.includes(m)) return { detail: `${m} is already a member` };
-      if (!world.hasMachine(m)) this.addServer(m);
-      this.machineList.push(m);
-      this.directory.ring = this.directory.ring.join(m);
-      this.directory.version++;
-      emit('join', m, null);
-      return { detail: `${m} joined; ring now ${this.machineList.length} machines` };
-    }
-    if (fault.leave !== undefined) {
-      const m = fault.leave;
-      if (!this.machineList.includes(m)) return { detail: `${m} cannot leave: not a member` };
-      // Like a real decommission, a leave waits for somewhere to move the replicas to: shrinking
-      // groups below the replication factor would let one more failure take a quorum away.
-      const remaining = this.machineList.length - 1;
-      if (remaining < Math.max(1, this.directory.ring.rf)) {
-        return { detail: `${m} cannot leave: ${remaining} machines would remain for replication ${this.directory.ring.rf}` };
-      }
-      this.machineList.splice(this.machineList.indexOf(m), 1);
-      this.directory.ring = this.directory.ring.leave(m);
-      this.directory.version++;
-      emit('leave', m, null);
-      return { detail: `${m} decommissioned: its replicas move away` };
-    }
-    if (fault.replace !== undefined) {
-      const m = fault.replace;
-      if (!this.machineList.includes(m)) return { detail: `${m} is not a member` };
-      let n = this.machineList.length + this.retired.size + 1;
-      while (world.hasMachine(`n${n}`)) n++;
-      const fresh = `n${n}`;
-      world.machine(m).retire();
-      this.retired.add(m);
-      this.machineList.splice(this.machineList.indexOf(m), 1, fresh);
-      this.addServer(fresh);
-      this.directory.ring = this.directory.ring.leave(m).join(fresh);
-      this.directory.version++;
-      emit('replace', m, fresh);
-      return { detail: `${m} failed for good; ${fresh} takes its replicas` };
-    }
+    if (fault.join !== undefined) return { detail: this.cluster.join(fault.join) };
+    if (fault.leave !== undefined) return { detail: this.cluster.leave(fault.leave) };
+    if (fault.replace !== undefined) return { detail: this.cluster.replace(fault.replace) };
     return undefined;
   }
 
-  private addProbeMachine(): void {
-    const settings = this.settings;
-    this.world.addMachine('probe', (ctx) => {
-      const client = new StoreClient(ctx, new CachedRouter(this.directory), { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs }, () => this.world.nowUs);
-      this.probeClient = client;
-      return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
-    });
-  }
-
   servers(): string[] {
-    return this.machineList.filter((m) => !this.retired.has(m));
+    return this.cluster.servers();
   }
 
   resolveTarget(target: string, rng: Rng): string[] {
@@ -355,29 +244,18 @@ export class StoreEngine implements Engine {
     const leaderMatch = /^leader\(shard ([0-9]+)\)$/.exec(target);
     if (leaderMatch !== null) {
       const leader = this.currentLeader(Number(leaderMatch[1]));
-      return leader !== undefined ? [leader] : [this.directory.ring.preferredLeaderOf(Number(leaderMatch[1]))];
+      return leader !== undefined ? [leader] : [this.cluster.directory.ring.preferredLeaderOf(Number(leaderMatch[1]))];
     }
     if (target === 'leader(any)') {
-      const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.isLeaderNow(m));
+      const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.cluster.leadsSomething(m));
       return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
     }
     throw new AssertionError(`unresolvable target ${target}`);
   }
 
-  private isLeaderNow(machine: string): boolean {
-    const server = this.serverOf.get(machine);
-    return server !== undefined && this.world.machine(machine).state !== 'crashed' && server.leaderGroups().length > 0;
-  }
-
-  /** The replica that is leader of a shard with the highest term right now (white-box). */
+  /** The machine leading a shard with the highest term right now (white-box). */
   currentLeader(shard: number): string | undefined {
-    let best: { machine: string; term: number } | undefined;
-    for (const [machine, server] of this.serverOf) {
-      if (this.world.machine(machine).state === 'crashed') continue;
-      const info = server.groupInfo(shard);
-      if (info !== undefined && info.role === 'leader' && (best === undefined || info.term > best.term)) best = { machine, term: info.term };
-    }
-    return best?.machine;
+    return this.cluster.currentLeader(shard);
   }
 
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
@@ -407,14 +285,11 @@ export class StoreEngine implements Engine {
       };
     }
     if (fault.transfer !== undefined) {
-      const shard = fault.transfer.shard;
-      const leader = this.currentLeader(shard);
-      if (leader === undefined) return { detail: `shard ${shard} has no leader to transfer from` };
-      const candidates = this.directory.ring.replicasOf(shard).filter((m) => m !== leader);
-      const to = fault.transfer.to !== undefined ? this.resolveTarget(fault.transfer.to, rng)[0] : candidates.length > 0 ? rng.pick(candidates) : undefined;
-      if (to === undefined || to === leader) return { detail: `shard ${shard}: no other replica to transfer leadership to` };
-      const ok = this.serverOf.get(leader)?.transferLeadership(shard, to) ?? false;
-      return { detail: `shard ${shard} leadership ${leader} -> ${to}${ok ? '' : ' (refused)'}` };
+      const { shard, to } = fault.transfer;
+      const detail = this.cluster.transfer(shard, (_leader, others) =>
+        to !== undefined ? this.resolveTarget(to, rng)[0] : others.length > 0 ? rng.pick(others) : undefined,
+      );
+      return { detail };
     }
     return undefined;
   }
@@ -427,7 +302,7 @@ export class StoreEngine implements Engine {
     net.faultReorder = false;
     for (const id of this.world.machineIds()) {
       const m = this.world.machine(id);
-      if (this.retired.has(id)) continue; // a replaced machine is gone for good
+      if (this.cluster.isRetired(id)) continue; // a replaced machine is gone for good
       if (m.state === 'paused') m.resume();
       if (m.state === 'crashed') m.restart();
       m.disk.recover();
@@ -460,7 +335,7 @@ export class StoreEngine implements Engine {
     const committed = this.committedWrites();
     const eventual = checkEventual({ history: this.history, committed, boundedStalenessUs: s.client.boundedStalenessUs });
     const convergence = checkConvergence({ shards: finals.convergence });
-    const durability = checkDurability(this.history, finals.replicas, (key) => this.directory.ring.ownerOfKey(key));
+    const durability = checkDurability(this.history, finals.replicas, (key) => this.cluster.directory.ring.ownerOfKey(key));
     const liveness = checkLiveness(healedAtUs, s.livenessBoundUs, probes);
     const linRecords = this.history.filter((o) => o.op === 'put' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined);
     // A work budget, not a wall-clock one: the search polls `deadline` every few thousand steps,
@@ -516,8 +391,8 @@ export class StoreEngine implements Engine {
             movesCompleted: this.placementDriver.movesCompleted,
             settled: this.placementDriver.settled(),
             machines: this.servers(),
-            learnersAdded: this.learnersAdded,
-            learnersRemoved: this.learnersRemoved,
+            learnersAdded: this.cluster.learnersAdded,
+            learnersRemoved: this.cluster.learnersRemoved,
           },
         }),
         readLatency: this.readLatencyBySecond(),
@@ -617,15 +492,11 @@ export class StoreEngine implements Engine {
   private finalReplicaStates(): { replicas: ReplicaFinalState[]; convergence: ConvergenceInput['shards'] } {
     const replicas: ReplicaFinalState[] = [];
     const byShard = new Map<number, { machine: string; digest: string; appliedIndex: number }[]>();
-    for (const [machine, server] of this.serverOf) {
-      if (this.world.machine(machine).state !== 'up') continue;
-      for (const [shard, replica] of server.replicas) {
-        const kv = replica.kv;
-        replicas.push({ machine, shard, appliedIndex: kv.appliedIndex, appliedAt: (op) => kv.appliedAt(op) });
-        let list = byShard.get(shard);
-        if (list === undefined) byShard.set(shard, (list = []));
-        list.push({ machine, digest: kv.digest(), appliedIndex: kv.appliedIndex });
-      }
+    for (const r of this.cluster.finalReplicas()) {
+      replicas.push({ machine: r.machine, shard: r.shard, appliedIndex: r.appliedIndex, appliedAt: r.appliedAt });
+      let list = byShard.get(r.shard);
+      if (list === undefined) byShard.set(r.shard, (list = []));
+      list.push({ machine: r.machine, digest: r.digest, appliedIndex: r.appliedIndex });
     }
     const convergence: ConvergenceInput['shards'] = [];
     for (const [shard, list] of byShard) {

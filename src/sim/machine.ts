@@ -8,7 +8,7 @@ import type { TraceEvent } from '../trace/events.js';
 import { LocalClock } from './clock.js';
 import { Disk, type DiskModel } from './disk.js';
 import type { Rng } from './random.js';
-import type { World } from './world.js';
+import type { MachineHost, MachineState } from './hosts.js';
 import { AssertionError } from '../base/assert.js';
 
 export interface Process {
@@ -28,7 +28,7 @@ export interface MachineContext {
 }
 
 export type BootFn = (ctx: MachineContext) => Process;
-export type MachineState = 'up' | 'crashed' | 'paused';
+export type { MachineState } from './hosts.js';
 
 /** Bound on work held while paused; beyond it the oldest items are dropped like an overflowing buffer. */
 const HELD_MAX_ITEMS = 1_000_000;
@@ -47,33 +47,33 @@ export class Machine {
   readonly ctx: MachineContext;
 
   constructor(
-    private readonly world: World,
+    private readonly world: MachineHost,
     readonly id: string,
     private readonly boot: BootFn,
     diskModel: DiskModel,
   ) {
-    this.disk = new Disk(diskModel, world.random.stream(`disk/${id}`), {
-      nowUs: () => world.nowUs,
+    this.disk = new Disk(diskModel, world.stream(`disk/${id}`), {
+      nowUs: () => world.nowUs(),
       scheduleAt: (timeUs, complete) => world.at(timeUs, complete),
       runProcess: (fn) => this.runProcess(fn, this.incarnation),
     });
     const machine = this;
     this.ctx = {
       id,
-      localNowUs: () => machine.clock.localUs(world.nowUs),
+      localNowUs: () => machine.clock.localUs(world.nowUs()),
       setTimer: (delayLocalUs, fn) => machine.setTimer(delayLocalUs, fn),
       cancelTimer: (timerId) => {
         machine.activeTimers.delete(timerId);
       },
       send: (to, payload, label) => {
         if (machine.state === 'crashed') return; // a dead process sends nothing
-        world.network.send(id, to, payload, label);
+        world.send(id, to, payload, label);
       },
       disk: this.disk,
-      rng: (name) => world.random.stream(`machine/${id}/${name}`),
+      rng: (name) => world.stream(`machine/${id}/${name}`),
       emit: (event) => {
-        event.t = world.nowUs;
-        world.tracer.emit(event);
+        event.t = world.nowUs();
+        world.trace(event);
       },
     };
   }
@@ -87,7 +87,7 @@ export class Machine {
     const timerId = this.nextTimerId++;
     this.activeTimers.add(timerId);
     const incarnation = this.incarnation;
-    this.world.after(this.clock.trueDelayUs(delayLocalUs), () => {
+    this.world.at(this.world.nowUs() + this.clock.trueDelayUs(delayLocalUs), () => {
       if (incarnation !== this.incarnation || !this.activeTimers.has(timerId)) return;
       this.runProcess(() => {
         if (!this.activeTimers.delete(timerId)) return; // cancelled while held
@@ -125,21 +125,21 @@ export class Machine {
     this.held = [];
     this.activeTimers.clear();
     const lost = this.disk.crash();
-    this.world.emitSim({ t: this.world.nowUs, type: 'machine.crash', machine: this.id });
-    if (lost > 0) this.world.emitSim({ t: this.world.nowUs, type: 'disk.lost', machine: this.id, writes: lost });
+    this.world.trace({ t: this.world.nowUs(), type: 'machine.crash', machine: this.id });
+    if (lost > 0) this.world.trace({ t: this.world.nowUs(), type: 'disk.lost', machine: this.id, writes: lost });
   }
 
   restart(): void {
     if (this.state !== 'crashed' || this.retired) return;
     this.state = 'up';
-    this.world.emitSim({ t: this.world.nowUs, type: 'machine.restart', machine: this.id });
+    this.world.trace({ t: this.world.nowUs(), type: 'machine.restart', machine: this.id });
     this.start();
   }
 
   pause(): void {
     if (this.state !== 'up') return;
     this.state = 'paused';
-    this.world.emitSim({ t: this.world.nowUs, type: 'machine.pause', machine: this.id });
+    this.world.trace({ t: this.world.nowUs(), type: 'machine.pause', machine: this.id });
   }
 
   resume(): void {
@@ -147,7 +147,7 @@ export class Machine {
     this.state = 'up';
     const held = this.held;
     this.held = [];
-    this.world.emitSim({ t: this.world.nowUs, type: 'machine.resume', machine: this.id, held: held.length });
+    this.world.trace({ t: this.world.nowUs(), type: 'machine.resume', machine: this.id, held: held.length });
     for (const fn of held) {
       if (this.state !== 'up') break; // the process crashed or paused again while catching up
       fn();
@@ -161,7 +161,7 @@ export class Machine {
   }
 
   skew(skewUs: number, driftPpm: number): void {
-    this.clock.adjust(this.world.nowUs, skewUs, driftPpm);
-    this.world.emitSim({ t: this.world.nowUs, type: 'clock.skew', machine: this.id, skewUs, driftPpm });
+    this.clock.adjust(this.world.nowUs(), skewUs, driftPpm);
+    this.world.trace({ t: this.world.nowUs(), type: 'clock.skew', machine: this.id, skewUs, driftPpm });
   }
 }

@@ -9,7 +9,7 @@
 // on it until the clog ends, then delivers them in order; healing everything ends every clog at
 // once (the held messages then arrive, none is lost).
 import type { Rng } from './random.js';
-import type { World } from './world.js';
+import type { NetworkHost } from './hosts.js';
 
 export interface LinkModel {
   minUs: number;
@@ -77,7 +77,7 @@ export class Network {
   private nextMessageId = 1;
 
   constructor(
-    private readonly world: World,
+    private readonly world: NetworkHost,
     readonly model: LinkModel,
   ) {}
 
@@ -89,7 +89,7 @@ export class Network {
     }
     let link = byTo.get(to);
     if (link === undefined) {
-      link = { rng: this.world.random.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], releaseAtUs: -1 };
+      link = { rng: this.world.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], releaseAtUs: -1 };
       byTo.set(to, link);
     }
     return link;
@@ -110,16 +110,16 @@ export class Network {
 
   cutAll(links: [string, string][], description: string): void {
     for (const [from, to] of links) this.cut.add(linkKey(from, to));
-    this.world.emitSim({ t: this.world.nowUs, type: 'net.cut', links, description });
+    this.world.trace({ t: this.world.nowUs(), type: 'net.cut', links, description });
   }
 
   /** Undoes cuts; `'all'` also ends every clog now (held messages go on their way). */
   heal(links: [string, string][] | 'all'): void {
     if (links === 'all') this.cut.clear();
     else for (const [from, to] of links) this.cut.delete(linkKey(from, to));
-    this.world.emitSim({ t: this.world.nowUs, type: 'net.heal', links });
+    this.world.trace({ t: this.world.nowUs(), type: 'net.heal', links });
     if (links !== 'all') return;
-    const now = this.world.nowUs;
+    const now = this.world.nowUs();
     for (const byTo of this.links.values()) {
       for (const link of byTo.values()) {
         if (link.clogUntilUs <= now) continue;
@@ -134,14 +134,14 @@ export class Network {
     const link = this.link(from, to);
     link.clogUntilUs = Math.max(link.clogUntilUs, untilUs);
     this.scheduleRelease(link);
-    this.world.emitSim({ t: this.world.nowUs, type: 'net.clog', from, to, untilUs });
+    this.world.trace({ t: this.world.nowUs(), type: 'net.clog', from, to, untilUs });
   }
 
   setFaultRates(drop: number, duplicate: number, delayExtraUs: number): void {
     this.faultDrop = drop;
     this.faultDuplicate = duplicate;
     this.faultDelayExtraUs = delayExtraUs;
-    this.world.emitSim({ t: this.world.nowUs, type: 'net.rates', drop, duplicate, delayExtraUs });
+    this.world.trace({ t: this.world.nowUs(), type: 'net.rates', drop, duplicate, delayExtraUs });
   }
 
   private latencyUs(link: Link): number {
@@ -156,8 +156,8 @@ export class Network {
     const world = this.world;
     const id = this.nextMessageId++;
     this.stats.sent++;
-    world.tracer.emit({ t: world.nowUs, type: 'msg.send', id, from, to, label });
-    if (!world.hasMachine(to)) return this.drop(id, from, to, label, 'unknown-machine');
+    world.trace({ t: world.nowUs(), type: 'msg.send', id, from, to, label });
+    if (world.receiver(to) === undefined) return this.drop(id, from, to, label, 'unknown-machine');
     if (this.isCut(from, to)) return this.drop(id, from, to, label, 'partition');
     const link = this.link(from, to);
     const dropRate = this.model.drop + this.faultDrop;
@@ -172,8 +172,8 @@ export class Network {
 
   private schedule(link: Link, id: number, from: string, to: string, payload: unknown, label: string, copy: boolean): void {
     const world = this.world;
-    const naturalUs = world.nowUs + this.latencyUs(link);
-    if (link.clogUntilUs > world.nowUs) {
+    const naturalUs = world.nowUs() + this.latencyUs(link);
+    if (link.clogUntilUs > world.nowUs()) {
       link.held.push({ id, from, to, payload, label, naturalUs, copy });
       return;
     }
@@ -197,7 +197,7 @@ export class Network {
   private release(link: Link): void {
     const held = link.held;
     link.held = [];
-    for (const h of held) this.dispatch(link, h.id, h.from, h.to, h.payload, h.label, Math.max(h.naturalUs, this.world.nowUs), h.copy);
+    for (const h of held) this.dispatch(link, h.id, h.from, h.to, h.payload, h.label, Math.max(h.naturalUs, this.world.nowUs()), h.copy);
   }
 
   private dispatch(link: Link, id: number, from: string, to: string, payload: unknown, label: string, naturalUs: number, copy: boolean): void {
@@ -216,17 +216,17 @@ export class Network {
   private arrive(id: number, from: string, to: string, payload: unknown, label: string): void {
     const world = this.world;
     if (this.isCut(from, to)) return this.drop(id, from, to, label, 'partition');
-    const machine = world.machineOrUndefined(to);
+    const machine = world.receiver(to);
     if (machine === undefined) return this.drop(id, from, to, label, 'unknown-machine');
     if (machine.state === 'crashed') return this.drop(id, from, to, label, 'crashed');
     this.stats.delivered++;
-    world.tracer.emit({ t: world.nowUs, type: 'msg.deliver', id, from, to, label });
+    world.trace({ t: world.nowUs(), type: 'msg.deliver', id, from, to, label });
     machine.deliver(from, payload);
   }
 
   private drop(id: number, from: string, to: string, label: string, reason: 'partition' | 'random' | 'crashed' | 'unknown-machine'): void {
     this.stats.dropped++;
-    this.world.tracer.emit({ t: this.world.nowUs, type: 'msg.drop', id, from, to, label, reason });
+    this.world.trace({ t: this.world.nowUs(), type: 'msg.drop', id, from, to, label, reason });
   }
 }
 

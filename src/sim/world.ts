@@ -8,6 +8,7 @@ import { Tracer } from '../trace/tracer.js';
 import { DEFAULT_DISK, type DiskModel } from './disk.js';
 import { Machine, type BootFn } from './machine.js';
 import { DEFAULT_LINK, Network, type LinkModel } from './network.js';
+import type { MachineHost } from './hosts.js';
 import { EventQueue } from './queue.js';
 import { RandomStreams } from './random.js';
 import { AssertionError } from '../base/assert.js';
@@ -37,12 +38,22 @@ export class World {
   private readonly queue = new EventQueue<() => void>();
   private readonly machines = new Map<string, Machine>();
   private readonly diskModel: DiskModel;
+  /** What every machine sees of the world. */
+  private readonly machineHost: MachineHost;
   eventsRun = 0;
 
   constructor(options: WorldOptions) {
     this.random = new RandomStreams(options.seed);
     this.tracer = options.tracer ?? new Tracer();
-    this.network = new Network(this, { ...DEFAULT_LINK, ...options.link });
+    const trace = (event: TraceEvent): void => this.tracer.emit(event);
+    const base = {
+      nowUs: () => this.nowUs,
+      at: (timeUs: number, fn: () => void) => this.at(timeUs, fn),
+      stream: (name: string) => this.random.stream(name),
+      trace,
+    };
+    this.network = new Network({ ...base, receiver: (id) => this.machines.get(id) }, { ...DEFAULT_LINK, ...options.link });
+    this.machineHost = { ...base, send: (from, to, payload, label) => this.network.send(from, to, payload, label) };
     this.diskModel = { ...DEFAULT_DISK, ...options.disk };
   }
 
@@ -60,7 +71,7 @@ export class World {
 
   addMachine(id: string, boot: BootFn, options: { start?: boolean } = {}): Machine {
     if (this.machines.has(id)) throw new AssertionError(`machine ${id} already exists`);
-    const machine = new Machine(this, id, boot, this.diskModel);
+    const machine = new Machine(this.machineHost, id, boot, this.diskModel);
     this.machines.set(id, machine);
     if (options.start !== false) machine.start();
     return machine;

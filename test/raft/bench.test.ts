@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { benchRaftStep } from '../../src/raft/bench.js';
 import { World } from '../../src/sim/world.js';
-import { benchRaftGroup } from '../../src/store/raft-host.js';
+import { benchRaftGroup } from '../../src/harness/raft-world.js';
 
 describe('raft benchmarks (smoke: they run and report; timing targets live in npm run bench)', () => {
   it('benchRaftStep reports messages per second', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isolateLinks, linksBetweenSides } from '../../src/sim/network.js';
 import { World } from '../../src/sim/world.js';
-import { RaftGroupWorld } from '../../src/store/raft-host.js';
+import { RaftGroupWorld } from '../../src/harness/raft-world.js';
 
 const MS = 1000;
 const FIVE = ['n1', 'n2', 'n3', 'n4', 'n5'];

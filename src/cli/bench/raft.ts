@@ -1,7 +1,7 @@
 // Raft benchmarks: messages through one replica's step, and commits of a 5-replica group on the kernel.
 import { performance } from 'node:perf_hooks';
 import { benchRaftStep } from '../../raft/bench.js';
-import { benchRaftGroup } from '../../store/raft-host.js';
+import { benchRaftGroup } from '../../harness/raft-world.js';
 import { World } from '../../sim/world.js';
 import type { BenchFigure, BenchSection } from './types.js';
 

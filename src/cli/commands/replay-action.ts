@@ -12,7 +12,7 @@ import { engineFactoryFor } from '../../harness/engines.js';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { parsePositiveInt, parseSeed } from '../options.js';
 import { validateBugFlags } from './bugs.js';
-import { PRINT_COLUMNS_DEFAULT, PRINT_ROWS_DEFAULT } from './replay.js';
+import { PRINT_COLUMNS_DEFAULT, PRINT_ROWS_DEFAULT } from './replay-defaults.js';
 import { isAssertion } from '../../base/assert.js';
 
 const REPORTS_DIR = 'reports';

@@ -4,9 +4,7 @@
 // The implementation (ink, react, the replay engine) is imported only when the command runs.
 import type { Command } from 'commander';
 import { collect } from '../options.js';
-
-export const PRINT_COLUMNS_DEFAULT = 100;
-export const PRINT_ROWS_DEFAULT = 30;
+import { PRINT_COLUMNS_DEFAULT, PRINT_ROWS_DEFAULT } from './replay-defaults.js';
 
 export function registerReplay(program: Command): void {
   program

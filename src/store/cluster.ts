@@ -1,0 +1,245 @@
+// The store as a cluster of simulated machines: a StoreServer on every server machine, client
+// machines with the store's client library, the placement driver (machine `pd`) and the routing
+// directory they share. It knows nothing of scenarios, faults or checks: a harness builds it
+// (src/harness/store-engine.ts), drives it, breaks it and judges it through the accessors below,
+// the same way a test would drive a real cluster.
+import type { RaftConfig } from '../raft/config.js';
+import type { World } from '../sim/world.js';
+import type { MachineContext } from '../sim/machine.js';
+import { StoreClient, type ClientOptions, type Router } from './client.js';
+import type { ClientReply } from './protocol.js';
+import type { Ring } from './ring.js';
+import { StoreServer, type ServerEnv } from './server.js';
+import { PlacementDriver, type Directory, type PlacementOptions } from './placement.js';
+
+export interface ClusterOptions {
+  /** Server machines at the start (n1..nM). */
+  machines: readonly string[];
+  /** The ring the cluster is founded with (every shard's founding members). */
+  ring: Ring;
+  raft: (group: number, id: string) => RaftConfig;
+  snapshotEvery: number;
+  bugs: ReadonlySet<string>;
+  /** The placement driver runs when membership is managed. */
+  placement: PlacementOptions | null;
+  readServiceUs: number;
+  /** White-box observer of applied writes and read freshness (trace annotations only). */
+  observer?: ServerEnv['observer'];
+}
+
+/** What a replica holds at the end of a run (white-box, for the checks). */
+export interface ReplicaFinal {
+  machine: string;
+  shard: number;
+  appliedIndex: number;
+  appliedAt(opId: number): number | undefined;
+  digest: string;
+}
+
+/** A client's copy of the routing table: refreshed when a server says it is stale, or on a timeout. */
+class CachedRouter implements Router {
+  private ring: Ring;
+  private readReplicas: Map<number, string[]>;
+  private members: Directory['members'];
+  private version: number;
+
+  constructor(private readonly directory: Directory) {
+    this.ring = directory.ring;
+    this.readReplicas = new Map(directory.readReplicas);
+    this.members = new Map(directory.members);
+    this.version = directory.version;
+  }
+
+  get shards(): number {
+    return this.ring.shards;
+  }
+  shardOfKey(key: string): number {
+    return this.ring.shardOfKey(key);
+  }
+  /** Where the shard's replicas are (the placement driver's last word), else where the ring puts them. */
+  replicasOf(shard: number): readonly string[] {
+    const actual = this.members.get(shard);
+    return actual !== undefined && actual.machines.length > 0 ? actual.machines : this.ring.replicasOf(shard);
+  }
+  preferredLeaderOf(shard: number): string {
+    return this.members.get(shard)?.leader ?? this.ring.preferredLeaderOf(shard);
+  }
+  readReplicasOf(shard: number): readonly string[] {
+    const extra = this.readReplicas.get(shard)?.filter((m) => !this.replicasOf(shard).includes(m));
+    return extra === undefined || extra.length === 0 ? this.replicasOf(shard) : [...this.replicasOf(shard), ...extra];
+  }
+  refresh(): void {
+    if (this.version === this.directory.version) return;
+    this.ring = this.directory.ring;
+    this.readReplicas = new Map(this.directory.readReplicas);
+    this.members = new Map(this.directory.members);
+    this.version = this.directory.version;
+  }
+}
+
+
+export class StoreCluster {
+  readonly serverOf = new Map<string, StoreServer>();
+  readonly directory: Directory;
+  placementDriver: PlacementDriver | undefined;
+  learnersAdded = 0;
+  learnersRemoved = 0;
+  /** Server machines in the cluster now (joins add, replace adds the replacement). */
+  private readonly machineList: string[];
+  /** Machines replaced as failed: they stay down, even when the store settles. */
+  private readonly retired = new Set<string>();
+  private readonly env: ServerEnv;
+
+  constructor(
+    private readonly world: World,
+    private readonly options: ClusterOptions,
+  ) {
+    this.directory = { ring: options.ring, readReplicas: new Map(), members: new Map(), version: 0 };
+    this.machineList = [...options.machines];
+    this.env = {
+      ring: options.ring,
+      ...(options.placement !== null && { placementDriver: 'pd' }),
+      readServiceUs: options.readServiceUs,
+      raftConfig: options.raft,
+      snapshotEvery: options.snapshotEvery,
+      bugs: options.bugs,
+      ...(options.observer !== undefined && { observer: options.observer }),
+    };
+    for (const id of options.machines) this.addServer(id);
+  }
+
+  /** A client machine running the store's client library; `boot` runs at every (re)start. */
+  addClient(id: string, clientOptions: ClientOptions, boot: (client: StoreClient, ctx: MachineContext) => void = () => {}): void {
+    this.world.addMachine(id, (ctx) => {
+      const client = new StoreClient(ctx, new CachedRouter(this.directory), clientOptions, () => this.world.nowUs);
+      boot(client, ctx);
+      return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
+    });
+  }
+
+  /** Start the placement driver (when the options ask for one); call after the clients. */
+  startPlacement(): void {
+    const options = this.options.placement;
+    if (options === null) return;
+    this.world.addMachine('pd', (ctx) => {
+      const live = (m: string) => !this.retired.has(m);
+      this.placementDriver = new PlacementDriver(ctx, this.directory, () => this.machineList.filter(live), () => [...this.serverOf.keys()].filter(live), (m) => !live(m), options, (e) => {
+        if (e.kind === 'learner-added') this.learnersAdded++;
+        if (e.kind === 'learner-removed') this.learnersRemoved++;
+        ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
+      });
+      return this.placementDriver;
+    });
+  }
+
+  private addServer(id: string): void {
+    this.world.addMachine(id, (ctx) => {
+      const server = new StoreServer(ctx, this.env);
+      this.serverOf.set(id, server);
+      return server;
+    });
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  private announce(action: 'join' | 'leave' | 'replace', machine: string, replacement: string | null): void {
+    this.world.emit({ t: this.world.nowUs, type: 'store.membership', action, machine, replacement });
+  }
+
+  /** A new machine joins the ring; the placement driver moves replicas onto it. */
+  join(m: string): string {
+    if (this.machineList.includes(m)) return `${m} is already a member`;
+    if (!this.world.hasMachine(m)) this.addServer(m);
+    this.machineList.push(m);
+    this.directory.ring = this.directory.ring.join(m);
+    this.directory.version++;
+    this.announce('join', m, null);
+    return `${m} joined; ring now ${this.machineList.length} machines`;
+  }
+
+  /** A graceful decommission: the machine leaves the ring and its replicas move away. */
+  leave(m: string): string {
+    if (!this.machineList.includes(m)) return `${m} cannot leave: not a member`;
+    // Like a real decommission, a leave waits for somewhere to move the replicas to: shrinking
+    // groups below the replication factor would let one more failure take a quorum away.
+    const remaining = this.machineList.length - 1;
+    if (remaining < Math.max(1, this.directory.ring.rf)) {
+      return `${m} cannot leave: ${remaining} machines would remain for replication ${this.directory.ring.rf}`;
+    }
+    this.machineList.splice(this.machineList.indexOf(m), 1);
+    this.directory.ring = this.directory.ring.leave(m);
+    this.directory.version++;
+    this.announce('leave', m, null);
+    return `${m} decommissioned: its replicas move away`;
+  }
+
+  /** The machine fails for good; a fresh one takes its place in the ring. */
+  replace(m: string): string {
+    if (!this.machineList.includes(m)) return `${m} is not a member`;
+    let n = this.machineList.length + this.retired.size + 1;
+    while (this.world.hasMachine(`n${n}`)) n++;
+    const fresh = `n${n}`;
+    this.world.machine(m).retire();
+    this.retired.add(m);
+    this.machineList.splice(this.machineList.indexOf(m), 1, fresh);
+    this.addServer(fresh);
+    this.directory.ring = this.directory.ring.leave(m).join(fresh);
+    this.directory.version++;
+    this.announce('replace', m, fresh);
+    return `${m} failed for good; ${fresh} takes its replicas`;
+  }
+
+  /** Server machines in the cluster now (none replaced for good). */
+  servers(): string[] {
+    return this.machineList.filter((m) => !this.retired.has(m));
+  }
+
+  isRetired(machine: string): boolean {
+    return this.retired.has(machine);
+  }
+
+  // ------------------------------------------------------------------ white-box views
+
+  /** The machine leading a shard with the highest term right now. */
+  currentLeader(shard: number): string | undefined {
+    let best: { machine: string; term: number } | undefined;
+    for (const [machine, server] of this.serverOf) {
+      if (this.world.machine(machine).state === 'crashed') continue;
+      const info = server.groupInfo(shard);
+      if (info !== undefined && info.role === 'leader' && (best === undefined || info.term > best.term)) best = { machine, term: info.term };
+    }
+    return best?.machine;
+  }
+
+  /** True while the machine is up and leads some shard. */
+  leadsSomething(machine: string): boolean {
+    const server = this.serverOf.get(machine);
+    return server !== undefined && this.world.machine(machine).state !== 'crashed' && server.leaderGroups().length > 0;
+  }
+
+  /**
+   * Ask a shard's leader to hand leadership over; `choose` picks the machine, given the leader
+   * and the shard's other replicas (undefined: nobody to hand it to).
+   */
+  transfer(shard: number, choose: (leader: string, others: string[]) => string | undefined): string {
+    const leader = this.currentLeader(shard);
+    if (leader === undefined) return `shard ${shard} has no leader to transfer from`;
+    const target = choose(leader, this.directory.ring.replicasOf(shard).filter((m) => m !== leader));
+    if (target === undefined || target === leader) return `shard ${shard}: no other replica to transfer leadership to`;
+    const ok = this.serverOf.get(leader)?.transferLeadership(shard, target) ?? false;
+    return `shard ${shard} leadership ${leader} -> ${target}${ok ? '' : ' (refused)'}`;
+  }
+
+  /** Every replica on an up machine, with its state machine's final state. */
+  finalReplicas(): ReplicaFinal[] {
+    const out: ReplicaFinal[] = [];
+    for (const [machine, server] of this.serverOf) {
+      if (this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) {
+        const kv = replica.kv;
+        out.push({ machine, shard, appliedIndex: kv.appliedIndex, appliedAt: (op) => kv.appliedAt(op), digest: kv.digest() });
+      }
+    }
+    return out;
+  }
+}
