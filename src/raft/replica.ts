@@ -119,6 +119,8 @@ export class RaftReplica {
    * used before in the group, so no configuration can name it by mistake).
    */
   private knownMember: boolean;
+  /** Constructed from a durable term > 0 (a restart that may owe a leader its stickiness). */
+  private readonly restartedWithTerm: boolean;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedTimeoutTicks: number;
@@ -176,6 +178,7 @@ export class RaftReplica {
     this.persistedIndex = this.log.lastIndex();
     this.conf = this.log.confAt(this.log.lastIndex());
     this.knownMember = this.log.namesMember(this.id);
+    this.restartedWithTerm = hs.term > 0;
     this.randomizedTimeoutTicks = this.drawTimeout();
     this.event({
       type: 'raft.restart',
@@ -476,7 +479,14 @@ export class RaftReplica {
   }
 
   private inLease(): boolean {
-    return this.cfg.checkQuorum && this.leaderNow !== null && this.electionElapsed < this.cfg.electionTimeoutTicks;
+    if (!this.cfg.checkQuorum) return false;
+    if (this.leaderNow !== null && this.electionElapsed < this.cfg.electionTimeoutTicks) return true;
+    // A voter that acknowledged a leader's heartbeat promised to vote for nobody else for an
+    // election timeout; that promise must survive a crash, or a restarted voter could elect a
+    // successor while the old leader still serves lease reads. Having acknowledged anything
+    // means a term > 0 was durable, so a replica restarted with one keeps quiet for an election
+    // timeout of its own ticks (a fresh replica has promised nothing).
+    return this.restartedWithTerm && this.ticks < this.cfg.electionTimeoutTicks;
   }
 
   // ---------------------------------------------------------------- §5.2 elections

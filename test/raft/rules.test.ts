@@ -115,7 +115,8 @@ describe('§5.2 leader election', () => {
   it('a refused vote request does not restart the election clock; a granted one does (Figure 2)', () => {
     // With FixedRng('lo') the timeout is E = 10 ticks. b's log is behind a's, so a refuses it.
     const timeoutAfter = (lastTerm: number): number => {
-      const r = mk('a', { stored: storedLog([1, 2], 2), config: { preVote: false } });
+      // checkQuorum off: a restarted voter with it keeps quiet for a timeout (lease stickiness).
+      const r = mk('a', { stored: storedLog([1, 2], 2), config: { preVote: false, checkQuorum: false } });
       ticks(r, 6);
       r.step({ ...base('b', 'a', 5), type: 'vote', pre: false, lastIndex: 1, lastTerm, transfer: false });
       r.ready();
@@ -288,13 +289,13 @@ describe('§5.3 log replication', () => {
 
 describe('§5.4 safety', () => {
   it('§5.4.1 a vote is refused to a candidate whose last term is older', () => {
-    const r = mk('a', { stored: storedLog([1, 2], 2), config: { preVote: false } });
+    const r = mk('a', { stored: storedLog([1, 2], 2), config: { preVote: false, checkQuorum: false } });
     r.step({ ...base('b', 'a', 3), type: 'vote', pre: false, lastIndex: 5, lastTerm: 1, transfer: false });
     expect(ofType(r.ready(), 'vote-resp')[0]?.granted).toBe(false);
   });
 
   it('§5.4.1 a vote is refused to a candidate with the same last term but a shorter log', () => {
-    const r = mk('a', { stored: storedLog([1, 2, 2], 2), config: { preVote: false } });
+    const r = mk('a', { stored: storedLog([1, 2, 2], 2), config: { preVote: false, checkQuorum: false } });
     r.step({ ...base('b', 'a', 3), type: 'vote', pre: false, lastIndex: 2, lastTerm: 2, transfer: false });
     expect(ofType(r.ready(), 'vote-resp')[0]?.granted).toBe(false);
     r.step({ ...base('c', 'a', 3), type: 'vote', pre: false, lastIndex: 3, lastTerm: 2, transfer: false });
@@ -405,8 +406,27 @@ describe('§6 client reads', () => {
 });
 
 describe('PreVote and CheckQuorum', () => {
+  it('§6.4.1 lease: a voter restarted with a durable term keeps its stickiness promise for an election timeout', () => {
+    // It may have acknowledged a leader's heartbeat just before the crash; that leader may still
+    // serve lease reads, so the restarted voter must not help elect a successor yet.
+    const r = mk('b', { stored: storedLog([1], 1) });
+    const ask = () => {
+      r.step({ ...base('c', 'b', 2), type: 'vote', pre: true, lastIndex: 1, lastTerm: 1, transfer: false });
+      return ofType(r.ready(), 'vote-resp');
+    };
+    expect(ask()).toEqual([]); // ignored, as a voter in a leader's lease ignores candidates
+    ticks(r, 9);
+    expect(ask()).toEqual([]);
+    ticks(r, 1); // one election timeout (10 ticks) after the restart
+    expect(ask()[0]?.granted).toBe(true);
+    // A fresh replica (term 0) has promised nothing and answers at once.
+    const fresh = mk('b');
+    fresh.step({ ...base('c', 'b', 1), type: 'vote', pre: true, lastIndex: 0, lastTerm: 0, transfer: false });
+    expect(ofType(fresh.ready(), 'vote-resp')[0]?.granted).toBe(true);
+  });
+
   it('PreVote: a pre-vote request does not change the voter’s term or vote', () => {
-    const r = mk('a', { stored: storedLog([1], 1) });
+    const r = mk('a', { stored: storedLog([1], 1), config: { checkQuorum: false } });
     r.step({ ...base('b', 'a', 2), type: 'vote', pre: true, lastIndex: 1, lastTerm: 1, transfer: false });
     const rd = r.ready();
     expect(ofType(rd, 'vote-resp')).toEqual([{ ...base('a', 'b', 2), type: 'vote-resp', pre: true, granted: true }]);
