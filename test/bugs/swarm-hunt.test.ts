@@ -12,7 +12,7 @@ const RANGES: Record<string, [number, number, string[]]> = {
   'vote-without-log-check': [2, 4, ['invariants', 'assertion']],
   'commit-previous-term': [26, 28, ['invariants']],
   'ack-before-persist': [4, 6, ['assertion', 'invariants']],
-  'forget-vote-on-restart': [45, 47, ['invariants', 'assertion']],
+  'forget-vote-on-restart': [358, 360, ['invariants', 'assertion']],
   'leader-read-without-quorum': [5, 7, ['invariants']],
   'readindex-before-term-commit': [143, 145, ['invariants']],
   'lease-ignores-drift': [19, 21, ['invariants']],
