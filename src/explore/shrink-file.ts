@@ -8,6 +8,7 @@ import { executeScenario } from './execute.js';
 import { shrinkScenario, type ShrinkSize } from './shrink.js';
 import { scenarioToYaml } from './yaml.js';
 import { AssertionError } from '../base/assert.js';
+import { reproCommand } from '../scenario/repro.js';
 
 export interface ShrunkFile {
   check: string;
@@ -48,7 +49,7 @@ function withoutBugs(s: ScenarioInput): ScenarioInput {
 /** Null when the original passes every check (nothing to shrink). */
 export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
   const renamed = { ...o.original, name: o.name };
-  const repro = [`kvsim run ${o.out} --seed ${o.seed}`, ...o.bugs.map((b) => `--bug ${b}`)].join(' ');
+  const repro = reproCommand(o.out, o.seed, o.bugs);
   const result = shrinkScenario(renamed, {
     runsMax: o.runsMax,
     run: (candidate) => executeScenario(o.out, scenarioToYaml(candidate), o.seed, o.bugs),

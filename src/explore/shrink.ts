@@ -14,6 +14,7 @@
 import { parseDurationUs } from '../base/time.js';
 import { durationText, type FaultInput, type ScenarioInput } from './arbitraries.js';
 import { CHECK_ASSERTION, CHECK_EXPECTATIONS, type RunOutcome } from './execute.js';
+import { parseTarget, targetText } from '../scenario/target.js';
 
 export const SHRINK_RUNS_MAX = 300;
 /** Bound on accepted steps (every pass makes its scenario strictly simpler; this is the backstop). */
@@ -80,14 +81,12 @@ function withFaults(s: ScenarioInput, faults: FaultInput[]): ScenarioInput {
 // ---- machine and shard renaming, keeping fault targets valid -------------------------------
 
 const MACHINE = /^n([1-9][0-9]*)$/;
-const LEADER_OF = /^leader\(shard ([0-9]+)\)$/;
 
 /** A single target on a cluster of `machines` and `shards`: nK beyond it wraps, shards wrap. */
 function fitTarget(target: string, machines: number, shards: number): string {
-  const m = MACHINE.exec(target);
-  if (m !== null) return `n${((Number(m[1]) - 1) % machines) + 1}`;
-  const l = LEADER_OF.exec(target);
-  if (l !== null) return `leader(shard ${Number(l[1]) % shards})`;
+  const t = parseTarget(target);
+  if (t?.kind === 'machine') return `n${((Number(t.machine.slice(1)) - 1) % machines) + 1}`;
+  if (t?.kind === 'leader') return targetText({ kind: 'leader', shard: t.shard % shards });
   return target;
 }
 

@@ -8,6 +8,7 @@
 import { RandomStreams } from '../sim/random.js';
 import { buildScenario, drawProfile, FAULT_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
 import { scenarioToYaml } from './yaml.js';
+import { reproCommand } from '../scenario/repro.js';
 
 export function swarmName(seed: number): string {
   return `swarm-${seed}`;
@@ -28,7 +29,7 @@ export function swarmScenario(seed: number): ScenarioInput {
 
 /** The command that reruns a swarm seed from its written file. */
 export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports'): string {
-  return [`kvsim run ${dir}/${swarmName(seed)}.yaml --seed ${seed}`, ...bugs.map((b) => `--bug ${b}`)].join(' ');
+  return reproCommand(`${dir}/${swarmName(seed)}.yaml`, seed, bugs);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { RunOutcome } from './execute.js';
 import type { WorkerPool } from './pool.js';
 import type { ScenarioSource } from './protocol.js';
 import { swarmFileText, swarmName, swarmRepro } from './swarm.js';
+import { reproCommand } from '../scenario/repro.js';
 
 export interface SweepFailure {
   seed: number;
@@ -89,7 +90,7 @@ export function firstDivergence(a: readonly string[], b: readonly string[]): { i
 
 export function reproFor(source: ScenarioSource, seed: number, bugs: readonly string[], reportsDir: string): string {
   if (source.kind === 'swarm') return swarmRepro(seed, bugs, reportsDir);
-  return [`kvsim run ${source.file} --seed ${seed}`, ...bugs.map((b) => `--bug ${b}`)].join(' ');
+  return reproCommand(source.file, seed, bugs);
 }
 
 export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<SweepSummary> {

@@ -8,6 +8,8 @@ import type { World } from '../sim/world.js';
 import { NOT_APPLICABLE, type Engine, type EngineResults } from './engine.js';
 import type { FaultSpec } from '../scenario/schema.js';
 import { AssertionError } from '../base/assert.js';
+import { parseTarget, type Target } from '../scenario/target.js';
+import { assertNever } from '../base/assert.js';
 
 type DemoMessage = { kind: 'ping'; seq: number; sentLocalUs: number } | { kind: 'pong'; seq: number; sentLocalUs: number };
 
@@ -91,7 +93,7 @@ export class DemoEngine implements Engine {
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.world.machineIds();
     // leader(...) has no meaning without Raft: the demo picks any machine instead.
-    return resolveCommonTarget(target, all, (m) => this.world.hasMachine(m), rng) ?? [rng.pick(all)];
+    return resolveCommonTarget(targetOf(target), all, (m) => this.world.hasMachine(m), rng) ?? [rng.pick(all)];
   }
 
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
@@ -120,19 +122,30 @@ export class DemoEngine implements Engine {
  * The targets every engine understands: a machine name, random, minority, majority (chosen
  * among `all`). Returns undefined for engine-specific ones such as leader(shard 2).
  */
-export function resolveCommonTarget(target: string, all: readonly string[], exists: (m: string) => boolean, rng: Rng): string[] | undefined {
-  if (/^n[0-9]+$/.test(target)) return exists(target) ? [target] : [];
+export function resolveCommonTarget(target: Target, all: readonly string[], exists: (m: string) => boolean, rng: Rng): string[] | undefined {
   const majority = Math.floor(all.length / 2) + 1;
-  switch (target) {
+  switch (target.kind) {
+    case 'machine':
+      return exists(target.machine) ? [target.machine] : [];
     case 'random':
       return [rng.pick(all)];
     case 'minority':
       return pickSome(all, all.length - majority, rng);
     case 'majority':
       return pickSome(all, majority, rng);
-    default:
+    case 'leader':
+    case 'leader-any':
       return undefined;
+    default:
+      return assertNever(target, 'target');
   }
+}
+
+/** A validated target's parse (scenario files are validated, so this cannot fail). */
+export function targetOf(text: string): Target {
+  const t = parseTarget(text);
+  if (t === undefined) throw new AssertionError(`unresolvable target ${text}`);
+  return t;
 }
 
 /** `count` distinct machines chosen by the rng, in the order of `all`. */

@@ -3,6 +3,10 @@
 import type { World } from '../sim/world.js';
 import type { Rng } from '../sim/random.js';
 import type { FaultSpec } from '../scenario/schema.js';
+import type { FaultAction } from '../scenario/fault.js';
+
+/** The actions the fault scheduler hands to the engine. */
+export type EngineFaultAction = Extract<FaultAction, { kind: 'spike' | 'transfer' | 'join' | 'leave' | 'replace' }>;
 import type { OpRecord } from '../history/op.js';
 
 export interface CheckVerdict {
@@ -34,8 +38,8 @@ export interface Engine {
   resolveTarget(target: string, rng: Rng): string[];
   /** True when a `when` condition holds. */
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean;
-  /** Fault actions only the engine understands (spike, transfer, join, leave, replace). */
-  applyEngineFault?(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } | undefined;
+  /** Fault actions on the system under test (spike, transfer, join, leave, replace); undefined: no effect. */
+  applyEngineFault?(action: EngineFaultAction, rng: Rng): { undo?: () => void; detail: string } | undefined;
   /** Called once the simulated duration has passed: stop load, settle, compute results. */
   finish(): EngineResults;
 }

@@ -4,10 +4,12 @@
 import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks } from '../sim/network.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
-import { parseDurationUs } from '../base/time.js';
 import type { Engine } from './engine.js';
-import { FAULT_ACTIONS, type FaultSpec } from '../scenario/schema.js';
-import { AssertionError } from '../base/assert.js';
+import type { FaultSpec } from '../scenario/schema.js';
+import { actionName, actionOf, type FaultAction } from '../scenario/fault.js';
+import { assertNever } from '../base/assert.js';
+
+type Applied = { undo?: () => void; detail: string };
 
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
 const FIRINGS_MAX_PER_FAULT = 100_000;
@@ -87,111 +89,123 @@ export class FaultScheduler {
     }
   }
 
-  private apply(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } {
+  private apply(fault: FaultSpec, rng: Rng): Applied {
     const world = this.engine.world;
     const net = world.network;
     const all = world.machineIds();
     const one = (target: string): string[] => this.engine.resolveTarget(target, rng);
-    const cut = (links: [string, string][], description: string) => {
+    const cut = (links: [string, string][], description: string): Applied => {
       net.cutAll(links, description);
       return { undo: () => net.heal(links), detail: description };
     };
-    if (fault.partition !== undefined) {
-      const resolved = this.resolveSides(fault.partition, rng);
-      return cut(linksBetweenSides(resolved), resolved.map((s) => `{${s.join(',')}}`).join(' | '));
-    }
-    if (fault.isolate !== undefined) {
-      const machines = one(fault.isolate);
-      const links = machines.flatMap((m) => isolateLinks(m, all));
-      return cut(links, `${machines.join(',')} cut off from the rest`);
-    }
-    if (fault.oneway !== undefined) {
-      const [from, to] = this.resolveSides([fault.oneway.from, fault.oneway.to], rng) as [string[], string[]];
-      return cut(oneWayLinks(from, to), `{${from.join(',')}} -/-> {${to.join(',')}}`);
-    }
-    if (fault.bridge !== undefined) {
-      const [a, b] = fault.bridge.sides;
-      return cut(bridgeLinks(a, b), `{${a.join(',')}} | {${b.join(',')}} bridged by ${fault.bridge.via}`);
-    }
-    if (fault.heal !== undefined) {
-      net.heal('all');
-      return { detail: 'all links healed' };
-    }
-    if (fault.crash !== undefined) {
-      const machines = one(fault.crash);
-      for (const m of machines) world.machine(m).crash();
-      return { undo: () => machines.forEach((m) => world.machine(m).restart()), detail: machines.join(',') };
-    }
-    if (fault.restart !== undefined) {
-      const machines = fault.restart === 'all' ? all : one(fault.restart);
-      for (const m of machines) world.machine(m).restart();
-      return { detail: machines.join(',') };
-    }
-    if (fault.pause !== undefined) {
-      const machines = one(fault.pause);
-      for (const m of machines) world.machine(m).pause();
-      return { undo: () => machines.forEach((m) => world.machine(m).resume()), detail: machines.join(',') };
-    }
-    if (fault.resume !== undefined) {
-      const machines = fault.resume === 'all' ? all : one(fault.resume);
-      for (const m of machines) world.machine(m).resume();
-      return { detail: machines.join(',') };
-    }
-    if (fault.skew !== undefined) {
-      const machines = one(fault.skew.machine);
-      const text = fault.skew.offset ?? '0';
-      const negative = text.startsWith('-');
-      const skewUs = (negative ? -1 : 1) * (parseDurationUs(negative ? text.slice(1) : text) ?? 0);
-      const driftPpm = fault.skew.driftPpm ?? 0;
-      for (const m of machines) world.machine(m).skew(skewUs, driftPpm);
-      return {
-        undo: () => machines.forEach((m) => world.machine(m).skew(-skewUs, 0)),
-        detail: `${machines.join(',')} offset ${skewUs}us drift ${driftPpm}ppm`,
-      };
-    }
-    if (fault.drop !== undefined || fault.duplicate !== undefined || fault.delay !== undefined) {
+    const rates = (drop: number, duplicate: number, delayUs: number): Applied => {
       const before = { drop: net.faultDrop, duplicate: net.faultDuplicate, delay: net.faultDelayExtraUs };
-      net.setFaultRates(fault.drop ?? net.faultDrop, fault.duplicate ?? net.faultDuplicate, fault.delay ?? net.faultDelayExtraUs);
+      net.setFaultRates(drop, duplicate, delayUs);
       return {
         undo: () => net.setFaultRates(before.drop, before.duplicate, before.delay),
         detail: `drop ${net.faultDrop} duplicate ${net.faultDuplicate} delay +${net.faultDelayExtraUs}us`,
       };
-    }
-    if (fault.reorder !== undefined) {
-      const before = net.faultReorder;
-      net.faultReorder = fault.reorder;
-      return { undo: () => (net.faultReorder = before), detail: `reorder ${fault.reorder}` };
-    }
-    if (fault.clog !== undefined) {
-      const untilUs = world.nowUs + (fault.for ?? 1_000_000);
-      const pairs: [string, string][] = [];
-      if (typeof fault.clog === 'string') {
-        for (const m of one(fault.clog)) for (const o of all) if (o !== m) pairs.push([m, o], [o, m]);
-      } else {
-        for (const a of one(fault.clog.from)) for (const b of one(fault.clog.to)) if (a !== b) pairs.push([a, b]);
+    };
+    const action = actionOf(fault);
+    switch (action.kind) {
+      case 'partition': {
+        const resolved = this.resolveSides(action.sides, rng);
+        return cut(linksBetweenSides(resolved), resolved.map((s) => `{${s.join(',')}}`).join(' | '));
       }
-      for (const [a, b] of pairs) net.clog(a, b, untilUs);
-      return { detail: `${pairs.length} links clogged until ${untilUs}us` };
-    }
-    if (fault.slowDisk !== undefined) {
-      const machines = one(fault.slowDisk.machine);
-      const factor = fault.slowDisk.factor;
-      for (const m of machines) {
-        world.machine(m).disk.slowFactor = factor;
-        world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor });
+      case 'isolate': {
+        const machines = one(action.target);
+        const links = machines.flatMap((m) => isolateLinks(m, all));
+        return cut(links, `${machines.join(',')} cut off from the rest`);
       }
-      return {
-        undo: () =>
-          machines.forEach((m) => {
-            world.machine(m).disk.slowFactor = 1;
-            world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor: 1 });
-          }),
-        detail: `${machines.join(',')} fsync x${factor}`,
-      };
+      case 'oneway': {
+        const [from, to] = this.resolveSides([action.from, action.to], rng) as [string[], string[]];
+        return cut(oneWayLinks(from, to), `{${from.join(',')}} -/-> {${to.join(',')}}`);
+      }
+      case 'bridge': {
+        const [a, b] = action.sides;
+        return cut(bridgeLinks(a, b), `{${a.join(',')}} | {${b.join(',')}} bridged by ${action.via}`);
+      }
+      case 'heal':
+        net.heal('all');
+        return { detail: 'all links healed' };
+      case 'crash': {
+        const machines = one(action.target);
+        for (const m of machines) world.machine(m).crash();
+        return { undo: () => machines.forEach((m) => world.machine(m).restart()), detail: machines.join(',') };
+      }
+      case 'restart': {
+        const machines = action.target === 'all' ? all : one(action.target);
+        for (const m of machines) world.machine(m).restart();
+        return { detail: machines.join(',') };
+      }
+      case 'pause': {
+        const machines = one(action.target);
+        for (const m of machines) world.machine(m).pause();
+        return { undo: () => machines.forEach((m) => world.machine(m).resume()), detail: machines.join(',') };
+      }
+      case 'resume': {
+        const machines = action.target === 'all' ? all : one(action.target);
+        for (const m of machines) world.machine(m).resume();
+        return { detail: machines.join(',') };
+      }
+      case 'skew': {
+        const machines = one(action.target);
+        const { offsetUs, driftPpm } = action;
+        for (const m of machines) world.machine(m).skew(offsetUs, driftPpm);
+        return {
+          undo: () => machines.forEach((m) => world.machine(m).skew(-offsetUs, 0)),
+          detail: `${machines.join(',')} offset ${offsetUs}us drift ${driftPpm}ppm`,
+        };
+      }
+      case 'drop':
+        return rates(action.probability, net.faultDuplicate, net.faultDelayExtraUs);
+      case 'duplicate':
+        return rates(net.faultDrop, action.probability, net.faultDelayExtraUs);
+      case 'delay':
+        return rates(net.faultDrop, net.faultDuplicate, action.extraUs);
+      case 'reorder': {
+        const before = net.faultReorder;
+        net.faultReorder = action.on;
+        return { undo: () => (net.faultReorder = before), detail: `reorder ${action.on}` };
+      }
+      case 'clog': {
+        const untilUs = world.nowUs + (fault.for ?? 1_000_000);
+        const pairs: [string, string][] = [];
+        const links = action.links;
+        if ('around' in links) {
+          for (const m of one(links.around)) for (const o of all) if (o !== m) pairs.push([m, o], [o, m]);
+        } else {
+          for (const a of one(links.from)) for (const b of one(links.to)) if (a !== b) pairs.push([a, b]);
+        }
+        for (const [a, b] of pairs) net.clog(a, b, untilUs);
+        return { detail: `${pairs.length} links clogged until ${untilUs}us` };
+      }
+      case 'slowDisk': {
+        const machines = one(action.target);
+        const factor = action.factor;
+        for (const m of machines) {
+          world.machine(m).disk.slowFactor = factor;
+          world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor });
+        }
+        return {
+          undo: () =>
+            machines.forEach((m) => {
+              world.machine(m).disk.slowFactor = 1;
+              world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor: 1 });
+            }),
+          detail: `${machines.join(',')} fsync x${factor}`,
+        };
+      }
+      case 'spike':
+      case 'transfer':
+      case 'join':
+      case 'leave':
+      case 'replace':
+        // Actions on the system under test: the engine knows what they mean, if anything.
+        return this.engine.applyEngineFault?.(action, rng) ?? { detail: `${action.kind} has no effect in this kind of run` };
+      default:
+        return assertNever(action, 'fault action');
     }
-    const engineApplied = this.engine.applyEngineFault?.(fault, rng);
-    if (engineApplied !== undefined) return engineApplied;
-    return { detail: `${actionName(fault)} has no effect in this kind of run` };
   }
 }
 
@@ -208,9 +222,4 @@ export function resolveSidesWith(
     if (side.includes('rest')) for (const s of servers) if (!named.has(s)) members.add(s);
     return [...members];
   });
-}
-
-export function actionName(fault: FaultSpec): string {
-  for (const name of FAULT_ACTIONS) if (fault[name] !== undefined) return name;
-  throw new AssertionError('a validated fault has an action');
 }

@@ -13,9 +13,9 @@ import type { OpRecord, ReadLevel } from '../history/op.js';
 import { defaultRaftConfig, type RaftConfig } from '../raft/config.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
-import type { CheckVerdict, Engine, EngineResults } from './engine.js';
+import type { CheckVerdict, Engine, EngineFaultAction, EngineResults } from './engine.js';
 import type { FaultSpec, Scenario } from '../scenario/schema.js';
-import { resolveCommonTarget } from './demo.js';
+import { resolveCommonTarget, targetOf } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
 import { DEFAULT_CLIENT, type StoreClient, type ClientOptions } from '../store/client.js';
@@ -23,7 +23,7 @@ import { Ring } from '../store/ring.js';
 import { DEFAULT_PLACEMENT, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
 import { machineOfReplica } from '../store/replica-id.js';
-import { AssertionError } from '../base/assert.js';
+import { AssertionError, assertNever } from '../base/assert.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
@@ -225,28 +225,20 @@ export class StoreEngine implements Engine {
     return this.cluster.placementDriver;
   }
 
-  /** join / leave / replace: change the ring; the placement driver moves the replicas. */
-  private membershipFault(fault: FaultSpec): { detail: string } | undefined {
-    if (fault.join !== undefined) return { detail: this.cluster.join(fault.join) };
-    if (fault.leave !== undefined) return { detail: this.cluster.leave(fault.leave) };
-    if (fault.replace !== undefined) return { detail: this.cluster.replace(fault.replace) };
-    return undefined;
-  }
-
   servers(): string[] {
     return this.cluster.servers();
   }
 
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.servers();
-    const common = resolveCommonTarget(target, all, (m) => this.world.hasMachine(m), rng);
+    const t = targetOf(target);
+    const common = resolveCommonTarget(t, all, (m) => this.world.hasMachine(m), rng);
     if (common !== undefined) return common;
-    const leaderMatch = /^leader\(shard ([0-9]+)\)$/.exec(target);
-    if (leaderMatch !== null) {
-      const leader = this.currentLeader(Number(leaderMatch[1]));
-      return leader !== undefined ? [leader] : [this.cluster.directory.ring.preferredLeaderOf(Number(leaderMatch[1]))];
+    if (t.kind === 'leader') {
+      const leader = this.currentLeader(t.shard);
+      return leader !== undefined ? [leader] : [this.cluster.directory.ring.preferredLeaderOf(t.shard)];
     }
-    if (target === 'leader(any)') {
+    if (t.kind === 'leader-any') {
       const leaders = [...this.leaderOf.values()].map((l) => l.leader).filter((m) => this.cluster.leadsSomething(m));
       return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
     }
@@ -267,31 +259,38 @@ export class StoreEngine implements Engine {
     return false;
   }
 
-  applyEngineFault(fault: FaultSpec, rng: Rng): { undo?: () => void; detail: string } | undefined {
-    const membership = this.membershipFault(fault);
-    if (membership !== undefined) return membership;
-    if (fault.spike !== undefined) {
-      const before = { factor: this.shared.rateFactor, key: this.shared.hotKey };
-      this.shared.rateFactor = fault.spike.factor;
-      this.shared.hotKey = fault.spike.key ?? null;
-      this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: fault.spike.factor, key: fault.spike.key ?? null });
-      return {
-        undo: () => {
-          this.shared.rateFactor = before.factor;
-          this.shared.hotKey = before.key;
-          this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: before.factor, key: before.key });
-        },
-        detail: `load x${fault.spike.factor}${fault.spike.key ? ` hot key ${fault.spike.key}` : ''}`,
-      };
+  applyEngineFault(action: EngineFaultAction, rng: Rng): { undo?: () => void; detail: string } | undefined {
+    switch (action.kind) {
+      case 'join':
+        return { detail: this.cluster.join(action.machine) };
+      case 'leave':
+        return { detail: this.cluster.leave(action.machine) };
+      case 'replace':
+        return { detail: this.cluster.replace(action.machine) };
+      case 'spike': {
+        const before = { factor: this.shared.rateFactor, key: this.shared.hotKey };
+        this.shared.rateFactor = action.factor;
+        this.shared.hotKey = action.key;
+        this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: action.factor, key: action.key });
+        return {
+          undo: () => {
+            this.shared.rateFactor = before.factor;
+            this.shared.hotKey = before.key;
+            this.world.emit({ t: this.world.nowUs, type: 'store.spike', factor: before.factor, key: before.key });
+          },
+          detail: `load x${action.factor}${action.key ? ` hot key ${action.key}` : ''}`,
+        };
+      }
+      case 'transfer': {
+        const to = action.to;
+        const detail = this.cluster.transfer(action.shard, (_leader, others) =>
+          to !== null ? this.resolveTarget(to, rng)[0] : others.length > 0 ? rng.pick(others) : undefined,
+        );
+        return { detail };
+      }
+      default:
+        return assertNever(action, 'engine fault action');
     }
-    if (fault.transfer !== undefined) {
-      const { shard, to } = fault.transfer;
-      const detail = this.cluster.transfer(shard, (_leader, others) =>
-        to !== undefined ? this.resolveTarget(to, rng)[0] : others.length > 0 ? rng.pick(others) : undefined,
-      );
-      return { detail };
-    }
-    return undefined;
   }
 
   /** Undo every fault in force so the store can settle: heal, resume, restart, reset rates and clocks. */

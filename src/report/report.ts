@@ -10,6 +10,7 @@ import { renderPage } from './html.js';
 import { renderHeader, renderLatency, renderLeaders, renderSpaceTimeSection, renderStaleness, renderStats, renderThroughput, renderViolation } from './sections.js';
 import { SpaceTimeCollector, type LaneMark, type SpaceTime } from './spacetime.js';
 import { defaultWindow, type TimeWindow } from './window.js';
+import { reproCommand } from '../scenario/repro.js';
 
 export interface ReportOptions {
   /** Space-time window; default: around the first violation, else the first election after a fault. */
@@ -70,10 +71,7 @@ export async function chooseWindow(tracePath: string, model: ReportModel, chosen
 export function reproduceCommand(model: ReportModel, options: ReportOptions): string {
   const guess = `scenarios/${model.scenario}.yaml`;
   const file = options.scenarioFile ?? (existsSync(guess) ? guess : `${model.scenario}.yaml`);
-  const quote = (s: string) => (/^[\w./@:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  let cmd = `kvsim run ${quote(file)} --seed ${model.seed ?? 1}`;
-  for (const bug of options.bugs ?? model.bugs) cmd += ` --bug ${quote(bug)}`;
-  return cmd;
+  return reproCommand(file, model.seed ?? 1, options.bugs ?? model.bugs);
 }
 
 export async function writeReport(tracePath: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {

@@ -4,6 +4,7 @@
 // are part of the same schema; a section the running engine does not use is still validated.
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDurationUs } from '../base/time.js';
+import { parseTarget, TARGET_EXPECTED } from './target.js';
 
 export const duration = z
   .union([z.string(), z.number()])
@@ -19,12 +20,7 @@ export const duration = z
 const probability = z.number().min(0).max(1);
 const machineName = z.string().regex(/^n[1-9][0-9]*$/, 'expected a machine name like n3');
 /** A fault target: a machine (n3), or a name resolved when the fault fires. */
-const target = z
-  .string()
-  .regex(
-    /^(n[1-9][0-9]*|random|minority|majority|leader\(shard [0-9]+\)|leader\(any\))$/,
-    'expected a machine (n3), random, minority, majority, leader(shard N) or leader(any)',
-  );
+const target = z.string().refine((text) => parseTarget(text) !== undefined, TARGET_EXPECTED);
 
 const latency = z.strictObject({
   min: duration.optional(),

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeed } from '../options.js';
+import { reproCommand } from '../../scenario/repro.js';
 
 /**
  * Seeds per sweep call. A sweep hands seeds out in order and stops feeding at the first failure
@@ -118,7 +119,7 @@ export function registerHunt(program: Command): void {
         shrunk,
         check,
         ...(found !== null && { message: found.message.split('\n')[0] }),
-        ...(shrunk !== null && { repro: `kvsim run ${shrunk.file} --seed ${found!.seed}${bugs.map((b) => ` --bug ${b}`).join('')}` }),
+        ...(shrunk !== null && { repro: reproCommand(shrunk.file, found!.seed, bugs) }),
       };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
       else if (found === null) process.stdout.write(`hunt ${label}: nothing found in ${seedsTried} seeds (${out.wallMs} ms)\n`);
