@@ -554,6 +554,11 @@ export class RaftReplica {
       this.event({ type: 'raft.vote', term: m.term, candidate: m.from, pre: m.pre });
       this.send({ ...this.base(m.from), term: m.term, type: 'vote-resp', pre: m.pre, granted: true }, 'disk');
     } else {
+      // We are a candidate of this very term with a log no better than the asker's: our vote is
+      // spent (on ourselves), but the asker could win the next term where we cannot. Restart our
+      // election clock so it gets the first shot, instead of both campaigning in lockstep while
+      // our requests (perhaps to a stale membership) win nothing. Waiting longer is always safe.
+      if (!m.pre && m.term === this.term && this.vote === this.id && this.roleNow === 'candidate' && upToDate) this.resetElectionTimer();
       this.send({ ...this.base(m.from), type: 'vote-resp', pre: m.pre, granted: false }, 'disk');
     }
   }

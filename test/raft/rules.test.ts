@@ -129,6 +129,25 @@ describe('§5.2 leader election', () => {
     expect(timeoutAfter(3)).toBe(16); // granted: waits a full timeout after the vote
   });
 
+  it('a candidate refusing a same-term vote to a better-logged candidate restarts its own clock (no lockstep campaigns)', () => {
+    // a's log is behind b's; both campaign in term 2. a's vote is spent on itself, but b could win
+    // term 3 where a cannot: a waits a full timeout from b's request before campaigning again.
+    const campaignsAfter = (askerLastIndex: number): number => {
+      const r = mk('a', { stored: storedLog([1], 1), config: { preVote: false, checkQuorum: false } });
+      ticks(r, 10); // a's timeout: candidate of term 2
+      expect(r.role).toBe('candidate');
+      ticks(r, 5);
+      r.step({ ...base('b', 'a', r.currentTerm), type: 'vote', pre: false, lastIndex: askerLastIndex, lastTerm: 1, transfer: false });
+      expect(ofType(r.ready(), 'vote-resp')[0]?.granted).toBe(false);
+      let n = 0;
+      const term = r.currentTerm;
+      while (r.currentTerm === term && n < 40) (r.tick(), r.ready(), n++);
+      return 5 + n;
+    };
+    expect(campaignsAfter(0)).toBe(10); // asker's log is worse: a keeps its schedule
+    expect(campaignsAfter(3)).toBe(15); // asker's log is better: a restarts its clock at tick 5
+  });
+
   it('each replica grants at most one vote per term (first come, first served), and repeats it', () => {
     const r = mk('a', { config: { preVote: false } });
     r.step({ ...base('b', 'a', 1), type: 'vote', pre: false, lastIndex: 0, lastTerm: 0, transfer: false });
