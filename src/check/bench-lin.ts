@@ -1,10 +1,12 @@
 // Linearizability benchmark: reference histories and generated ones. Pure apart from the
 // caller's clock and heap probe (the CLI passes a wall clock and the process's heap use).
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpRecord } from '../history/op.js';
 import { inferFormat, metaFor, parseHistoryText } from '../history/formats.js';
+import { parseJepsenEdn } from '../history/jepsen.js';
 import { checkHistory } from './linearizability.js';
+import { AssertionError } from '../base/assert.js';
 
 export interface LinBenchProbes {
   /** Milliseconds, any origin. */
@@ -34,10 +36,58 @@ export interface LinBenchResult {
     c50BadAllKeysMs: number;
   };
   generated: { ops: number; keys: number; clients: number; verdict: string; ms: number; peakHeapMB: number }[];
+  /** `../shared/data/register-timeouts` (absent when the directory is). */
+  registerTimeouts?: RegisterTimeoutsResult;
+  /** Knossos's cas-register histories (test/fixtures/jepsen-edn). */
+  jepsenEdn?: { files: number; wrong: string[]; totalMs: number; maxMs: number; maxFile: string };
+  /** Register histories of one size, sweeping the share of timed-out writes and cas. */
+  indeterminateShare: { sharePct: number; ops: number; keys: number; indeterminate: number; verdict: string; ms: number }[];
+  /** Reading a generated Jepsen history.edn of about `sizeMB` (parse and conversion). */
+  ednParse: { sizeMB: number; records: number; ms: number };
   targets: { etcdTotalMs: number; c50OkMs: number; c50BadExplainMs: number; oneMillionMs: number; oneMillionHeapMB: number; storeCrashMs: number };
 }
 
-export const LIN_TARGETS = { etcdTotalMs: 430, c50OkMs: 200, c50BadExplainMs: 1000, oneMillionMs: 10_000, oneMillionHeapMB: 1024, storeCrashMs: 2000 };
+export interface RegisterTimeoutsResult {
+  files: number;
+  wrong: string[];
+  /** Sum over files of the best of `passes` timings. */
+  totalMs: number;
+  /** The Go reference checker's recorded total (expected.tsv). */
+  referenceTotalMs: number;
+  slowestFile: string;
+  slowestMs: number;
+  slowestReferenceMs: number;
+  /** The file closest to its limit (5x its reference time + 5 ms), as a share of the limit. */
+  worstFile: string;
+  worstShareOfLimit: number;
+  /** Files slower than their limit. */
+  overLimit: string[];
+  passes: number;
+}
+
+export const LIN_TARGETS = {
+  etcdTotalMs: 430,
+  c50OkMs: 200,
+  c50BadExplainMs: 1000,
+  oneMillionMs: 10_000,
+  oneMillionHeapMB: 1024,
+  storeCrashMs: 2000,
+  /** register-timeouts: total at most this share of the reference's total. */
+  registerTimeoutsRatio: 0.5,
+  /** ... and no file slower than this many times its reference time plus the slack. */
+  registerTimeoutsPerFileFactor: 5,
+  registerTimeoutsPerFileSlackMs: 5,
+  ednParse100MBMs: 10_000,
+};
+
+/**
+ * Size and shares of the indeterminate-share family: 2 000 ops per key with about ten clients
+ * on each key at a time, like the register-timeouts set (5-20 processes on one register).
+ */
+export const SHARE_FAMILY = { ops: 20_000, keys: 10, clients: 100, sharesPct: [0, 5, 15, 30] } as const;
+const SHARE_FAMILY_RUNS = 2;
+/** Size of the generated history.edn for the parse figure (quick: a tenth). */
+export const EDN_PARSE_SIZE_MB = 100;
 
 /** Sizes of the generated histories (ops, keys, clients). `quick` stops at 100k. */
 export const GENERATED_SIZES: readonly [number, number, number][] = [
@@ -105,7 +155,176 @@ export function generateHistory(ops: number, keys: number, clients: number, seed
   return out;
 }
 
-export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes, options: { quick?: boolean } = {}): LinBenchResult {
+/**
+ * A linearizable register history (read 50 %, write 25 %, cas 25 % on values 0..4, per key):
+ * each op takes effect at a random point inside its interval, applied in point order. A share
+ * of the writes and cas time out (indeterminate): half of those took effect at their point,
+ * half never did, and, as in Jepsen, their client is never heard from again (a new client id
+ * takes its place).
+ */
+export function generateRegisterHistory(ops: number, keys: number, clients: number, indeterminateShare: number, seed = 7): OpRecord[] {
+  if (clients < 1 || keys < 1 || !(indeterminateShare >= 0 && indeterminateShare <= 1)) throw new AssertionError('generateRegisterHistory needs a client, a key and a share in [0, 1]');
+  const rand = rng(seed);
+  const free = new Array<number>(clients).fill(0);
+  const clientId = Array.from({ length: clients }, (_, i) => i);
+  let nextClient = clients;
+  type Draft = { client: number; key: string; kind: 'get' | 'put' | 'cas'; invokeUs: number; pointUs: number; completeUs: number; timedOut: boolean; applied: boolean; a: string; b: string };
+  const drafts: Draft[] = [];
+  for (let i = 0; i < ops; i++) {
+    const slot = i % clients;
+    const invokeUs = free[slot]! + Math.floor(rand() * 50);
+    const durationUs = 1 + Math.floor(rand() * 200);
+    const pointUs = invokeUs + Math.floor(rand() * durationUs);
+    const r = rand();
+    const kind = r < 0.5 ? 'get' : r < 0.75 ? 'put' : 'cas';
+    const timedOut = kind !== 'get' && rand() < indeterminateShare;
+    const applied = !timedOut || rand() < 0.5;
+    drafts.push({ client: clientId[slot]!, key: `k${Math.floor(rand() * keys)}`, kind, invokeUs, pointUs, completeUs: invokeUs + durationUs, timedOut, applied, a: String(Math.floor(rand() * 5)), b: String(Math.floor(rand() * 5)) });
+    free[slot] = invokeUs + durationUs + 1;
+    if (timedOut) clientId[slot] = nextClient++;
+  }
+  const order = drafts.map((_, i) => i).sort((x, y) => drafts[x]!.pointUs - drafts[y]!.pointUs || x - y);
+  const state = new Map<string, string>();
+  const out = new Array<OpRecord>(ops);
+  for (const i of order) {
+    const d = drafts[i]!;
+    const r: OpRecord = { id: i, client: d.client, op: d.kind, key: d.key, invokeUs: d.invokeUs, completeUs: d.completeUs, outcome: 'ok' };
+    const now = state.get(d.key) ?? null;
+    if (d.kind === 'get') r.value = now;
+    else if (d.kind === 'put') {
+      r.value = d.a;
+      if (d.applied) state.set(d.key, d.a);
+    } else {
+      r.expect = d.a;
+      r.value = d.b;
+      if (now !== d.a) r.outcome = 'failed';
+      else if (d.applied) state.set(d.key, d.b);
+    }
+    if (d.timedOut) {
+      r.outcome = 'indeterminate';
+      r.completeUs = null;
+    }
+    out[i] = r;
+  }
+  return out;
+}
+
+/** A Jepsen history.edn text of about `sizeBytes`, one map per line with :index and :time. */
+export function generateJepsenEdnText(sizeBytes: number, seed = 11): string {
+  const rand = rng(seed);
+  // Built in chunks of about CHUNK_BYTES so the pieces are not all alive at once.
+  const CHUNK_BYTES = 1 << 20;
+  const chunks: string[] = ['['];
+  let chunk: string[] = [];
+  let chunkSize = 0;
+  let size = 1;
+  let index = 0;
+  const PROCESSES = 20;
+  for (let op = 0; size < sizeBytes; op++) {
+    const p = op % PROCESSES;
+    const r = rand();
+    const f = r < 0.5 ? 'read' : r < 0.75 ? 'write' : 'cas';
+    const v = f === 'read' ? 'nil' : f === 'write' ? String(Math.floor(rand() * 5)) : `[${Math.floor(rand() * 5)} ${Math.floor(rand() * 5)}]`;
+    const t = index * 1000;
+    const q = rand();
+    const type = q < 0.8 ? 'ok' : q < 0.95 ? 'fail' : 'info';
+    const result = f === 'read' && type === 'ok' ? String(Math.floor(rand() * 5)) : v;
+    let text = `{:type :invoke, :f :${f}, :value ${v}, :time ${t}, :process ${p}, :index ${index++}}\n `;
+    text += `{:type :${type}, :f :${f}, :value ${result}, :time ${t + 500}, :process ${p}, :index ${index++}${type === 'info' ? ', :error :timeout' : ''}}\n `;
+    if (type === 'info') text += `{:type :info, :f :start, :value nil, :process :nemesis, :index ${index++}}\n `;
+    chunk.push(text);
+    chunkSize += text.length;
+    size += text.length;
+    if (chunkSize >= CHUNK_BYTES) {
+      chunks.push(chunk.join(''));
+      chunk = [];
+      chunkSize = 0;
+    }
+  }
+  chunks.push(chunk.join(''), ']\n');
+  return chunks.join('');
+}
+
+/**
+ * The register-timeouts set: every file `passes` times (after one warm-up pass, so timings are
+ * of compiled code, like the reference's), best time per file.
+ */
+export function benchRegisterTimeouts(dir: string, probes: LinBenchProbes, passes: number): RegisterTimeoutsResult {
+  const rows = readFileSync(join(dir, 'expected.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t') as [string, string, string]);
+  const files = rows.map(([file, want, us]) => ({ file, want, referenceMs: Number(us) / 1000, records: parseHistoryText(readFileSync(join(dir, file), 'utf8'), file, 'porcupine-etcd') }));
+  const meta = metaFor('porcupine-etcd');
+  const best = new Array<number>(files.length).fill(Infinity);
+  const wrong = new Set<string>();
+  for (let pass = 0; pass <= passes; pass++) {
+    files.forEach((f, i) => {
+      const t0 = probes.nowMs();
+      const r = checkHistory(f.records, { model: meta.model, missingValue: meta.missingValue, explain: false });
+      const ms = probes.nowMs() - t0;
+      if (r.verdict !== f.want) wrong.add(f.file);
+      if (pass > 0) best[i] = Math.min(best[i]!, ms);
+    });
+  }
+  let slowest = 0;
+  let worst = 0;
+  let worstShare = -Infinity;
+  const overLimit: string[] = [];
+  files.forEach((f, i) => {
+    if (best[i]! > best[slowest]!) slowest = i;
+    const limit = LIN_TARGETS.registerTimeoutsPerFileFactor * f.referenceMs + LIN_TARGETS.registerTimeoutsPerFileSlackMs;
+    const share = best[i]! / limit;
+    if (share > worstShare) {
+      worstShare = share;
+      worst = i;
+    }
+    if (best[i]! > limit) overLimit.push(f.file);
+  });
+  return {
+    files: files.length,
+    wrong: [...wrong],
+    totalMs: round(best.reduce((a, b) => a + b, 0)),
+    referenceTotalMs: round(files.reduce((a, f) => a + f.referenceMs, 0)),
+    slowestFile: files[slowest]!.file,
+    slowestMs: round(best[slowest]!),
+    slowestReferenceMs: round(files[slowest]!.referenceMs),
+    worstFile: files[worst]!.file,
+    worstShareOfLimit: Math.round(worstShare * 100) / 100,
+    overLimit,
+    passes,
+  };
+}
+
+/** Knossos's files: the name says the verdict (`good_` linearizable, `bad_` not); initial value 0. */
+export function benchJepsenEdn(dir: string, probes: LinBenchProbes): NonNullable<LinBenchResult['jepsenEdn']> {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.edn')).sort();
+  const meta = metaFor('jepsen', '0');
+  const wrong: string[] = [];
+  let totalMs = 0;
+  let maxMs = 0;
+  let maxFile = '';
+  for (const file of files) {
+    const records = parseJepsenEdn(readFileSync(join(dir, file), 'utf8'), file);
+    const t0 = probes.nowMs();
+    const r = checkHistory(records, { model: meta.model, missingValue: meta.missingValue, explain: false });
+    const ms = probes.nowMs() - t0;
+    if (r.verdict !== (file.startsWith('good_') ? 'linearizable' : 'not-linearizable')) wrong.push(file);
+    totalMs += ms;
+    if (ms > maxMs) {
+      maxMs = ms;
+      maxFile = file;
+    }
+  }
+  return { files: files.length, wrong, totalMs: round(totalMs), maxMs: round(maxMs), maxFile };
+}
+
+export interface LinBenchOptions {
+  quick?: boolean;
+  /** Directory of the register-timeouts set; skipped when absent. */
+  registerTimeoutsDir?: string;
+  /** Directory of Knossos's EDN files; skipped when absent. */
+  jepsenEdnDir?: string;
+}
+
+export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes, options: LinBenchOptions = {}): LinBenchResult {
   const expected = readFileSync(join(fixturesDir, 'expected.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t') as [string, string]);
   const wrong: string[] = [];
   let etcdTotalMs = 0;
@@ -163,7 +382,30 @@ export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes
     sample();
     generated.push({ ops, keys, clients, verdict: r.verdict, ms: round(ms), peakHeapMB: round(peak / 2 ** 20) });
   }
-  return {
+
+  const indeterminateShare: LinBenchResult['indeterminateShare'] = [];
+  for (const pct of SHARE_FAMILY.sharesPct) {
+    const h = generateRegisterHistory(SHARE_FAMILY.ops, SHARE_FAMILY.keys, SHARE_FAMILY.clients, pct / 100);
+    // Best of SHARE_FAMILY_RUNS: the first run of the first share also compiles the searches.
+    let ms = Infinity;
+    let verdict = '';
+    let keys = 0;
+    for (let run = 0; run < SHARE_FAMILY_RUNS; run++) {
+      const f0 = probes.nowMs();
+      const r = checkHistory(h, { model: 'register', missingValue: null, explain: false });
+      ms = Math.min(ms, probes.nowMs() - f0);
+      verdict = r.verdict;
+      keys = r.keys;
+    }
+    indeterminateShare.push({ sharePct: pct, ops: h.length, keys, indeterminate: h.filter((o) => o.outcome === 'indeterminate').length, verdict, ms: round(ms) });
+  }
+
+  const ednText = generateJepsenEdnText(((options.quick ? 0.1 : 1) * EDN_PARSE_SIZE_MB * 1e6) | 0);
+  const e0 = probes.nowMs();
+  const ednRecords = parseJepsenEdn(ednText, 'generated.edn').length;
+  const ednParse = { sizeMB: round(ednText.length / 1e6), records: ednRecords, ms: round(probes.nowMs() - e0) };
+
+  const result: LinBenchResult = {
     reference: {
       files: expected.length,
       wrong,
@@ -181,8 +423,15 @@ export function benchLinearizability(fixturesDir: string, probes: LinBenchProbes
       c50BadAllKeysMs: round(c50BadAllKeysMs),
     },
     generated,
+    indeterminateShare,
+    ednParse,
     targets: LIN_TARGETS,
   };
+  if (options.registerTimeoutsDir !== undefined && existsSync(join(options.registerTimeoutsDir, 'expected.tsv'))) {
+    result.registerTimeouts = benchRegisterTimeouts(options.registerTimeoutsDir, probes, options.quick ? 1 : 3);
+  }
+  if (options.jepsenEdnDir !== undefined && existsSync(options.jepsenEdnDir)) result.jepsenEdn = benchJepsenEdn(options.jepsenEdnDir, probes);
+  return result;
 }
 
 function round(x: number): number {

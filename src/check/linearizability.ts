@@ -3,7 +3,7 @@
 import type { OpRecord } from '../history/op.js';
 import { describeOp } from '../history/op.js';
 import type { LinOp, Model } from './lin-model.js';
-import { searchLinearizable, DEFAULT_MAX_CONFIGS } from './lin-search.js';
+import { searchLinearizable, DEFAULT_MAX_CONFIGS, type SearchStrategy } from './lin-search.js';
 import { kvModel, kvUnexplainedReads, registerModel, type KvState } from './model-kv.js';
 import { explainViolation } from './lin-explain.js';
 
@@ -24,6 +24,8 @@ export interface LinCheckOptions {
   explainBudgetSearches?: number;
   /** Keep searching hard keys even after another key was found not linearizable. */
   decideAllKeys?: boolean;
+  /** Which search decides each key (default 'auto'; see lin-search.ts). Tests and bench compare them. */
+  strategy?: SearchStrategy;
 }
 
 export interface KeyResult {
@@ -98,8 +100,9 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
   const failures: { part: number; failOp: number; steps: number }[] = [];
   let timedOut = false;
   const run = (i: number, budget: number): void => {
-    const searchOptions: { deadline?: () => boolean; maxConfigs: number } = { maxConfigs: budget };
+    const searchOptions: { deadline?: () => boolean; maxConfigs: number; strategy?: SearchStrategy } = { maxConfigs: budget };
     if (options.deadline) searchOptions.deadline = options.deadline;
+    if (options.strategy) searchOptions.strategy = options.strategy;
     const r = searchLinearizable(model, parts[i]!, searchOptions);
     const k = perKey[i]!;
     k.verdict = r.verdict;

@@ -4,8 +4,24 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
-import { UserError, locate } from '../cli/errors.js';
+import { UserError, locate } from '../base/errors.js';
+import { noOperations } from './no-operations.js';
 import { validateOpRecord, type OpRecord } from './op.js';
+
+/**
+ * Could this line be meant as an operation record (a JSON object with an `op` field)? Used
+ * only when the first record fails: if no line of the file could, the file is not a history
+ * in this format at all (say so), otherwise the failing line is named.
+ */
+function couldBeRecord(line: string): boolean {
+  if (!/"op"\s*:/.test(line)) return false;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && 'op' in v;
+  } catch {
+    return false;
+  }
+}
 
 /** Parses one line; throws a located UserError. */
 export function parseJsonlLine(file: string, lineNo: number, line: string): OpRecord | undefined {
@@ -27,7 +43,13 @@ export function parseJsonl(text: string, file: string): OpRecord[] {
   const out: OpRecord[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const rec = parseJsonlLine(file, i + 1, lines[i]!);
+    let rec: OpRecord | undefined;
+    try {
+      rec = parseJsonlLine(file, i + 1, lines[i]!);
+    } catch (err) {
+      if (out.length === 0 && !lines.some(couldBeRecord)) throw noOperations(file, 'jsonl');
+      throw err;
+    }
     if (rec) out.push(rec);
   }
   checkUniqueIds(out, file);
@@ -40,15 +62,29 @@ export async function* readJsonlFile(file: string): AsyncGenerator<OpRecord> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
   const seen = new Set<number>();
+  /** The first line's error, held while the rest of the file is searched for a record. */
+  let firstError: unknown;
   try {
     for await (const line of lines) {
       lineNo++;
-      const rec = parseJsonlLine(file, lineNo, line);
+      if (firstError !== undefined) {
+        if (couldBeRecord(line)) throw firstError;
+        continue;
+      }
+      let rec: OpRecord | undefined;
+      try {
+        rec = parseJsonlLine(file, lineNo, line);
+      } catch (err) {
+        if (seen.size > 0 || couldBeRecord(line)) throw err;
+        firstError = err;
+        continue;
+      }
       if (!rec) continue;
       if (seen.has(rec.id)) throw new UserError(locate(file, `id: ${rec.id} is used twice; expected unique ids`, { line: lineNo }));
       seen.add(rec.id);
       yield rec;
     }
+    if (firstError !== undefined) throw noOperations(file, 'jsonl');
   } finally {
     lines.close();
     stream.destroy();

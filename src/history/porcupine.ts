@@ -1,7 +1,9 @@
 // Parsers for the two reference formats shipped with Porcupine's tests (see
 // test/fixtures/porcupine/README.md). Neither has timestamps: the position of an event in the
 // file is its time, so an operation's interval is [index of its invoke, index of its completion].
-import { UserError, locate } from '../cli/errors.js';
+import { UserError, locate } from '../base/errors.js';
+import { EdnKeyword, EdnReader, EdnSyntaxError, type EdnValue } from './edn.js';
+import { noOperations } from './no-operations.js';
 import type { OpRecord } from './op.js';
 
 /** The single register of the Jepsen etcd logs is given this key. */
@@ -31,9 +33,11 @@ export function parsePorcupineEtcd(text: string, file: string): OpRecord[] {
   const lines = text.split('\n');
   let time = 0;
   let nextId = 0;
+  let recognized = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!line.includes('jepsen.util')) continue;
+    recognized++;
     const lineNo = i + 1;
     const m = ETCD_LINE.exec(line);
     if (!m) throw new UserError(locate(file, 'expected `INFO jepsen.util - PROCESS :TYPE :F VALUE` (TYPE invoke|ok|fail|info, F read|write|cas)', { line: lineNo }));
@@ -87,6 +91,8 @@ export function parsePorcupineEtcd(text: string, file: string): OpRecord[] {
       if (f === 'read') dropped.add(rec);
     }
   }
+  // Other log lines are allowed, but a file with none of these events is not an etcd log.
+  if (recognized === 0 && text.trim() !== '') throw noOperations(file, 'porcupine-etcd');
   // Operations still open at the end of the log never completed: indeterminate (their
   // completeUs stays null). Reads among them constrain nothing.
   for (const o of open.values()) if (o.rec.op === 'get') dropped.add(o.rec);
@@ -95,75 +101,15 @@ export function parsePorcupineEtcd(text: string, file: string): OpRecord[] {
 
 // ---------------------------------------------------------------------------------------------
 // EDN maps, one per line: {:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}
+// Read with the EDN reader (edn.ts), so syntax errors name their line and column; a map's field
+// errors name where the map starts.
 
-type EdnScalar = string | number | null | { keyword: string };
-
-/** Parses one flat EDN map of scalars. Returns the map, or a message saying what was expected. */
-function parseEdnMap(line: string): Map<string, EdnScalar> | string {
-  let i = 0;
-  const n = line.length;
-  const skip = (): void => {
-    while (i < n && (line[i] === ' ' || line[i] === ',' || line[i] === '\t' || line[i] === '\r')) i++;
-  };
-  const readKeyword = (): string | undefined => {
-    if (line[i] !== ':') return undefined;
-    const start = ++i;
-    while (i < n && /[A-Za-z0-9_\-?!*+.\/]/.test(line[i]!)) i++;
-    return i > start ? line.slice(start, i) : undefined;
-  };
-  const readValue = (): { v: EdnScalar } | { err: string } => {
-    const c = line[i];
-    if (c === '"') {
-      let s = '';
-      i++;
-      while (i < n && line[i] !== '"') {
-        if (line[i] === '\\') {
-          const e = line[i + 1];
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : (e ?? '');
-          i += 2;
-        } else s += line[i++];
-      }
-      if (i >= n) return { err: 'a closing `"`' };
-      i++;
-      return { v: s };
-    }
-    if (c === ':') {
-      const k = readKeyword();
-      return k === undefined ? { err: 'a keyword name after `:`' } : { v: { keyword: k } };
-    }
-    const m = /^(nil|-?\d+)/.exec(line.slice(i));
-    if (m) {
-      i += m[0].length;
-      return { v: m[0] === 'nil' ? null : Number(m[0]) };
-    }
-    return { err: 'a string, keyword, integer or nil' };
-  };
-  skip();
-  if (line[i] !== '{') return 'expected an EDN map `{:process N, :type :T, :f :F, :key "K", :value V}`';
-  i++;
-  const out = new Map<string, EdnScalar>();
-  for (;;) {
-    skip();
-    if (i >= n) return 'expected `}` to close the map';
-    if (line[i] === '}') {
-      i++;
-      break;
-    }
-    const k = readKeyword();
-    if (k === undefined) return `expected a keyword key at column ${i + 1}`;
-    skip();
-    const v = readValue();
-    if ('err' in v) return `:${k}: expected ${v.err}`;
-    out.set(k, v.v);
-  }
-  skip();
-  if (i < n) return `expected the end of the line after the map at column ${i + 1}`;
-  return out;
+/** Does any line look like a Porcupine kv event? (Used only on errors.) */
+function looksLikePorcupineKv(text: string): boolean {
+  return /:type\s+:(invoke|ok|fail|info)\b/.test(text) && /:f\s+:(get|put|append)\b/.test(text);
 }
 
-function keywordOf(v: EdnScalar | undefined): string | undefined {
-  return typeof v === 'object' && v !== null ? v.keyword : undefined;
-}
+const KV_MAP_SHAPE = 'expected an EDN map `{:process N, :type :T, :f :F, :key "K", :value V}`';
 
 /**
  * Porcupine's key-value logs: get / put / append over string keys; a missing key reads as "".
@@ -173,55 +119,67 @@ export function parsePorcupineKv(text: string, file: string): OpRecord[] {
   const out: OpRecord[] = [];
   const open = new Map<number, OpRecord>();
   const dropped = new Set<OpRecord>();
-  const lines = text.split('\n');
+  const reader = new EdnReader(text);
+  const kw = { process: reader.keyword('process'), type: reader.keyword('type'), f: reader.keyword('f'), key: reader.keyword('key'), value: reader.keyword('value') };
   let time = 0;
   let nextId = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const lineNo = i + 1;
-    const m = parseEdnMap(line);
-    if (typeof m === 'string') throw new UserError(locate(file, m, { line: lineNo }));
-    const process = m.get('process');
-    if (typeof process !== 'number') throw new UserError(locate(file, ':process: expected an integer', { line: lineNo }));
-    const type = keywordOf(m.get('type'));
-    if (type !== 'invoke' && type !== 'ok' && type !== 'fail' && type !== 'info')
-      throw new UserError(locate(file, ':type: expected :invoke, :ok, :fail or :info', { line: lineNo }));
-    const f = keywordOf(m.get('f'));
-    if (f !== 'get' && f !== 'put' && f !== 'append') throw new UserError(locate(file, ':f: expected :get, :put or :append', { line: lineNo }));
-    const key = m.get('key');
-    if (typeof key !== 'string') throw new UserError(locate(file, ':key: expected a string', { line: lineNo }));
-    const value = m.get('value');
-    if (value !== null && value !== undefined && typeof value !== 'string')
-      throw new UserError(locate(file, ':value: expected a string or nil', { line: lineNo }));
-    time++;
-    if (type === 'invoke') {
-      if (open.has(process)) throw new UserError(locate(file, `process ${process} invokes while its previous operation is still pending; expected a completion first`, { line: lineNo }));
-      const rec: OpRecord = { id: nextId++, client: process, op: f, key, invokeUs: time, completeUs: null, outcome: 'indeterminate' };
-      if (f !== 'get') {
-        if (typeof value !== 'string') throw new UserError(locate(file, `:value: expected the string to ${f}`, { line: lineNo }));
-        rec.value = value;
+  let recognized = 0;
+  /** Before the first event: a file with no kv event at all gets the wrong-format error. */
+  const bad = (message: string, where: { line: number; col: number }): UserError =>
+    recognized === 0 && !looksLikePorcupineKv(text) ? noOperations(file, 'porcupine-kv') : new UserError(locate(file, message, where));
+  try {
+    for (;;) {
+      const el = reader.nextElement();
+      if (el === undefined) break;
+      const where = { line: reader.lastLine, col: reader.lastCol };
+      if (!(el instanceof Map)) throw bad(KV_MAP_SHAPE, where);
+      const process = el.get(kw.process);
+      if (typeof process !== 'number' || !Number.isSafeInteger(process)) throw bad(':process: expected an integer', where);
+      const type = keywordName(el.get(kw.type));
+      if (type !== 'invoke' && type !== 'ok' && type !== 'fail' && type !== 'info') throw bad(':type: expected :invoke, :ok, :fail or :info', where);
+      const f = keywordName(el.get(kw.f));
+      if (f !== 'get' && f !== 'put' && f !== 'append') throw bad(':f: expected :get, :put or :append', where);
+      recognized++;
+      const key = el.get(kw.key);
+      if (typeof key !== 'string') throw new UserError(locate(file, ':key: expected a string', where));
+      const value = el.get(kw.value);
+      if (value !== null && value !== undefined && typeof value !== 'string') throw new UserError(locate(file, ':value: expected a string or nil', where));
+      time++;
+      if (type === 'invoke') {
+        if (open.has(process)) throw new UserError(locate(file, `process ${process} invokes while its previous operation is still pending; expected a completion first`, where));
+        const rec: OpRecord = { id: nextId++, client: process, op: f, key, invokeUs: time, completeUs: null, outcome: 'indeterminate' };
+        if (f !== 'get') {
+          if (typeof value !== 'string') throw new UserError(locate(file, `:value: expected the string to ${f}`, where));
+          rec.value = value;
+        }
+        open.set(process, rec);
+        out.push(rec);
+        continue;
       }
-      open.set(process, rec);
-      out.push(rec);
-      continue;
+      const rec = open.get(process);
+      if (!rec) throw new UserError(locate(file, `process ${process} completes an operation it never invoked; expected an :invoke first`, where));
+      if (rec.op !== f || rec.key !== key) throw new UserError(locate(file, `process ${process} completes :${f} on ${JSON.stringify(key)} but invoked :${rec.op} on ${JSON.stringify(rec.key)}`, where));
+      open.delete(process);
+      if (type === 'ok') {
+        rec.completeUs = time;
+        rec.outcome = 'ok';
+        if (f === 'get') rec.value = typeof value === 'string' ? value : '';
+      } else if (type === 'fail') {
+        rec.completeUs = time;
+        rec.outcome = 'failed';
+      } else {
+        rec.outcome = 'indeterminate';
+        if (f === 'get') dropped.add(rec);
+      }
     }
-    const rec = open.get(process);
-    if (!rec) throw new UserError(locate(file, `process ${process} completes an operation it never invoked; expected an :invoke first`, { line: lineNo }));
-    if (rec.op !== f || rec.key !== key) throw new UserError(locate(file, `process ${process} completes :${f} on ${JSON.stringify(key)} but invoked :${rec.op} on ${JSON.stringify(rec.key)}`, { line: lineNo }));
-    open.delete(process);
-    if (type === 'ok') {
-      rec.completeUs = time;
-      rec.outcome = 'ok';
-      if (f === 'get') rec.value = typeof value === 'string' ? value : '';
-    } else if (type === 'fail') {
-      rec.completeUs = time;
-      rec.outcome = 'failed';
-    } else {
-      rec.outcome = 'indeterminate';
-      if (f === 'get') dropped.add(rec);
-    }
+  } catch (err) {
+    if (err instanceof EdnSyntaxError) throw bad(err.message, { line: err.line, col: err.col });
+    throw err;
   }
   for (const rec of open.values()) if (rec.op === 'get') dropped.add(rec);
   return dropped.size === 0 ? out : out.filter((r) => !dropped.has(r));
+}
+
+function keywordName(v: EdnValue | undefined): string | undefined {
+  return v instanceof EdnKeyword ? v.name : undefined;
 }

@@ -76,6 +76,52 @@ describe('kvsim check', () => {
     expect(j.verdict).toBe('linearizable');
     expect(j.excluded).toBeGreaterThan(0);
   });
+  it('--format jepsen reads Knossos histories; --initial sets the starting value', () => {
+    const edn = join(root, 'test/fixtures/jepsen-edn');
+    const files = ['good_cas-register-bug.edn', 'good_memstress3-0.edn', 'bad_cas-failure.edn'].map((f) => join(edn, f));
+    const r = cli('--json', '--format', 'jepsen', '--initial', '0', ...files);
+    expect(r.code).toBe(1);
+    expect(r.out.trim().split('\n').map((l) => JSON.parse(l).verdict)).toEqual(['linearizable', 'linearizable', 'not-linearizable']);
+    // Inferred from the extension and the content, too.
+    expect(cli(files[0]!).code).toBe(0);
+    // A read of 0 first: linearizable only if the register starts at 0.
+    const zero = join(dir, 'zero.edn');
+    writeFileSync(zero, '[{:process 0, :type :invoke, :f :read, :value nil}\n {:process 0, :type :ok, :f :read, :value 0}]\n');
+    expect(cli(zero).code).toBe(1);
+    expect(cli('--initial', '0', zero).code).toBe(0);
+    const badInitial = cli('--initial', '[0', zero);
+    expect(badInitial.code).toBe(2);
+    expect(badInitial.err.trim().split('\n')).toHaveLength(1);
+  });
+  it('an empty Jepsen history is linearizable; a file of the wrong format is exit 2, one line', () => {
+    const empty = join(dir, 'empty.edn');
+    writeFileSync(empty, '[]\n');
+    const e = cli('--json', empty);
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.out)).toMatchObject({ verdict: 'linearizable', keys: 0, ops: 0 });
+    const trace = join(dir, 'trace.jsonl');
+    writeFileSync(trace, '{"t":0,"type":"raft.elected","group":1}\n');
+    const etcd = join(fixtures, 'jepsen/etcd_002.log');
+    const cases: [string, string][] = [
+      ['jsonl', trace],
+      ['jsonl', etcd],
+      ['porcupine-etcd', join(root, 'test/fixtures/jepsen-edn/good_cas-register-bug.edn')],
+      ['porcupine-kv', etcd],
+      ['jepsen', etcd],
+      ['jepsen', trace],
+    ];
+    for (const [format, file] of cases) {
+      const r = cli('--format', format, file);
+      expect([format, file, r.code, r.err]).toEqual([format, file, 2, `kvsim: ${file}: no operations of format ${format} found; is this the right --format?\n`]);
+    }
+  });
+  it('a malformed Jepsen map: exit 2 naming its line and column', () => {
+    const bad = join(dir, 'bad.edn');
+    writeFileSync(bad, '[{:process 0, :type :invoke, :f :write, :value 1}\n {:process 0, :type :ok, :f :write, :value 1]\n');
+    const r = cli(bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`kvsim: ${bad}:2:45: expected \`}\` to close the map opened at line 2, column 2, found \`]\`\n`);
+  });
   it('exit 3 when the time limit is reached', () => {
     // Many long overlapping puts, each read by an overlapping get, then an impossible read:
     // every order of the puts is open, a big search.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/cli/errors.js';
-import { inferFormat, parseHistoryText } from '../../src/history/formats.js';
+import { HISTORY_FORMATS, inferFormat, parseHistoryText, type HistoryFormat } from '../../src/history/formats.js';
 import { formatJsonl, parseJsonl, readJsonlFile } from '../../src/history/jsonl.js';
 import type { OpRecord } from '../../src/history/op.js';
 import { parsePorcupineEtcd, parsePorcupineKv } from '../../src/history/porcupine.js';
@@ -81,9 +81,10 @@ describe('Porcupine kv logs', () => {
       ['append', '5', 'x 1 0 y', 3, 4],
     ]);
   });
-  it('names the line of a malformed map', () => {
-    expect(errorOf(() => parsePorcupineKv('{:process 0, :type :invoke, :f :get, :key "5", :value nil}\n{:process 0 :type', 'k.txt'))).toMatch(/^k\.txt:2: /);
-    expect(errorOf(() => parsePorcupineKv('{:process 0, :type :invoke, :f :del, :key "5"}', 'k.txt'))).toBe('k.txt:1: :f: expected :get, :put or :append');
+  it('names the line and column of a malformed map', () => {
+    expect(errorOf(() => parsePorcupineKv('{:process 0, :type :invoke, :f :get, :key "5", :value nil}\n{:process 0 :type', 'k.txt'))).toBe('k.txt:2:13: the map key :type has no value');
+    expect(errorOf(() => parsePorcupineKv('{:process 0, :type :invoke, :f :get, :key "5", :value nil}\n {:process 0, :type :ok, :f :del, :key "5"}', 'k.txt'))).toBe('k.txt:2:2: :f: expected :get, :put or :append');
+    expect(errorOf(() => parsePorcupineKv('{:process 0, :type :invoke, :f :get, :key "5", :value nil}\n{:process 0, :type :ok, :f :get, :key "5", :value "a\\q"}', 'k.txt'))).toBe('k.txt:2:53: unknown escape `\\q` in a string');
   });
 });
 
@@ -95,5 +96,66 @@ describe('format inference', () => {
     expect(inferFormat('a', '{"id":1}')).toBe('jsonl');
     expect(inferFormat('a', 'hello')).toBeUndefined();
     expect(parseHistoryText('', 'a.log', 'porcupine-etcd')).toEqual([]);
+  });
+  it('tells Jepsen histories from Porcupine kv logs by their operations', () => {
+    expect(inferFormat('history.edn', '[{:process 0, :type :invoke, :f :read, :value nil}')).toBe('jepsen');
+    expect(inferFormat('history.edn', '[]')).toBe('jepsen');
+    expect(inferFormat('log.edn', '{:process 0, :type :invoke, :f :get, :key "5", :value nil}')).toBe('porcupine-kv');
+    expect(inferFormat('h', '{:process 0, :type :invoke, :f :cas, :value [1 2]}')).toBe('jepsen');
+    expect(inferFormat('h', '[{:process 0, :type :invoke, :f :write, :value 1}]')).toBe('jepsen');
+  });
+});
+
+// Every format: a file in which nothing is an operation of the format is the wrong format (one
+// line naming the file), a malformed record names its place, an intentionally empty history is
+// empty (and so linearizable).
+describe('bad input in every format', () => {
+  const etcdLog = 'INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0\t:ok\t:read\tnil\n';
+  const kvLog = '{:process 0, :type :invoke, :f :get, :key "5", :value nil}\n{:process 0, :type :ok, :f :get, :key "5", :value ""}\n';
+  const jepsen = '[{:process 0, :type :invoke, :f :read, :value nil}\n {:process 0, :type :ok, :f :read, :value 1}]\n';
+  const jsonl = formatJsonl([rec]);
+  const trace = '{"t":0,"type":"raft.elected","group":1,"term":2}\n{"t":5,"type":"raft.commit","group":1}\n';
+  const texts: Record<HistoryFormat, string> = { jsonl, 'porcupine-etcd': etcdLog, 'porcupine-kv': kvLog, jepsen };
+
+  it('each format reads its own sample', () => {
+    for (const f of HISTORY_FORMATS) expect([f, parseHistoryText(texts[f], 'h', f).length]).toEqual([f, 1]);
+  });
+
+  it('every other format\'s sample, a trace and plain text are "no operations of format F found"', () => {
+    for (const f of HISTORY_FORMATS) {
+      const others = [...HISTORY_FORMATS.filter((g) => g !== f).map((g) => texts[g]), trace, 'hello\nworld\n'];
+      for (const text of others) {
+        if (f === 'jepsen' && text === kvLog) continue; // EDN maps with :type: a Jepsen history with a bad :f (below)
+        expect([f, text.slice(0, 20), errorOf(() => parseHistoryText(text, 'h.x', f))]).toEqual([f, text.slice(0, 20), `h.x: no operations of format ${f} found; is this the right --format?`]);
+      }
+    }
+    expect(errorOf(() => parseHistoryText(kvLog, 'h.x', 'jepsen'))).toBe('h.x:1:1: :f: expected :read, :write or :cas (a cas-register history)');
+  });
+
+  it('a streamed JSONL file is judged the same way', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsim-hist-'));
+    const file = join(dir, 'trace.jsonl');
+    writeFileSync(file, trace);
+    await expect(async () => {
+      for await (const r of readJsonlFile(file)) void r;
+    }).rejects.toThrow(`${file}: no operations of format jsonl found; is this the right --format?`);
+    writeFileSync(file, 'junk\n' + jsonl);
+    await expect(async () => {
+      for await (const r of readJsonlFile(file)) void r;
+    }).rejects.toThrow(`${file}:1: expected one JSON object per line (an operation record)`);
+  });
+
+  it('a malformed record after good ones names its place', () => {
+    expect(errorOf(() => parseHistoryText(jsonl + '{"id":2,"op":"get"}\n', 'h', 'jsonl'))).toBe('h:2: client: expected an integer');
+    expect(errorOf(() => parseHistoryText(etcdLog + 'INFO  jepsen.util - 0\t:invoke\t:cas\t[3]\n', 'h', 'porcupine-etcd'))).toBe('h:3: expected cas arguments `[FROM TO]`');
+    expect(errorOf(() => parseHistoryText(kvLog + '{:process 1 :type :invoke :f :get :key 5}\n', 'h', 'porcupine-kv'))).toBe('h:3:1: :key: expected a string');
+    expect(errorOf(() => parseHistoryText(jepsen.replace(']\n', '\n {:process 1, :type :invoke, :f :read, :value nil]\n'), 'h', 'jepsen'))).toBe(
+      'h:3:50: expected `}` to close the map opened at line 3, column 2, found `]`',
+    );
+  });
+
+  it('an empty file, or an empty Jepsen vector, is an empty history', () => {
+    for (const f of HISTORY_FORMATS) expect([f, parseHistoryText('\n  \n', 'e', f)]).toEqual([f, []]);
+    expect(parseHistoryText('[]', 'e.edn', 'jepsen')).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
-// `kvsim check HISTORY...`: linearizability of recorded histories (kvsim JSONL or Porcupine's
-// reference formats). The wall-clock deadline lives here so the checker core stays pure.
+// `kvsim check HISTORY...`: linearizability of recorded histories (kvsim JSONL, Porcupine's
+// reference formats, Jepsen's history.edn). The wall-clock deadline lives here so the checker
+// core stays pure.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError, locate } from '../errors.js';
-import { HISTORY_FORMATS, inferFormat, isHistoryFormat, metaFor, parseHistoryText, type HistoryFormat } from '../../history/formats.js';
+import { HISTORY_FORMATS, inferFormat, isHistoryFormat, metaFor, parseHistoryText, parseInitialValue, type HistoryFormat } from '../../history/formats.js';
 import { readJsonlFile } from '../../history/jsonl.js';
 import type { OpRecord, ReadLevel } from '../../history/op.js';
 import { checkHistory, type LinCheckResult, type LinVerdict } from '../../check/linearizability.js';
@@ -68,9 +69,13 @@ export async function loadHistory(file: string, format: HistoryFormat | undefine
   return { records: parseHistoryText(text, file, fmt), format: fmt };
 }
 
-export async function checkFile(file: string, format: HistoryFormat | undefined, timeoutS: number, allLevels = false): Promise<CheckFileReport> {
+/**
+ * Checks one file. `initialText`: the `--initial` value as typed, read in the file's format
+ * (see parseInitialValue); absent = the format's own starting value.
+ */
+export async function checkFile(file: string, format: HistoryFormat | undefined, timeoutS: number, allLevels = false, initialText?: string): Promise<CheckFileReport> {
   const loaded = await loadHistory(file, format);
-  const meta = metaFor(loaded.format);
+  const meta = metaFor(loaded.format, initialText === undefined ? undefined : parseInitialValue(loaded.format, initialText));
   const { kept, excluded } = allLevels ? { kept: loaded.records, excluded: 0 } : dropWeakReads(loaded.records);
   const t0 = performance.now();
   const endMs = t0 + timeoutS * 1000;
@@ -106,12 +111,13 @@ export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('check recorded histories for linearizability (exit: 0 linearizable, 1 not, 3 unknown, 2 bad input)')
-    .argument('<history...>', 'history files (.jsonl, Jepsen etcd .log, Porcupine kv .txt)')
+    .argument('<history...>', 'history files (.jsonl, Jepsen etcd .log, Porcupine kv .txt, Jepsen history .edn)')
     .option('--format <format>', `history format: ${HISTORY_FORMATS.join('|')} (default: from the name and content)`)
+    .option('--initial <value>', 'the value every key (register) holds before its first write: EDN for jepsen (e.g. 0), text otherwise; nil = missing')
     .option('--json', 'one JSON object per file: {file, verdict, ms, keys, ops, excluded, explanation?}')
     .option('--all-levels', `also check gets at levels ${WEAK_READ_LEVELS.join(', ')} (excluded by default: they never promised linearizability)`)
     .option('--timeout-s <seconds>', 'time limit per file; past it the verdict is unknown', String(DEFAULT_CHECK_TIMEOUT_S))
-    .action(async (files: string[], opts: { format?: string; json?: boolean; allLevels?: boolean; timeoutS: string }) => {
+    .action(async (files: string[], opts: { format?: string; json?: boolean; allLevels?: boolean; timeoutS: string; initial?: string }) => {
       if (opts.format !== undefined && !isHistoryFormat(opts.format))
         throw new UserError(`check: --format expects one of ${HISTORY_FORMATS.join(', ')}, got '${opts.format}'`);
       if (!/^[0-9]+(\.[0-9]+)?$/.test(opts.timeoutS) || Number(opts.timeoutS) <= 0)
@@ -121,7 +127,7 @@ export function registerCheck(program: Command): void {
       let exit = EXIT_OK;
       for (const file of files) {
         try {
-          const r = await checkFile(file, format, timeoutS, opts.allLevels === true);
+          const r = await checkFile(file, format, timeoutS, opts.allLevels === true, opts.initial);
           process.stdout.write(opts.json ? jsonLine(r) + '\n' : renderHuman(r));
           exit = worseExit(exit, EXIT_OF[r.verdict]);
         } catch (err) {
