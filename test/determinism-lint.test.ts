@@ -1,21 +1,11 @@
 // Nothing inside a simulated run may read the wall clock, Math.random or real timers. Only the
 // command line, the TUI, the report writer and the sweep's worker pool may.
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { sources } from './source-files.js';
 
 const ALLOWED = [/^src\/cli\//, /^src\/tui\//, /^src\/report\//, /^src\/explore\/pool/];
 const FORBIDDEN = /Math\.random|Date\.now|performance\.now|setTimeout|setInterval|process\.hrtime/;
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (/\.tsx?$/.test(name)) out.push(path);
-  }
-  return out;
-}
 
 export function offenders(files: string[], read: (f: string) => string): string[] {
   const out: string[] = [];

@@ -12,20 +12,11 @@
 // harness: scenario -> cluster, faults, settling, probes, checks. explore: sweeps and shrinking.
 // replay and report: reading traces back. tui and cli: the user's doors.
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import { sources } from './source-files.js';
 
 export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'check', 'scenario', 'bugs', 'harness', 'explore', 'replay', 'report', 'tui', 'cli'];
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...sources(path));
-    else if (/\.tsx?$/.test(name)) out.push(path);
-  }
-  return out;
-}
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
