@@ -2,11 +2,15 @@
 // it breaks, which check is expected to catch it, and where in the code it lives (grep the
 // name there). `--bug NAME` on run, sweep, shrink, replay and hunt switches one on; honest runs
 // use none. A testbed earns trust by catching these on purpose.
-import { RAFT_BUGS } from '../raft/bugs.js';
+import { RAFT_BUGS, type RaftBugName } from '../raft/bugs.js';
+import type { StoreBugName } from '../store/bugs.js';
 import { BUG_RING_BOUNDARY_OFF_BY_ONE } from '../store/ring.js';
 
+/** Every planted bug's name: Raft's and the store's. */
+export type BugName = RaftBugName | StoreBugName;
+
 export interface PlantedBug {
-  readonly name: string;
+  readonly name: BugName;
   readonly layer: 'raft' | 'store' | 'ring';
   readonly description: string;
   readonly rule: string;

@@ -2,12 +2,33 @@
 // point in replica.ts (grep for the name). Honest runs use an empty set.
 
 export interface RaftBug {
-  readonly name: string;
+  readonly name: RaftBugName;
   readonly description: string;
   /** The rule of the Raft paper/thesis the bug breaks. */
   readonly rule: string;
   /** The check expected to catch it. */
   readonly caughtBy: string;
+}
+
+/** The planted Raft bugs by name: a code point tests `bugOn(bugs, 'name')`, so a typo does not compile. */
+export type RaftBugName =
+  | 'vote-without-log-check'
+  | 'commit-previous-term'
+  | 'ack-before-persist'
+  | 'forget-vote-on-restart'
+  | 'leader-read-without-quorum'
+  | 'readindex-before-term-commit'
+  | 'lease-ignores-drift'
+  | 'accept-stale-term'
+  | 'no-election-timer-reset'
+  | 'truncate-on-matching-heartbeat'
+  | 'next-index-overshoot'
+  | 'snapshot-drops-last-entry'
+  | 'follower-serves-uncommitted';
+
+/** Whether the planted bug `name` is switched on (honest runs pass an empty set). */
+export function bugOn(bugs: ReadonlySet<string>, name: RaftBugName): boolean {
+  return bugs.size > 0 && bugs.has(name);
 }
 
 export const RAFT_BUGS: readonly RaftBug[] = [

@@ -1,6 +1,7 @@
 // Replica configuration and membership helpers. Timeouts are counted in ticks of the host's
 // local clock; `tickIntervalUs` is only used to turn ticks into a lease length in µs.
 import type { ConfChange, ConfState } from './messages.js';
+import { bugOn } from './bugs.js';
 import { AssertionError } from '../base/assert.js';
 
 export interface RaftConfig {
@@ -59,7 +60,7 @@ export function validateRaftConfig(c: RaftConfig): void {
  */
 export function leaseDurationUs(c: RaftConfig): number {
   const quietUs = (c.electionTimeoutTicks - 1) * c.tickIntervalUs;
-  return c.bugs.has('lease-ignores-drift') ? quietUs : quietUs - c.maxClockDriftUs;
+  return bugOn(c.bugs, 'lease-ignores-drift') ? quietUs : quietUs - c.maxClockDriftUs;
 }
 
 export const EMPTY_CONF: ConfState = { voters: [], learners: [] };

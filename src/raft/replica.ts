@@ -37,6 +37,7 @@ import { ReadOnlyQueue } from './readonly.js';
 import type { PersistBatch, PersistedState } from './storage.js';
 import type { RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
 import { AssertionError } from '../base/assert.js';
+import { bugOn } from './bugs.js';
 
 export type Role = RaftRoleName;
 
@@ -169,7 +170,7 @@ export class RaftReplica {
     const hs = stored?.hardState ?? { term: 0, vote: null, commit: 0 };
     this.term = hs.term;
     // Planted bug: votedFor is not reloaded, so this replica may vote twice in hs.term.
-    this.vote = this.bugs.has('forget-vote-on-restart') ? null : hs.vote;
+    this.vote = bugOn(this.bugs, 'forget-vote-on-restart') ? null : hs.vote;
     this.commit = Math.max(hs.commit, base.index);
     if (this.commit > this.log.lastIndex()) {
       throw new AssertionError(`stored commit ${this.commit} beyond stored log ${this.log.lastIndex()}`);
@@ -353,12 +354,12 @@ export class RaftReplica {
       return;
     }
     // Planted bug: serve from the local commit index without asking anyone.
-    if (this.bugs.has('leader-read-without-quorum')) {
+    if (bugOn(this.bugs, 'leader-read-without-quorum')) {
       this.serveRead(requestId, this.commit, 'index');
       return;
     }
     // Planted bug: skip §6.4 step 1; a new leader's commit index may be behind.
-    if (!this.committedInTerm() && !this.bugs.has('readindex-before-term-commit')) {
+    if (!this.committedInTerm() && !bugOn(this.bugs, 'readindex-before-term-commit')) {
       this.reads.hold(requestId);
       return;
     }
@@ -418,7 +419,7 @@ export class RaftReplica {
       data,
     };
     // Planted bug: one entry too many leaves the log with a hole after the snapshot.
-    const dropExtra = this.bugs.has('snapshot-drops-last-entry') && index + 1 <= this.log.lastIndex() ? 1 : 0;
+    const dropExtra = bugOn(this.bugs, 'snapshot-drops-last-entry') && index + 1 <= this.log.lastIndex() ? 1 : 0;
     this.log.compact(snap, dropExtra);
     this.snapshotDirty = snap;
     this.event({ type: 'raft.snapshot', index, term: snap.term, hash: snap.hash, installed: false });
@@ -430,7 +431,7 @@ export class RaftReplica {
     const persist = this.makeBatch();
     const latest = this.lastBatchId > this.durableBatchId ? this.lastBatchId : 0;
     const termBatch = this.lastTermBatchId > this.durableBatchId ? this.lastTermBatchId : 0;
-    const ackEarly = this.bugs.has('ack-before-persist');
+    const ackEarly = bugOn(this.bugs, 'ack-before-persist');
     const messages: OutboundMessage[] = this.outMsgs.map(({ msg, dep }) => ({
       msg,
       // Planted bug: responses leave before the state they vouch for is durable.
@@ -462,7 +463,7 @@ export class RaftReplica {
     }
     if (m.term < this.term) {
       // Planted bug: handle the stale message as if it were current.
-      if (this.bugs.has('accept-stale-term')) return true;
+      if (bugOn(this.bugs, 'accept-stale-term')) return true;
       if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
         // A leader cut off and since deposed would otherwise keep sending forever: our higher
         // term in the answer makes it step down.
@@ -543,7 +544,7 @@ export class RaftReplica {
     const canVote =
       this.vote === m.from || (this.vote === null && this.leaderNow === null) || (m.pre && m.term > this.term);
     // Planted bug: skip §5.4.1's up-to-date comparison.
-    const upToDate = this.bugs.has('vote-without-log-check') || this.log.isUpToDate(m.lastIndex, m.lastTerm);
+    const upToDate = bugOn(this.bugs, 'vote-without-log-check') || this.log.isUpToDate(m.lastIndex, m.lastTerm);
     if (canVote && upToDate && this.knownMember && this.roleNow !== 'leader') {
       if (!m.pre) {
         this.vote = m.from;
@@ -564,7 +565,7 @@ export class RaftReplica {
   }
 
   private handleVoteResponse(m: VoteResponse): void {
-    const stale = this.bugs.has('accept-stale-term') ? false : m.pre ? m.term !== this.term + 1 && m.granted : m.term !== this.term;
+    const stale = bugOn(this.bugs, 'accept-stale-term') ? false : m.pre ? m.term !== this.term + 1 && m.granted : m.term !== this.term;
     if (m.pre && this.roleNow === 'precandidate' && !stale) {
       this.votes.set(m.from, m.granted);
       this.checkElection();
@@ -722,7 +723,7 @@ export class RaftReplica {
 
   private selfMatch(): number {
     // Planted bug: the leader counts entries it has not yet made durable.
-    return this.bugs.has('ack-before-persist') ? this.log.lastIndex() : Math.min(this.persistedIndex, this.log.lastIndex());
+    return bugOn(this.bugs, 'ack-before-persist') ? this.log.lastIndex() : Math.min(this.persistedIndex, this.log.lastIndex());
   }
 
   /** §5.3/§5.4.2: advance commit to the highest index on a majority — only for our term. */
@@ -733,7 +734,7 @@ export class RaftReplica {
     const q = quorumValue(matches);
     if (q <= this.commit) return false;
     // Planted bug: counting replicas commits an older-term entry (Figure 8).
-    if (this.log.term(q) !== this.term && !this.bugs.has('commit-previous-term')) return false;
+    if (this.log.term(q) !== this.term && !bugOn(this.bugs, 'commit-previous-term')) return false;
     this.commitTo(q);
     return true;
   }
@@ -841,7 +842,7 @@ export class RaftReplica {
       return;
     }
     // Planted bug: believe the follower holds our whole log.
-    const index = this.bugs.has('next-index-overshoot') ? this.log.lastIndex() : m.matchIndex;
+    const index = bugOn(this.bugs, 'next-index-overshoot') ? this.log.lastIndex() : m.matchIndex;
     if (index > this.log.lastIndex()) throw new AssertionError(`${m.from} acked ${index} beyond our last ${this.log.lastIndex()}`);
     if (pr.maybeUpdate(index)) {
       if (pr.state === 'probe') pr.becomeReplicate();
@@ -934,7 +935,7 @@ export class RaftReplica {
     }
     if (this.roleNow !== 'follower' || this.leaderNow !== m.from) this.becomeFollower(Math.max(this.term, m.term), m.from, 'leader-seen');
     // Planted bug: the follower's election clock keeps running while the leader is healthy.
-    if (!this.bugs.has('no-election-timer-reset')) this.electionElapsed = 0;
+    if (!bugOn(this.bugs, 'no-election-timer-reset')) this.electionElapsed = 0;
   }
 
   private handleAppend(m: AppendRequest): void {
@@ -983,7 +984,7 @@ export class RaftReplica {
     if (fresh.some((e) => e.kind === 'conf')) confTouched = true;
     const lastNew = m.prevIndex + m.entries.length;
     // Planted bug: cut the suffix after a fully matching (possibly delayed) append.
-    if (this.bugs.has('truncate-on-matching-heartbeat') && fresh.length === 0 && this.log.lastIndex() > lastNew) {
+    if (bugOn(this.bugs, 'truncate-on-matching-heartbeat') && fresh.length === 0 && this.log.lastIndex() > lastNew) {
       confTouched = confTouched || this.log.lastConfIndex() > lastNew;
       this.log.truncateFrom(lastNew + 1);
     }
@@ -1061,9 +1062,9 @@ export class RaftReplica {
 
   private collectApply(): void {
     // Planted bug: a follower applies whatever it has, committed or not.
-    const early = this.bugs.has('follower-serves-uncommitted') && this.roleNow !== 'leader';
+    const early = bugOn(this.bugs, 'follower-serves-uncommitted') && this.roleNow !== 'leader';
     const upTo = early ? this.log.lastIndex() : this.commit;
-    if (!this.bugs.has('follower-serves-uncommitted') && this.applied > this.commit) throw new AssertionError(`applied ${this.applied} > commit ${this.commit}`);
+    if (!bugOn(this.bugs, 'follower-serves-uncommitted') && this.applied > this.commit) throw new AssertionError(`applied ${this.applied} > commit ${this.commit}`);
     if (upTo <= this.applied) return;
     const from = this.applied + 1;
     const hashes: number[] = [];

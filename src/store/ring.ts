@@ -23,8 +23,9 @@
 // is the fold of `join` over its machine list.
 import { hash64 } from './hash.js';
 import { AssertionError } from '../base/assert.js';
+import { storeBugOn, type StoreBugName } from './bugs.js';
 
-export const BUG_RING_BOUNDARY_OFF_BY_ONE = 'ring-boundary-off-by-one';
+export const BUG_RING_BOUNDARY_OFF_BY_ONE: StoreBugName = 'ring-boundary-off-by-one';
 
 /** Chosen from the measurements in src/store/README.md. */
 export const DEFAULT_VNODES = 24;
@@ -365,7 +366,7 @@ export class Ring {
     this.vnodes = params.vnodes;
     this.placementKind = params.placement;
     this.positionBits = params.positionBits;
-    this.boundaryBug = params.bugs.has(BUG_RING_BOUNDARY_OFF_BY_ONE);
+    this.boundaryBug = storeBugOn(params.bugs, BUG_RING_BOUNDARY_OFF_BY_ONE);
     this.machines = machines;
     const tokens: Token[] = [];
     for (let t = 0; t < pos.length; t++) tokens.push({ position: pos[t] as number, machine: machines[mach[t] as number] as string });

@@ -13,6 +13,7 @@ import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, 
 import { NOT_A_REPLICA, type Router } from './client.js';
 import { incarnationOf, machineOfReplica, replicaIdOf } from './replica-id.js';
 import type { DiskOp } from '../sim/disk.js';
+import { storeBugOn } from './bugs.js';
 import { AssertionError } from '../base/assert.js';
 
 export interface ServerEnv {
@@ -445,7 +446,7 @@ export class StoreServer implements Process {
         return this.serveReadQueued(replica, from, req);
       case 'session': {
         // Planted bug: ignore the session token and serve whatever is applied.
-        const needed = this.env.bugs.has('session-token-ignored') ? 0 : (req.sessionIndex ?? 0);
+        const needed = storeBugOn(this.env.bugs, 'session-token-ignored') ? 0 : (req.sessionIndex ?? 0);
         if (replica.kv.appliedIndex >= needed) return this.serveReadQueued(replica, from, req);
         if (replica.readsWaiting.length >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many waiting reads', replica);
         replica.readsWaiting.push({ from, req, index: needed });
@@ -457,7 +458,7 @@ export class StoreServer implements Process {
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
         if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
         // Planted bug: serve bounded reads however long ago freshness was confirmed.
-        if (ageUs > boundUs && !this.env.bugs.has('bounded-ignores-bound')) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
+        if (ageUs > boundUs && !storeBugOn(this.env.bugs, 'bounded-ignores-bound')) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
         return this.serveReadQueued(replica, from, req);
       }
       default: {
@@ -472,7 +473,7 @@ export class StoreServer implements Process {
     if (done !== undefined) return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index: done });
     if (replica.raft.role !== 'leader') {
       // Planted bug: a non-leader takes the write into its own state and acknowledges it.
-      if (this.env.bugs.has('stale-route-no-redirect') && replica.kv.appliedIndex > 0) {
+      if (storeBugOn(this.env.bugs, 'stale-route-no-redirect') && replica.kv.appliedIndex > 0) {
         const index = replica.kv.appliedIndex;
         replica.kv.forceWrite(req.opId, req.key, req.value ?? '', index);
         return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'ok', index });
