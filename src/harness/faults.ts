@@ -6,7 +6,7 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine } from './engine.js';
 import type { FaultSpec } from '../scenario/schema.js';
-import { actionName, actionOf, type FaultAction } from '../scenario/fault.js';
+import { actionName, actionOf, triggerOf } from '../scenario/fault.js';
 import { assertNever } from '../base/assert.js';
 
 type Applied = { undo?: () => void; detail: string };
@@ -28,22 +28,29 @@ export class FaultScheduler {
     const world = this.engine.world;
     this.faults.forEach((fault, index) => {
       const rng = world.random.stream(`fault/${index}`);
-      if (fault.at !== undefined) {
-        world.at(fault.at, () => this.fire(index, fault, rng));
-      } else if (fault.every !== undefined) {
-        const every = fault.every;
-        const fromUs = fault.from ?? every;
-        const untilUs = Math.min(fault.until ?? this.durationUs, this.durationUs);
-        let firings = 0;
-        const tick = (): void => {
-          if (world.nowUs > untilUs || firings >= FIRINGS_MAX_PER_FAULT) return;
-          firings++;
-          this.fire(index, fault, rng);
-          if (world.nowUs + every <= untilUs) world.after(every, tick);
-        };
-        if (fromUs <= untilUs) world.at(fromUs, tick);
-      } else if (fault.when !== undefined) {
-        this.waiting.push({ index, fault });
+      const trigger = triggerOf(fault);
+      switch (trigger.kind) {
+        case 'at':
+          world.at(trigger.atUs, () => this.fire(index, fault, rng));
+          return;
+        case 'every': {
+          const every = trigger.everyUs;
+          const untilUs = Math.min(trigger.untilUs ?? this.durationUs, this.durationUs);
+          let firings = 0;
+          const tick = (): void => {
+            if (world.nowUs > untilUs || firings >= FIRINGS_MAX_PER_FAULT) return;
+            firings++;
+            this.fire(index, fault, rng);
+            if (world.nowUs + every <= untilUs) world.after(every, tick);
+          };
+          if (trigger.fromUs <= untilUs) world.at(trigger.fromUs, tick);
+          return;
+        }
+        case 'when':
+          this.waiting.push({ index, fault });
+          return;
+        default:
+          assertNever(trigger, 'fault trigger');
       }
     });
     if (this.waiting.length > 0) {

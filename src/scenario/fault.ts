@@ -104,3 +104,16 @@ export function actionOf(f: FaultSpec): FaultAction {
       return assertNever(kind, 'fault action');
   }
 }
+
+/** When a fault fires: once at a time, every interval in a window, or once a condition holds. */
+export type FaultTrigger =
+  | { readonly kind: 'at'; readonly atUs: number }
+  | { readonly kind: 'every'; readonly everyUs: number; readonly fromUs: number; readonly untilUs: number | null }
+  | { readonly kind: 'when'; readonly condition: NonNullable<FaultSpec['when']> };
+
+export function triggerOf(f: FaultSpec): FaultTrigger {
+  if (f.at !== undefined) return { kind: 'at', atUs: f.at };
+  if (f.every !== undefined) return { kind: 'every', everyUs: f.every, fromUs: f.from ?? f.every, untilUs: f.until ?? null };
+  if (f.when !== undefined) return { kind: 'when', condition: f.when };
+  throw new AssertionError('a validated fault has a trigger');
+}
