@@ -602,6 +602,10 @@ export class RaftReplica {
 
   private becomeLeader(): void {
     if (this.roleNow !== 'candidate') throw new AssertionError('only a candidate becomes leader');
+    // Membership safety on the winner's side: it leads only a configuration it votes in, and
+    // only the votes of that configuration's voters were counted.
+    if (!isVoter(this.conf, this.id)) throw new AssertionError(`${this.id} won group ${this.group} term ${this.term} but is not a voter`);
+    for (const [v, granted] of this.votes) if (granted && !isVoter(this.conf, v)) throw new AssertionError(`${this.id} holds a vote from ${v}, not a voter of group ${this.group}`);
     this.setRole('leader', this.id, 'elected');
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;

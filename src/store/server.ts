@@ -288,6 +288,9 @@ export class StoreServer implements Process {
     if (typeof id !== 'string' || machineOfReplica(id) !== this.ctx.id || incarnationOf(id) < 1) {
       throw new AssertionError(`${this.ctx.id} records no valid replica id for shard ${shard}: ${String(id)}`);
     }
+    // A dropped replica never comes back: the hosted one is later than the tombstone's.
+    const tomb = this.ctx.disk.get(`${DROPPED_PREFIX}${shard}`);
+    if (typeof tomb === 'string' && incarnationOf(tomb) >= incarnationOf(id)) throw new AssertionError(`${this.ctx.id} boots ${id} for shard ${shard} though ${tomb} was dropped`);
     return id;
   }
 
@@ -344,6 +347,9 @@ export class StoreServer implements Process {
         // on disk (a restart hosts it again), and the id is told to the driver only once durable.
         const incarnation = Math.max(1, Number(this.ctx.disk.get(`${INCARNATION_PREFIX}${req.shard}`) ?? 0) + 1);
         const id = replicaIdOf(this.ctx.id, incarnation);
+        // Ids are never reused: the new one must be later than any replica dropped here.
+        const tomb = this.ctx.disk.get(`${DROPPED_PREFIX}${req.shard}`);
+        if (typeof tomb === 'string' && incarnationOf(tomb) >= incarnation) throw new AssertionError(`${this.ctx.id} would host ${id} for shard ${req.shard} after dropping ${tomb}`);
         this.ctx.disk.write(
           [
             { key: `${INCARNATION_PREFIX}${req.shard}`, value: incarnation },
