@@ -556,10 +556,15 @@ export class RaftReplica {
       this.send({ ...this.base(m.from), term: m.term, type: 'vote-resp', pre: m.pre, granted: true }, 'disk');
     } else {
       // We are a candidate of this very term with a log no better than the asker's: our vote is
-      // spent (on ourselves), but the asker could win the next term where we cannot. Restart our
-      // election clock so it gets the first shot, instead of both campaigning in lockstep while
-      // our requests (perhaps to a stale membership) win nothing. Waiting longer is always safe.
-      if (!m.pre && m.term === this.term && this.vote === this.id && this.roleNow === 'candidate' && upToDate) this.resetElectionTimer();
+      // spent (on ourselves), but the asker could win the next term where we may not. Back off:
+      // restart our election clock with one extra election timeout, so the asker (whose clock
+      // runs from its own campaign, at most 2E-1 ticks) surely opens the next term first instead
+      // of both campaigning in lockstep while our requests (perhaps to a stale membership) win
+      // nothing. Waiting longer is always safe.
+      if (!m.pre && m.term === this.term && this.vote === this.id && this.roleNow === 'candidate' && upToDate) {
+        this.resetElectionTimer();
+        this.randomizedTimeoutTicks += this.cfg.electionTimeoutTicks;
+      }
       this.send({ ...this.base(m.from), type: 'vote-resp', pre: m.pre, granted: false }, 'disk');
     }
   }

@@ -48,6 +48,8 @@
 //  - lockstep-candidates-prevote-off: with PreVote off, a stale candidate always opened the next
 //    term first, so the only electable one always asked in a term already spent (a candidate
 //    refusing a same-term vote to a better log now restarts its clock).
+//  - stale-candidate-backs-off: restarting the clock left a fair race that the stale candidate
+//    kept winning within the bound (it now backs off by one extra election timeout).
 //  - lease-promise-lost-in-crash: a voter that had acknowledged the leader's heartbeat crashed and,
 //    restarted, voted for a successor at once while the old leader still served lease reads
 //    (a replica restarted with a durable term keeps quiet for an election timeout).
@@ -85,6 +87,7 @@ const FOUND = [
   { file: 'stale-route-after-replace.yaml', seed: 123409, check: 'liveness', owner: 'store/client refresh on timeout' },
   { file: 'stale-route-replace-under-bridge.yaml', seed: 108344, check: 'liveness', owner: 'store/client refresh on timeout' },
   { file: 'lockstep-candidates-prevote-off.yaml', seed: 202743, check: 'liveness', owner: 'raft election clock on a refused same-term vote' },
+  { file: 'stale-candidate-backs-off.yaml', seed: 218121, check: 'liveness', owner: 'raft election clock back-off on a refused same-term vote' },
   { file: 'lease-promise-lost-in-crash.yaml', seed: 217127, check: 'invariants', owner: 'raft lease stickiness across restarts' },
   { file: 'route-by-ring-mid-move.yaml', seed: 201486, check: 'liveness', owner: 'store/placement members; client routing' },
   { file: 'placement-stale-status-shrinks-group.yaml', seed: 1, check: 'liveness', owner: 'store/placement epoch, add before remove' },

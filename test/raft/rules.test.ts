@@ -129,7 +129,7 @@ describe('§5.2 leader election', () => {
     expect(timeoutAfter(3)).toBe(16); // granted: waits a full timeout after the vote
   });
 
-  it('a candidate refusing a same-term vote to a better-logged candidate restarts its own clock (no lockstep campaigns)', () => {
+  it('a candidate refusing a same-term vote to a better-logged candidate backs off its own clock (no lockstep campaigns)', () => {
     // a's log is behind b's; both campaign in term 2. a's vote is spent on itself, but b could win
     // term 3 where a cannot: a waits a full timeout from b's request before campaigning again.
     const campaignsAfter = (askerLastIndex: number): number => {
@@ -145,7 +145,7 @@ describe('§5.2 leader election', () => {
       return 5 + n;
     };
     expect(campaignsAfter(0)).toBe(10); // asker's log is worse: a keeps its schedule
-    expect(campaignsAfter(3)).toBe(15); // asker's log is better: a restarts its clock at tick 5
+    expect(campaignsAfter(3)).toBe(25); // asker's log is better: a backs off from tick 5, one extra timeout
   });
 
   it('each replica grants at most one vote per term (first come, first served), and repeats it', () => {
