@@ -258,7 +258,10 @@ export class StoreServer implements Process {
         onApply: (group, items) => this.replicas.get(group)?.onApply(items),
         onRead: (group, result) => this.replicas.get(group)?.onRead(result),
         onEvent: (event) => {
-          if (event.type === 'raft.role' && event.replica === ctx.id) this.replicas.get(event.group)?.onRole(event.role);
+          // The replica's own role change (its id is the machine's only for a founding replica).
+          // (While the host is being built it is not assigned yet; those are start events.)
+          const host = this.host as RaftHost | undefined;
+          if (event.type === 'raft.role' && host !== undefined && event.replica === host.replicaId(event.group)) this.replicas.get(event.group)?.onRole(event.role);
         },
       },
     });
