@@ -2,23 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
 import { HISTORY_FORMATS, inferFormat, parseHistoryText, type HistoryFormat } from '../../src/history/formats.js';
 import { formatJsonl, parseJsonl, readJsonlFile } from '../../src/history/jsonl.js';
 import type { OpRecord } from '../../src/history/op.js';
 import { parsePorcupineEtcd, parsePorcupineKv } from '../../src/history/porcupine.js';
+import { errorOf } from './helpers.js';
 
 const rec: OpRecord = { id: 1, client: 2, op: 'cas', key: 'k', value: 'b', expect: 'a', invokeUs: 5, completeUs: null, outcome: 'indeterminate', shard: 3, index: 7 };
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('JSONL', () => {
   it('round-trips records', () => {

@@ -4,12 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/base/errors.js';
 import { checkHistory } from '../../src/check/linearizability.js';
 import { inferFormat, metaFor, parseHistoryText, parseInitialValue } from '../../src/history/formats.js';
 import { encodeEdnValue, parseJepsenEdn } from '../../src/history/jepsen.js';
 import { parseEdnValue } from '../../src/history/edn.js';
 import type { OpRecord } from '../../src/history/op.js';
+import { errorOf } from './helpers.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/jepsen-edn/', import.meta.url));
 
@@ -18,15 +18,6 @@ function verdictOf(records: OpRecord[], initial?: string | null): string {
   return checkHistory(records, { model: meta.model, missingValue: meta.missingValue }).verdict;
 }
 
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof UserError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 const ev = (p: number | string, type: string, f: string, value: string, extra = ''): string => `{:process ${p}, :type :${type}, :f :${f}, :value ${value}${extra}}`;
 
