@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import { humanDurationUs } from '../base/time.js';
 import type { RunSummary } from '../harness/runner.js';
+import { CHECK_NAMES, anyUndecided, isUndecided, messageOf } from '../harness/verdicts.js';
 
 function verdict(ok: boolean | null, undecided: boolean): string {
   if (undecided) return chalk.yellow('undecided');
@@ -11,7 +12,7 @@ function verdict(ok: boolean | null, undecided: boolean): string {
 
 export function renderSummary(summary: RunSummary & { wallMs: number }): string {
   const lines: string[] = [];
-  const undecided = Object.values(summary.checks).some((v) => v.undecided === true);
+  const undecided = anyUndecided(summary.checks);
   const head = !summary.ok ? chalk.red.bold('FAIL') : undecided ? chalk.yellow.bold('UNDECIDED') : chalk.green.bold('PASS');
   lines.push(`${head} ${chalk.bold(summary.scenario)}  seed ${summary.seed}  trace ${chalk.cyan(summary.traceHash)}`);
   const speed = summary.wallMs > 0 ? `${Math.round(summary.simTimeUs / 1000 / summary.wallMs)}x real time` : '';
@@ -23,13 +24,14 @@ export function renderSummary(summary: RunSummary & { wallMs: number }): string 
   const o = summary.ops;
   lines.push(`  ops       ${o.total} total: ${o.ok} ok, ${o.failed} failed, ${o.indeterminate} indeterminate`);
   lines.push(`  elections ${summary.elections}   stale reads ${summary.staleReads}`);
-  const checks = Object.entries(summary.checks)
-    .map(([name, v]) => `${name} ${verdict(v.ok, v.undecided === true)}`)
-    .join('  ');
+  const checks = CHECK_NAMES.map((name) => `${name} ${verdict(summary.checks[name].ok, isUndecided(summary.checks[name]))}`).join('  ');
   lines.push(`  checks    ${checks}`);
-  for (const [name, v] of Object.entries(summary.checks)) {
-    if (v.ok === false && typeof v.message === 'string') lines.push(chalk.red(`    ${name}: ${v.message}`));
-    if (v.undecided === true && typeof v.message === 'string') lines.push(chalk.yellow(`    ${name}: ${v.message}`));
+  for (const name of CHECK_NAMES) {
+    const v = summary.checks[name];
+    const message = messageOf(v);
+    if (message === undefined) continue;
+    if (v.ok === false) lines.push(chalk.red(`    ${name}: ${message}`));
+    if (isUndecided(v)) lines.push(chalk.yellow(`    ${name}: ${message}`));
   }
   if (summary.expectations.failed.length > 0) {
     for (const f of summary.expectations.failed) lines.push(chalk.red(`  expect    ${f}`));

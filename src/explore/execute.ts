@@ -9,9 +9,11 @@ import { runScenario, type EngineFactory } from '../harness/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 import { Tracer } from '../trace/tracer.js';
 import { CoverageObserver, type CoverageCounts } from './coverage.js';
+import { CHECK_NAMES, messageOf } from '../harness/verdicts.js';
 
 /** The checks in the order a failure is named by (the first failing one). */
-export const CHECK_ORDER = ['invariants', 'linearizable', 'eventual', 'durability', 'liveness'] as const;
+/** The order checks are reported in (the first failing one names a failure). */
+export const CHECK_ORDER = CHECK_NAMES;
 /** A run that threw an assertion (a found bug) fails this pseudo-check. */
 export const CHECK_ASSERTION = 'assertion';
 /** A run whose checks held but an `expect` line did not. */
@@ -65,7 +67,7 @@ export function executeScenario(file: string, text: string, seed: number, bugs: 
       const verdict = summary.checks[name];
       if (verdict.ok !== false) continue;
       failing.push(name);
-      messages[name] = typeof verdict.message === 'string' ? verdict.message : `${name} failed`;
+      messages[name] = messageOf(verdict) ?? `${name} failed`;
     }
     if (failing.length === 0 && !summary.ok) {
       failing.push(CHECK_EXPECTATIONS);

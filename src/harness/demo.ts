@@ -5,7 +5,8 @@
 import type { MachineContext, Process } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
-import { NOT_APPLICABLE, type Engine, type EngineResults } from './engine.js';
+import type { Engine, EngineResults } from './engine.js';
+import { NOT_APPLICABLE } from './verdicts.js';
 import type { FaultSpec } from '../scenario/schema.js';
 import { AssertionError } from '../base/assert.js';
 import { parseTarget, type Target } from '../scenario/target.js';

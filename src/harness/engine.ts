@@ -8,23 +8,13 @@ import type { FaultAction } from '../scenario/fault.js';
 /** The actions the fault scheduler hands to the engine. */
 export type EngineFaultAction = Extract<FaultAction, { kind: 'spike' | 'transfer' | 'join' | 'leave' | 'replace' }>;
 import type { OpRecord } from '../history/op.js';
-
-export interface CheckVerdict {
-  ok: boolean | null;
-  [detail: string]: unknown;
-}
+import type { Checks } from './verdicts.js';
 
 export interface EngineResults {
   ops: { total: number; ok: number; failed: number; indeterminate: number };
   elections: number;
   staleReads: number;
-  checks: {
-    invariants: CheckVerdict;
-    linearizable: CheckVerdict;
-    eventual: CheckVerdict;
-    durability: CheckVerdict;
-    liveness: CheckVerdict;
-  };
+  checks: Checks;
   extra?: Record<string, unknown>;
   /** The client history, in completion order (the store engine only). */
   history?: OpRecord[];
@@ -43,5 +33,3 @@ export interface Engine {
   /** Called once the simulated duration has passed: stop load, settle, compute results. */
   finish(): EngineResults;
 }
-
-export const NOT_APPLICABLE: CheckVerdict = { ok: null };

@@ -13,7 +13,8 @@ import type { OpRecord, ReadLevel } from '../history/op.js';
 import { defaultRaftConfig, type RaftConfig } from '../raft/config.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
-import type { CheckVerdict, Engine, EngineFaultAction, EngineResults } from './engine.js';
+import type { Engine, EngineFaultAction, EngineResults } from './engine.js';
+import { durabilityVerdict, eventualVerdict, invariantsVerdict, linearizableVerdict, livenessVerdict } from './verdicts.js';
 import type { FaultSpec, Scenario } from '../scenario/schema.js';
 import { resolveCommonTarget, targetOf } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
@@ -327,9 +328,6 @@ export class StoreEngine implements Engine {
     }
     // Final checks.
     const violation = this.oracle.violation;
-    const invariants: CheckVerdict = violation === null
-      ? { ok: true, ...this.oracle.stats }
-      : { ok: false, check: violation.check, atUs: violation.t, group: violation.group, message: `${violation.check} in shard ${violation.group} at ${violation.t}us: ${violation.message}`, events: violation.events };
     const finals = this.finalReplicaStates();
     const committed = this.committedWrites();
     const eventual = checkEventual({ history: this.history, committed, boundedStalenessUs: s.client.boundedStalenessUs });
@@ -344,44 +342,16 @@ export class StoreEngine implements Engine {
     const lin = checkHistory(linRecords, { model: 'kv', missingValue: null, deadline: () => ++polls > pollsMax });
     const ops = { total: this.history.length, ok: 0, failed: 0, indeterminate: 0 };
     for (const o of this.history) ops[o.outcome]++;
-    const eventualVerdict: CheckVerdict = {
-      ok: eventual.ok && convergence.ok,
-      violations: eventual.violations.slice(0, 5),
-      diverged: convergence.diverged,
-      staleness: eventual.staleness,
-      ...(eventual.ok ? {} : { message: eventual.violations[0]?.message }),
-      ...(convergence.ok ? {} : { message: `replicas did not converge: ${convergence.diverged.map((d) => `${d.machine}/shard ${d.shard}`).join(', ')}` }),
-    };
     return {
       ops,
       elections: this.elections,
       staleReads: eventual.staleness.stale,
       checks: {
-        invariants,
-        linearizable: {
-          ok: lin.verdict === 'linearizable' ? true : lin.verdict === 'not-linearizable' ? false : null,
-          verdict: lin.verdict,
-          ...(lin.verdict === 'unknown' && { undecided: true, message: `undecided: the search used its work budget (checks.linearizabilityBudget ${s.linearizabilityWorkPolls})` }),
-          keys: lin.keys,
-          ops: linRecords.length,
-          ...(lin.explanation !== undefined && { message: lin.explanation.text.split('\n')[0], explanation: lin.explanation }),
-        },
-        eventual: eventualVerdict,
-        durability: {
-          ok: durability.ok,
-          acknowledged: durability.acknowledged,
-          lost: durability.lost,
-          misrouted: durability.misrouted,
-          ...(durability.ok
-            ? {}
-            : {
-                message:
-                  durability.lost.length > 0
-                    ? `acknowledged put op ${durability.lost[0]!.op} (${durability.lost[0]!.key} at index ${durability.lost[0]!.index}) lost on ${durability.lost[0]!.machine}`
-                    : `acknowledged put op ${durability.misrouted[0]!.op} of ${durability.misrouted[0]!.key} stored in shard ${durability.misrouted[0]!.shard}, which does not own it (shard ${durability.misrouted[0]!.owner} does)`,
-              }),
-        },
-        liveness: { ...liveness, ...(liveness.ok ? {} : { message: `shards ${liveness.stuck.join(', ')} did not serve within ${liveness.boundUs}us of healing` }) },
+        invariants: invariantsVerdict(violation, this.oracle.stats),
+        linearizable: linearizableVerdict(lin, linRecords.length, s.linearizabilityWorkPolls),
+        eventual: eventualVerdict(eventual, convergence),
+        durability: durabilityVerdict(durability),
+        liveness: livenessVerdict(liveness),
       },
       extra: {
         shed: this.shared.shed,

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
 import { collect, parseSeed } from '../options.js';
 import { isAssertion } from '../../base/assert.js';
+import { anyUndecided } from '../../harness/verdicts.js';
 
 export function registerRun(program: Command): void {
   program
@@ -78,7 +79,7 @@ export function registerRun(program: Command): void {
         if (!opts.json) process.stdout.write(`  report    ${htmlPath}\n`);
       }
       // 0 all held, 1 a check or expectation failed, 3 nothing failed but a check is undecided.
-      const undecided = Object.values(summary.checks).some((v) => v.undecided === true);
+      const undecided = anyUndecided(summary.checks);
       process.exitCode = !summary.ok ? EXIT_CHECK_FAILED : undecided ? EXIT_UNDECIDED : EXIT_OK;
     });
 }
