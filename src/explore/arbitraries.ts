@@ -28,37 +28,16 @@ import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
 import { formatDurationUs } from '../base/time.js';
 import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
-import { AssertionError } from '../base/assert.js';
+import { AssertionError, assertNever } from '../base/assert.js';
+import { actionName, FAULT_KINDS, isLasting, type FaultKind } from '../scenario/fault.js';
 
 /** A scenario in the YAML input shape (what a file holds before validation). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type FaultInput = NonNullable<ScenarioInput['faults']>[number];
 
 /** The fault actions the generator draws from: the whole vocabulary, membership included. */
-export const FAULT_KINDS = [
-  'partition',
-  'isolate',
-  'oneway',
-  'bridge',
-  'heal',
-  'crash',
-  'restart',
-  'pause',
-  'resume',
-  'skew',
-  'drop',
-  'duplicate',
-  'delay',
-  'reorder',
-  'clog',
-  'slowDisk',
-  'spike',
-  'transfer',
-  'join',
-  'leave',
-  'replace',
-] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export { FAULT_KINDS, type FaultKind };
+
 
 export const READ_LEVELS: readonly ReadLevel[] = ['linearizable', 'lease', 'follower', 'session', 'bounded'];
 
@@ -197,36 +176,36 @@ function split(draw: Draw, machines: readonly string[], count: number): string[]
   return sides.map((side) => machines.filter((m) => side.includes(m)));
 }
 
-/** The action part of one fault, and whether it can be undone (`for` makes sense). */
-function action(draw: Draw, kind: FaultKind, shape: Shape): { action: Partial<FaultInput>; undoable: boolean } {
+/** The action part of one fault (its kind may differ from the one asked for: see leave, replace). */
+function action(draw: Draw, kind: FaultKind, shape: Shape): Partial<FaultInput> {
   const all = Array.from({ length: shape.machines }, (_, i) => machineName(i + 1));
   switch (kind) {
     case 'partition': {
       const form = draw.int(0, 2);
-      if (form === 0) return { action: { partition: [[target(draw, shape)], ['rest']] }, undoable: true };
-      if (form === 1) return { action: { partition: [['minority'], ['rest']] }, undoable: true };
-      return { action: { partition: split(draw, all, Math.min(shape.machines, draw.int(2, 3))) }, undoable: true };
+      if (form === 0) return { partition: [[target(draw, shape)], ['rest']] };
+      if (form === 1) return { partition: [['minority'], ['rest']] };
+      return { partition: split(draw, all, Math.min(shape.machines, draw.int(2, 3))) };
     }
     case 'isolate':
-      return { action: { isolate: target(draw, shape) }, undoable: true };
+      return { isolate: target(draw, shape) };
     case 'oneway':
       return draw.chance(0.5)
-        ? { action: { oneway: { from: [target(draw, shape)], to: ['rest'] } }, undoable: true }
-        : { action: { oneway: { from: ['rest'], to: [target(draw, shape)] } }, undoable: true };
+        ? { oneway: { from: [target(draw, shape)], to: ['rest'] } }
+        : { oneway: { from: ['rest'], to: [target(draw, shape)] } };
     case 'bridge': {
       const [a, b, via] = split(draw, all, 3) as [string[], string[], string[]];
-      return { action: { bridge: { sides: [a, [...b, ...via.slice(1)]], via: via[0]! } }, undoable: true };
+      return { bridge: { sides: [a, [...b, ...via.slice(1)]], via: via[0]! } };
     }
     case 'heal':
-      return { action: { heal: 'all' }, undoable: false };
+      return { heal: 'all' };
     case 'crash':
-      return { action: { crash: target(draw, shape) }, undoable: true };
+      return { crash: target(draw, shape) };
     case 'restart':
-      return { action: { restart: draw.chance(0.5) ? 'all' : target(draw, shape) }, undoable: false };
+      return { restart: draw.chance(0.5) ? 'all' : target(draw, shape) };
     case 'pause':
-      return { action: { pause: target(draw, shape) }, undoable: true };
+      return { pause: target(draw, shape) };
     case 'resume':
-      return { action: { resume: draw.chance(0.5) ? 'all' : target(draw, shape) }, undoable: false };
+      return { resume: draw.chance(0.5) ? 'all' : target(draw, shape) };
     case 'skew': {
       // Within the drift bound: offsets up to 1/8 of it, drift small enough that over two
       // election timeouts the clocks move apart by at most 1/8 of it.
@@ -235,60 +214,60 @@ function action(draw: Draw, kind: FaultKind, shape: Shape): { action: Partial<Fa
       const driftMaxPpm = Math.floor((shape.maxClockDriftUs * 1_000_000) / (8 * 2 * shape.electionTimeoutUs));
       const driftPpm = draw.int(-driftMaxPpm, driftMaxPpm);
       const offset = offsetUs < 0 ? `-${durationText(-offsetUs)}` : durationText(offsetUs);
-      return { action: { skew: { machine: target(draw, shape), offset, driftPpm } }, undoable: true };
+      return { skew: { machine: target(draw, shape), offset, driftPpm } };
     }
     case 'drop':
-      return { action: { drop: draw.pick([0.05, 0.1, 0.2, 0.3, 0.5]) }, undoable: true };
+      return { drop: draw.pick([0.05, 0.1, 0.2, 0.3, 0.5]) };
     case 'duplicate':
-      return { action: { duplicate: draw.pick([0.05, 0.1, 0.2, 0.3]) }, undoable: true };
+      return { duplicate: draw.pick([0.05, 0.1, 0.2, 0.3]) };
     case 'delay':
-      return { action: { delay: durationText(draw.pick([1, 5, 10, 20, 50]) * MS) }, undoable: true };
+      return { delay: durationText(draw.pick([1, 5, 10, 20, 50]) * MS) };
     case 'reorder':
-      return { action: { reorder: true }, undoable: true };
+      return { reorder: true };
     case 'clog':
       return draw.chance(0.5)
-        ? { action: { clog: target(draw, shape) }, undoable: true }
-        : { action: { clog: { from: target(draw, shape), to: target(draw, shape) } }, undoable: true };
+        ? { clog: target(draw, shape) }
+        : { clog: { from: target(draw, shape), to: target(draw, shape) } };
     case 'slowDisk':
-      return { action: { slowDisk: { machine: target(draw, shape), factor: draw.pick([2, 10, 50, 200]) } }, undoable: true };
+      return { slowDisk: { machine: target(draw, shape), factor: draw.pick([2, 10, 50, 200]) } };
     case 'spike':
       return draw.chance(0.5)
-        ? { action: { spike: { factor: draw.pick([2, 3, 5]) } }, undoable: true }
-        : { action: { spike: { factor: draw.pick([2, 3, 5]), key: `k${draw.int(0, shape.keys - 1)}` } }, undoable: true };
+        ? { spike: { factor: draw.pick([2, 3, 5]) } }
+        : { spike: { factor: draw.pick([2, 3, 5]), key: `k${draw.int(0, shape.keys - 1)}` } };
     case 'transfer': {
       const shard = draw.int(0, shape.shards - 1);
       // With one replica there is no one to hand over to: the store's engine asserts on
       // `transfer` without `to` then (reported as a store bug), so name a target instead.
       return shape.replication > 1 && draw.chance(0.5)
-        ? { action: { transfer: { shard } }, undoable: false }
-        : { action: { transfer: { shard, to: machineName(draw.int(1, shape.machines)) } }, undoable: false };
+        ? { transfer: { shard } }
+        : { transfer: { shard, to: machineName(draw.int(1, shape.machines)) } };
     }
     case 'join':
       // New names after the founding machines (n6 joins a 5-machine cluster).
       shape.joined++;
-      return { action: { join: machineName(shape.machines + shape.joined) }, undoable: false };
+      return { join: machineName(shape.machines + shape.joined) };
     case 'leave': {
       // Keep at least RF members, so every shard can still have a full replica set.
       const members = shape.machines + shape.joined - shape.left - shape.replaced;
-      if (members <= shape.replication) return { action: { join: machineName(shape.machines + ++shape.joined) }, undoable: false };
+      if (members <= shape.replication) return { join: machineName(shape.machines + ++shape.joined) };
       shape.left++;
-      return { action: { leave: machineName(draw.int(1, shape.machines)) }, undoable: false };
+      return { leave: machineName(draw.int(1, shape.machines)) };
     }
     case 'replace':
       // A replaced machine is gone for good: with RF < 3, or twice, that loses data or a quorum
       // for real — not a store bug. Draw a join instead then.
-      if (shape.replication < 3 || shape.replaced > 0) return { action: { join: machineName(shape.machines + ++shape.joined) }, undoable: false };
+      if (shape.replication < 3 || shape.replaced > 0) return { join: machineName(shape.machines + ++shape.joined) };
       shape.replaced++;
-      return { action: { replace: machineName(draw.int(1, shape.machines)) }, undoable: false };
-    default: {
-      const never: never = kind;
-      throw new AssertionError(`unknown fault kind ${String(never)}`);
-    }
+      return { replace: machineName(draw.int(1, shape.machines)) };
+    default:
+      return assertNever(kind, 'fault kind');
   }
 }
 
 function fault(draw: Draw, kind: FaultKind, shape: Shape, profile: FaultProfile): FaultInput {
-  const { action: act, undoable } = action(draw, kind, shape);
+  const act = action(draw, kind, shape);
+  // Only a fault that stays in force can be undone (`for` makes sense).
+  const undoable = isLasting(actionName(act));
   const loadEndUs = shape.durationUs;
   const trigger: Partial<FaultInput> = {};
   let forUs: number | undefined;

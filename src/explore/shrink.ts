@@ -15,6 +15,8 @@ import { parseDurationUs } from '../base/time.js';
 import { durationText, type FaultInput, type ScenarioInput } from './arbitraries.js';
 import { CHECK_ASSERTION, CHECK_EXPECTATIONS, type RunOutcome } from './execute.js';
 import { parseTarget, targetText } from '../scenario/target.js';
+import { actionName } from '../scenario/fault.js';
+import { assertNever } from '../base/assert.js';
 
 export const SHRINK_RUNS_MAX = 300;
 /** Bound on accepted steps (every pass makes its scenario strictly simpler; this is the backstop). */
@@ -107,44 +109,80 @@ export function fitFault(fault: FaultInput, machines: number, shards: number): F
   const f = clone(fault);
   const t = (x: string) => fitTarget(x, machines, shards);
   if (f.when?.leaderElected !== undefined && f.when.leaderElected !== 'any') f.when.leaderElected = f.when.leaderElected % shards;
-  if (f.partition !== undefined) {
-    const seen = new Set<string>();
-    const sides = f.partition
-      .map((side) => fitList(side, machines, shards).filter((m) => m === 'rest' || !seen.has(m)))
-      .map((side) => {
-        for (const m of side) seen.add(m);
-        return side;
-      })
-      .filter((side) => side.length > 0);
-    if (sides.length < 2) return undefined;
-    f.partition = sides;
+  const kind = actionName(f);
+  switch (kind) {
+    case 'partition': {
+      const seen = new Set<string>();
+      const sides = f.partition!
+        .map((side) => fitList(side, machines, shards).filter((m) => m === 'rest' || !seen.has(m)))
+        .map((side) => {
+          for (const m of side) seen.add(m);
+          return side;
+        })
+        .filter((side) => side.length > 0);
+      if (sides.length < 2) return undefined;
+      f.partition = sides;
+      break;
+    }
+    case 'isolate':
+      f.isolate = t(f.isolate!);
+      break;
+    case 'oneway': {
+      const from = fitList(f.oneway!.from, machines, shards);
+      const to = fitList(f.oneway!.to, machines, shards);
+      if (from.length === 0 || to.length === 0) return undefined;
+      f.oneway = { from, to };
+      break;
+    }
+    case 'bridge': {
+      const via = t(f.bridge!.via);
+      const a = fitList(f.bridge!.sides[0], machines, shards).filter((m) => m !== via);
+      const b = fitList(f.bridge!.sides[1], machines, shards).filter((m) => m !== via && !a.includes(m));
+      if (a.length === 0 || b.length === 0) return undefined;
+      f.bridge = { sides: [a, b], via };
+      break;
+    }
+    case 'crash':
+      f.crash = t(f.crash!);
+      break;
+    case 'restart':
+      if (f.restart !== 'all') f.restart = t(f.restart!);
+      break;
+    case 'pause':
+      f.pause = t(f.pause!);
+      break;
+    case 'resume':
+      if (f.resume !== 'all') f.resume = t(f.resume!);
+      break;
+    case 'skew':
+      f.skew = { ...f.skew!, machine: t(f.skew!.machine) };
+      break;
+    case 'clog': {
+      const c = f.clog!;
+      f.clog = typeof c === 'string' ? t(c) : { from: t(c.from), to: t(c.to) };
+      break;
+    }
+    case 'slowDisk':
+      f.slowDisk = { ...f.slowDisk!, machine: t(f.slowDisk!.machine) };
+      break;
+    case 'transfer':
+      f.transfer = { ...f.transfer!, shard: f.transfer!.shard % shards };
+      if (f.transfer.to !== undefined) f.transfer.to = t(f.transfer.to);
+      break;
+    case 'heal':
+    case 'drop':
+    case 'duplicate':
+    case 'delay':
+    case 'reorder':
+    case 'spike':
+      break; // nothing names a machine or a shard
+    case 'join':
+    case 'leave':
+    case 'replace':
+      break; // membership names machines that may not exist yet (a join): left as they are
+    default:
+      return assertNever(kind, 'fault action');
   }
-  if (f.isolate !== undefined) f.isolate = t(f.isolate);
-  if (f.oneway !== undefined) {
-    const from = fitList(f.oneway.from, machines, shards);
-    const to = fitList(f.oneway.to, machines, shards);
-    if (from.length === 0 || to.length === 0) return undefined;
-    f.oneway = { from, to };
-  }
-  if (f.bridge !== undefined) {
-    const via = t(f.bridge.via);
-    const a = fitList(f.bridge.sides[0], machines, shards).filter((m) => m !== via);
-    const b = fitList(f.bridge.sides[1], machines, shards).filter((m) => m !== via && !a.includes(m));
-    if (a.length === 0 || b.length === 0) return undefined;
-    f.bridge = { sides: [a, b], via };
-  }
-  if (f.crash !== undefined) f.crash = t(f.crash);
-  if (f.restart !== undefined && f.restart !== 'all') f.restart = t(f.restart);
-  if (f.pause !== undefined) f.pause = t(f.pause);
-  if (f.resume !== undefined && f.resume !== 'all') f.resume = t(f.resume);
-  if (f.skew !== undefined) f.skew = { ...f.skew, machine: t(f.skew.machine) };
-  if (f.clog !== undefined) f.clog = typeof f.clog === 'string' ? t(f.clog) : { from: t(f.clog.from), to: t(f.clog.to) };
-  if (f.slowDisk !== undefined) f.slowDisk = { ...f.slowDisk, machine: t(f.slowDisk.machine) };
-  if (f.transfer !== undefined) {
-    f.transfer = { ...f.transfer, shard: f.transfer.shard % shards };
-    if (f.transfer.to !== undefined) f.transfer.to = t(f.transfer.to);
-  }
-  // Membership names machines that may not exist yet (a join): leave them as they are.
   return f;
 }
 

@@ -9,6 +9,7 @@ import { TraceHasher } from '../trace/hash.js';
 import { BucketSeries } from './series.js';
 import { parseVerdicts, type RunVerdicts } from './summary.js';
 import type { Period } from './svg.js';
+import { isLastingName } from '../scenario/fault.js';
 
 export type RoleOrDown = RaftRoleName | 'down';
 
@@ -107,8 +108,6 @@ export const VISIBILITY_EDGES_US = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000,
 /** Recent first-apply times kept per key, to tell how long a stale read's value had been superseded. */
 const KEY_HISTORY_MAX = 64;
 
-/** Faults that stay in force until undone: without a `for`, they last until the store settles. */
-const LASTING_ACTIONS = new Set(['partition', 'isolate', 'oneway', 'bridge', 'crash', 'pause', 'skew', 'slowDisk', 'drop', 'duplicate', 'delay', 'reorder', 'clog', 'spike']);
 
 interface RoleState {
   role: RoleOrDown;
@@ -329,9 +328,9 @@ export class ReportAggregator {
       }
       return;
     }
-    const period: FaultPeriod = { startUs: tUs, endUs: LASTING_ACTIONS.has(action) ? tUs : null, label: `${action} ${detail}`, action, detail };
+    const period: FaultPeriod = { startUs: tUs, endUs: isLastingName(action) ? tUs : null, label: `${action} ${detail}`, action, detail };
     this.faults.push(period);
-    if (!LASTING_ACTIONS.has(action)) return;
+    if (!isLastingName(action)) return;
     // A repeating fault (`every`) fires again under the same index: the older firing ends here.
     const older = this.openFaults.get(index);
     if (older !== undefined) older.endUs = tUs;

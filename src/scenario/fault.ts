@@ -41,8 +41,52 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const KINDS_MATCH_SCHEMA: Same<FaultKind, FaultActionName> = true;
 void KINDS_MATCH_SCHEMA;
 
-/** The one action key a validated fault has. */
-export function actionName(fault: FaultSpec): FaultActionName {
+/** Every action, in the schema's order (the generator draws kinds by position in this list). */
+export const FAULT_KINDS: readonly FaultKind[] = FAULT_ACTIONS;
+
+/**
+ * Whether an action stays in force until undone (by its `for`, a later heal/restart/resume, or
+ * the settle at the end of the run) rather than being done once. A `Record` over every kind:
+ * a new kind that is not listed here does not compile.
+ */
+const LASTING: Readonly<Record<FaultKind, boolean>> = {
+  partition: true,
+  isolate: true,
+  oneway: true,
+  bridge: true,
+  heal: false,
+  crash: true,
+  restart: false,
+  pause: true,
+  resume: false,
+  skew: true,
+  drop: true,
+  duplicate: true,
+  delay: true,
+  reorder: true,
+  clog: true,
+  slowDisk: true,
+  spike: true,
+  transfer: false,
+  join: false,
+  leave: false,
+  replace: false,
+};
+
+export function isLasting(kind: FaultKind): boolean {
+  return LASTING[kind];
+}
+
+/** A kind named in a trace (which may come from another version): lasting only if known to be. */
+export function isLastingName(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(LASTING, name) && LASTING[name as FaultKind];
+}
+
+/**
+ * The one action key a fault has: a validated fault, or the YAML-facing input form the
+ * generator and shrinker write (the same keys, before defaults and conversions).
+ */
+export function actionName(fault: Partial<Record<FaultActionName, unknown>>): FaultActionName {
   for (const name of FAULT_ACTIONS) if (fault[name] !== undefined) return name;
   throw new AssertionError('a validated fault has an action');
 }
