@@ -91,12 +91,12 @@ const READ_WAITERS_MAX = 10_000;
 /** This machine's replica of one shard: its state machine and the requests waiting on it. */
 class ShardReplica {
   readonly kv = new KvStateMachine();
-  /** Leader side: puts proposed here, by log index. */
-  readonly putsByIndex = new Map<number, PutWaiter[]>();
-  readonly putsByOp = new Map<number, number>();
+  /** Leader side: puts proposed here, by log index, and the index each op was proposed at. */
+  private readonly putsByIndex = new Map<number, PutWaiter[]>();
+  private readonly putsByOp = new Map<number, number>();
   /** Reads waiting for a read index to be confirmed (by request id) or applied. */
-  readonly readsPending = new Map<string, { from: string; req: ClientRequest }>();
-  readonly readsWaiting: ReadWaiter[] = [];
+  private readonly readsPending = new Map<string, { from: string; req: ClientRequest }>();
+  private readonly readsWaiting: ReadWaiter[] = [];
   lastSnapshotIndex = 0;
   compactScheduled = false;
   /** Local time as of which this replica has applied everything committed (bounded reads). */
@@ -104,7 +104,7 @@ class ShardReplica {
   /** The outstanding freshness query: id, local send time, and the answer once it came. */
   freshQuery: { qid: number; sentLocalUs: number; index: number | null } | null = null;
   /** Leader side: freshness queries waiting for their ReadIndex round, by request id. */
-  readonly freshPending = new Map<string, { from: string; qid: number }>();
+  private readonly freshPending = new Map<string, { from: string; qid: number }>();
   wasLeader = false;
 
   constructor(
@@ -116,6 +116,53 @@ class ShardReplica {
     const r = this.server.host.replica(this.shard);
     if (r === undefined) throw new AssertionError(`shard ${this.shard} is not hosted on ${this.server.ctx.id}`);
     return r;
+  }
+
+  // A put's life, all here: proposed (or joined, for a retry of the same op) while leader,
+  // answered when its entry applies (ok, or unknown if another entry took its index), when a
+  // snapshot covers it, or when leadership is lost.
+
+  /** Proposes a put as leader, or waits on the entry already proposed for the same op. */
+  propose(from: string, req: ClientRequest): void {
+    const server = this.server;
+    const pendingIndex = this.putsByOp.get(req.opId);
+    if (pendingIndex !== undefined) {
+      // A retry of a put already proposed here: wait for the same entry.
+      const waiters = this.putsByIndex.get(pendingIndex);
+      if (waiters === undefined) throw new AssertionError(`put op ${req.opId} waits on index ${pendingIndex}, which has no waiters`);
+      waiters.push({ opId: req.opId, from, reqId: req.reqId });
+      return;
+    }
+    if (this.putsByOp.size >= PUT_WAITERS_MAX) return server.refuse(from, req, 'unavailable', 'too many pending writes', this);
+    const result = server.host.propose(this.shard, encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
+    if (!result.ok) {
+      return server.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: machineOfReplica(result.leaderHint) }) });
+    }
+    this.putsByIndex.set(result.index, [{ opId: req.opId, from, reqId: req.reqId }]);
+    this.putsByOp.set(req.opId, result.index);
+  }
+
+  /** A linearizable or lease read as leader: confirmed by Raft, then served once applied. */
+  readAsLeader(from: string, req: ClientRequest, requestId: string, mode: 'lease' | 'index'): void {
+    if (this.readsPending.size >= READ_WAITERS_MAX) return this.server.refuse(from, req, 'unavailable', 'too many pending reads', this);
+    this.readsPending.set(requestId, { from, req });
+    this.server.host.read(this.shard, requestId, mode);
+  }
+
+  /** A read served once this replica has applied through `index` (session reads). */
+  readWhenApplied(from: string, req: ClientRequest, index: number): void {
+    if (this.readsWaiting.length >= READ_WAITERS_MAX) return this.server.refuse(from, req, 'unavailable', 'too many waiting reads', this);
+    this.readsWaiting.push({ from, req, index });
+  }
+
+  /** Leader side: a follower's freshness query, answered with the index a ReadIndex round confirms. */
+  confirmFreshness(asker: string, qid: number): void {
+    if (this.freshPending.size >= READ_WAITERS_MAX) return;
+    const requestId = `fresh/${asker}/${qid}`;
+    // A duplicated query (the network may deliver twice) is already being confirmed.
+    if (this.freshPending.has(requestId)) return;
+    this.freshPending.set(requestId, { from: asker, qid });
+    this.server.host.read(this.shard, requestId, 'index');
   }
 
   /** Committed entries (or a snapshot) from Raft, in order, exactly once. */
@@ -403,7 +450,7 @@ export class StoreServer implements Process {
       case 'fresh-req': {
         const replica = this.replicas.get(message.shard);
         if (replica === undefined || replica.raft.role !== 'leader') return; // the asker times out and asks again
-        this.confirmFreshness(replica, from, message.qid);
+        replica.confirmFreshness(from, message.qid);
         return;
       }
       case 'fresh-resp': {
@@ -431,7 +478,7 @@ export class StoreServer implements Process {
     this.ctx.send(to, reply, `reply.${reply.status}`);
   }
 
-  private refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: ShardReplica): void {
+  refuse(from: string, req: ClientRequest, status: 'not-leader' | 'unavailable', reason: string, replica?: ShardReplica): void {
     const hint = replica === undefined ? null : this.host.leaderOf(replica.shard);
     this.reply(from, { kind: 'reply', reqId: req.reqId, status, reason, ...(hint !== null && hint !== this.ctx.id && { leaderHint: hint }) });
   }
@@ -443,23 +490,16 @@ export class StoreServer implements Process {
     const level: ReadLevel = req.level ?? 'linearizable';
     switch (level) {
       case 'linearizable':
-      case 'lease': {
+      case 'lease':
         if (replica.raft.role !== 'leader') return this.refuse(from, req, 'not-leader', 'not the leader', replica);
-        if (replica.readsPending.size >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending reads', replica);
-        const requestId = `${this.ctx.id}/${this.nextReadId++}`;
-        replica.readsPending.set(requestId, { from, req });
-        this.host.read(req.shard, requestId, level === 'lease' ? 'lease' : 'index');
-        return;
-      }
+        return replica.readAsLeader(from, req, `${this.ctx.id}/${this.nextReadId++}`, level === 'lease' ? 'lease' : 'index');
       case 'follower':
         return this.serveReadQueued(replica, from, req);
       case 'session': {
         // Planted bug: ignore the session token and serve whatever is applied.
         const needed = storeBugOn(this.env.bugs, 'session-token-ignored') ? 0 : (req.sessionIndex ?? 0);
         if (replica.kv.appliedIndex >= needed) return this.serveReadQueued(replica, from, req);
-        if (replica.readsWaiting.length >= READ_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many waiting reads', replica);
-        replica.readsWaiting.push({ from, req, index: needed });
-        return;
+        return replica.readWhenApplied(from, req, needed);
       }
       case 'bounded': {
         const boundUs = req.boundUs ?? 0;
@@ -489,19 +529,7 @@ export class StoreServer implements Process {
       }
       return this.refuse(from, req, 'not-leader', 'not the leader', replica);
     }
-    const pendingIndex = replica.putsByOp.get(req.opId);
-    if (pendingIndex !== undefined) {
-      // A retry of a put already proposed here: wait for the same entry.
-      replica.putsByIndex.get(pendingIndex)!.push({ opId: req.opId, from, reqId: req.reqId });
-      return;
-    }
-    if (replica.putsByOp.size >= PUT_WAITERS_MAX) return this.refuse(from, req, 'unavailable', 'too many pending writes', replica);
-    const result = this.host.propose(req.shard, encodeCommand({ type: 'put', opId: req.opId, key: req.key, value: req.value ?? '' }));
-    if (!result.ok) {
-      return this.reply(from, { kind: 'reply', reqId: req.reqId, status: 'not-leader', reason: result.reason, ...(result.leaderHint !== null && { leaderHint: machineOfReplica(result.leaderHint) }) });
-    }
-    replica.putsByIndex.set(result.index, [{ opId: req.opId, from, reqId: req.reqId }]);
-    replica.putsByOp.set(req.opId, result.index);
+    replica.propose(from, req);
   }
 
   private askFreshness(replica: ShardReplica, boundUs: number): void {
@@ -512,17 +540,8 @@ export class StoreServer implements Process {
     const qid = this.nextFreshId++;
     replica.freshQuery = { qid, sentLocalUs: now, index: null };
     const leader = this.host.leaderOf(replica.shard);
-    if (leader === this.ctx.id) this.confirmFreshness(replica, this.ctx.id, qid);
+    if (leader === this.ctx.id) replica.confirmFreshness(this.ctx.id, qid);
     else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid } satisfies FreshnessQuery, 'fresh-req');
-  }
-
-  private confirmFreshness(replica: ShardReplica, asker: string, qid: number): void {
-    if (replica.freshPending.size >= READ_WAITERS_MAX) return;
-    const requestId = `fresh/${asker}/${qid}`;
-    // A duplicated query (the network may deliver twice) is already being confirmed.
-    if (replica.freshPending.has(requestId)) return;
-    replica.freshPending.set(requestId, { from: asker, qid });
-    this.host.read(replica.shard, requestId, 'index');
   }
 
   answerFreshness(replica: ShardReplica, asker: string, qid: number, index: number): void {
