@@ -11,7 +11,7 @@
 // Staleness of a read: writes to its key acknowledged before the read was invoked and newer
 // than the version it returned ("versions behind"), and how long the value had been superseded
 // ("time behind"). The visibility curve is P(read is fresh) by time since the latest such write.
-import type { OpRecord } from '../history/op.js';
+import { assertHistoryWellFormed, type OpRecord } from '../history/op.js';
 
 export interface CommittedWrite {
   key: string;
@@ -88,6 +88,7 @@ export function percentiles(values: number[]): Percentiles {
 
 export function checkEventual(input: EventualInput): EventualResult {
   const { history, committed } = input;
+  assertHistoryWellFormed(history);
   const putsByValue = new Map<string, OpRecord>();
   const acked = new Map<string, AckedWrite[]>();
   for (const op of history) {

@@ -1,7 +1,8 @@
 // Linearizability of a history of client operations: split per key, search each key, explain
 // the first failure. Pure: the caller passes a deadline (the CLI's is wall-clock based).
 import type { OpRecord } from '../history/op.js';
-import { describeOp } from '../history/op.js';
+import { assertHistoryWellFormed, describeOp } from '../history/op.js';
+import { assert } from '../base/assert.js';
 import type { LinOp, Model } from './lin-model.js';
 import { searchLinearizable, DEFAULT_MAX_CONFIGS, type SearchStrategy } from './lin-search.js';
 import { kvModel, kvUnexplainedReads, registerModel, type KvState } from './model-kv.js';
@@ -88,6 +89,7 @@ export function modelFor(options: Pick<LinCheckOptions, 'model' | 'missingValue'
 }
 
 export function checkHistory(records: readonly OpRecord[], options: LinCheckOptions = {}): LinCheckResult {
+  assertHistoryWellFormed(records);
   const model = modelFor(options);
   const ops = toLinOps(records);
   const parts = model.partition ? model.partition(ops) : [ops];
@@ -126,6 +128,9 @@ export function checkHistory(records: readonly OpRecord[], options: LinCheckOpti
   }
   let verdict: LinVerdict = 'linearizable';
   for (const k of perKey) verdict = worse(verdict, k.verdict);
+  // Paired with the search: every refuted key was recorded as a failure, and only those.
+  assert((verdict === 'not-linearizable') === (failures.length > 0), 'the verdict is not-linearizable exactly when some key failed');
+  assert(perKey.every((k) => (k.verdict === 'unknown') === (k.reason !== undefined)), 'exactly the undecided keys give a reason');
 
   let explanation: LinExplanation | undefined;
   if (failures.length > 0 && options.explain !== false) {

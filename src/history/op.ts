@@ -1,5 +1,6 @@
 // The client operation record: what a store client saw of one request. Clients of the
 // simulated store append these; the checkers read them; the JSONL format stores them one a line.
+import { assert } from '../base/assert.js';
 
 export type OpKind = 'put' | 'get' | 'append' | 'cas';
 export type ReadLevel = 'linearizable' | 'lease' | 'follower' | 'session' | 'bounded';
@@ -31,6 +32,22 @@ export interface OpRecord {
   /** Log index of the write, or the applied index a read was served at. */
   index?: number;
   shard?: number;
+}
+
+/**
+ * The shape every checker relies on, asserted where a history is handed to one (parsers have
+ * already turned a malformed file into a located user error; so a record breaking this is a
+ * bug in whatever built the history): ids unique, completion at or after invocation, an ok
+ * operation completed.
+ */
+export function assertHistoryWellFormed(records: readonly OpRecord[]): void {
+  const ids = new Set<number>();
+  for (const r of records) {
+    assert(!ids.has(r.id), () => `history: operation id ${r.id} appears twice`);
+    ids.add(r.id);
+    assert(r.completeUs === null || r.completeUs >= r.invokeUs, () => `history: op ${r.id} completes (${r.completeUs}us) before it is invoked (${r.invokeUs}us)`);
+    assert(r.outcome !== 'ok' || r.completeUs !== null, () => `history: op ${r.id} is ok but has no completion time`);
+  }
 }
 
 const OP_KINDS: readonly string[] = ['put', 'get', 'append', 'cas'];

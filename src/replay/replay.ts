@@ -6,6 +6,7 @@ import type { TraceEvent } from '../trace/events.js';
 import { describeEvent, failingChecks, type DescribeContext } from './describe.js';
 import { applyEvent, ReplayState } from './state.js';
 import { CODE_MSG_DELIVER, CODE_MSG_SEND, TraceStore } from './trace-store.js';
+import { assert } from '../base/assert.js';
 
 export const CHECKPOINT_EVERY_EVENTS = 4096;
 /** Bound on events examined when a filter must be searched for (log lines, notable jumps). */
@@ -213,6 +214,7 @@ export class Replay implements DescribeContext {
       this.work = this.checkpoints[Math.min(fromCheckpoint, this.checkpoints.length - 1)]!.clone();
     }
     for (let j = this.work.index + 1; j <= target; j++) applyEvent(this.work, this.store, j);
+    assert(this.work.index === target, () => `replay: stepping to event ${target} left the state at ${this.work.index}`);
     return this.work.clone();
   }
 
