@@ -31,12 +31,12 @@ import {
   type VoteRequest,
   type VoteResponse,
 } from './messages.js';
-import { Progress } from './progress.js';
-import { quorumValue, tallyVotes } from './quorum.js';
-import { ReadOnlyQueue } from './readonly.js';
+import { LeaderState } from './leader.js';
+import type { Progress } from './progress.js';
+import { tallyVotes } from './quorum.js';
 import type { PersistBatch, PersistedState } from './storage.js';
 import type { RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
-import { AssertionError } from '../base/assert.js';
+import { assert, AssertionError } from '../base/assert.js';
 import { bugOn } from './bugs.js';
 
 export type Role = RaftRoleName;
@@ -123,20 +123,18 @@ export class RaftReplica {
   /** Constructed from a durable term > 0 (a restart that may owe a leader its stickiness). */
   private readonly restartedWithTerm: boolean;
   private electionElapsed = 0;
-  private heartbeatElapsed = 0;
   private randomizedTimeoutTicks: number;
   private ticks = 0;
-  private votes = new Map<string, boolean>();
-  private progress = new Map<string, Progress>();
-  private snapshotElapsed = new Map<string, number>();
-  private readonly reads: ReadOnlyQueue;
-  private round = 0;
-  private roundSentUs = new Map<number, number>();
-  private leaseRound = 0;
-  private leaseStartUs = -Infinity;
+  /** The tally of the (pre-)campaign in progress: present exactly while precandidate or candidate. */
+  private votes: Map<string, boolean> | null = null;
+  /** This replica's leadership (leader.ts): present exactly while leader. Created in becomeLeader,
+   * dropped in becomeFollower, the only place a leadership ends. */
+  private lead: LeaderState | null = null;
+  /** The last heartbeat round of the previous leadership; the next one continues the count. */
+  private lastRound = 0;
   private lastKnownUs = 0;
-  private transferee: string | null = null;
-  private transferElapsed = 0;
+  /** When this replica last started a leadership transfer. It outlives the leadership: a leader
+   * serves no lease reads for 2 election timeouts after a transfer, even if it is elected again. */
   private lastTransferTick = -Infinity;
 
   // Persistence bookkeeping.
@@ -163,7 +161,6 @@ export class RaftReplica {
     this.group = init.config.group;
     this.rng = init.rng;
     this.bugs = init.config.bugs;
-    this.reads = new ReadOnlyQueue(init.config.maxPendingReads);
     const stored = init.stored ?? null;
     const base: Snapshot = stored?.snapshot ?? { index: 0, term: 0, hash: 0, conf: init.bootstrap ?? EMPTY_CONF, data: '' };
     this.log = new RaftLog(base, stored?.entries ?? []);
@@ -241,18 +238,19 @@ export class RaftReplica {
     return index > this.log.lastIndex() ? [] : this.log.slice(Math.max(index, this.log.firstIndex()), this.log.lastIndex());
   }
   progressOf(peer: string): { match: number; next: number; state: string; inflight: number } | null {
-    const p = this.progress.get(peer);
+    const p = this.lead?.progress.get(peer);
     return p === undefined ? null : { match: p.match, next: p.next, state: p.state, inflight: p.inflightCount() };
   }
   /** True while this replica may serve a lease read at local time `localNowUs`. */
   leaseValid(localNowUs: number): boolean {
-    if (this.roleNow !== 'leader' || !this.committedInTerm()) return false;
+    const lead = this.lead;
+    if (lead === null || !this.committedInTerm()) return false;
     // Without CheckQuorum voters do not ignore candidates while they hear from us (leader
     // stickiness), so a successor can be elected inside the lease: no lease then (thesis §6.4.1).
     if (!this.cfg.checkQuorum) return false;
-    if (this.transferee !== null || this.ticks - this.lastTransferTick < 2 * this.cfg.electionTimeoutTicks) return false;
+    if (lead.transfer !== null || this.ticks - this.lastTransferTick < 2 * this.cfg.electionTimeoutTicks) return false;
     if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) return true;
-    return localNowUs < this.leaseStartUs + leaseDurationUs(this.cfg);
+    return localNowUs < lead.leaseStartUs + leaseDurationUs(this.cfg);
   }
 
   // ---------------------------------------------------------------- inputs
@@ -261,8 +259,9 @@ export class RaftReplica {
   tick(localNowUs: number = this.lastKnownUs): void {
     this.observeTime(localNowUs);
     this.ticks += 1;
-    if (this.roleNow === 'leader') {
-      this.tickLeader();
+    const lead = this.lead;
+    if (lead !== null) {
+      this.tickLeader(lead);
     } else {
       this.electionElapsed += 1;
       if (this.promotable() && this.electionElapsed >= this.randomizedTimeoutTicks) {
@@ -302,7 +301,7 @@ export class RaftReplica {
         return;
       case 'timeout-now':
         // §3.10: the leader has brought us up to date; campaign at once, skipping PreVote.
-        if (this.roleNow !== 'leader' && this.promotable()) this.campaign('real', true, 'timeout-now');
+        if (this.lead === null && this.promotable()) this.campaign('real', true, 'timeout-now');
         return;
       default:
         assertNever(m, 'message');
@@ -310,17 +309,21 @@ export class RaftReplica {
   }
 
   propose(data: string): ProposeResult {
-    const refused = this.refuseProposal();
+    const lead = this.lead;
+    if (lead === null) return this.notLeader();
+    const refused = this.refuseProposal(lead);
     if (refused !== null) return refused;
     const e: Entry = { kind: 'normal', index: this.log.lastIndex() + 1, term: this.term, data };
-    this.appendAsLeader(e);
+    this.appendAsLeader(lead, e);
     return { ok: true, index: e.index, term: e.term };
   }
 
   /** Single-server membership change (thesis §4.1). Only one may be uncommitted at a time, and
    * only after the leader committed an entry of its term (the fix in thesis §4.1's erratum). */
   proposeConfChange(change: ConfChange): ProposeResult {
-    const refused = this.refuseProposal();
+    const lead = this.lead;
+    if (lead === null) return this.notLeader();
+    const refused = this.refuseProposal(lead);
     if (refused !== null) return refused;
     if (!this.committedInTerm()) return { ok: false, leaderHint: this.id, reason: 'no-commit-in-term' };
     if (this.log.lastConfIndex() > this.commit) return { ok: false, leaderHint: this.id, reason: 'conf-change-pending' };
@@ -329,11 +332,11 @@ export class RaftReplica {
     // A learner becomes a voter only once its log holds the membership that names it: a voter
     // that does not know it is a member grants no votes, and could leave the group without an
     // electable quorum.
-    if (change.type === 'promote' && (this.progress.get(change.id)?.match ?? 0) < this.log.lastConfIndex()) {
+    if (change.type === 'promote' && (lead.progress.get(change.id)?.match ?? 0) < this.log.lastConfIndex()) {
       return { ok: false, leaderHint: this.id, reason: 'learner-behind-membership' };
     }
     const e: Entry = { kind: 'conf', index: this.log.lastIndex() + 1, term: this.term, change, conf: next };
-    this.appendAsLeader(e);
+    this.appendAsLeader(lead, e);
     return { ok: true, index: e.index, term: e.term };
   }
 
@@ -341,11 +344,12 @@ export class RaftReplica {
   read(requestId: string, mode: ReadMode, localNowUs: number = this.lastKnownUs): void {
     this.observeTime(localNowUs);
     this.event({ type: 'raft.read-request', requestId, mode });
-    if (this.roleNow !== 'leader') {
+    const lead = this.lead;
+    if (lead === null) {
       this.rejectRead(requestId, 'not-leader');
       return;
     }
-    if (this.reads.isFull()) {
+    if (lead.reads.isFull()) {
       this.rejectRead(requestId, 'too-many-reads');
       return;
     }
@@ -360,17 +364,17 @@ export class RaftReplica {
     }
     // Planted bug: skip §6.4 step 1; a new leader's commit index may be behind.
     if (!this.committedInTerm() && !bugOn(this.bugs, 'readindex-before-term-commit')) {
-      this.reads.hold(requestId);
+      lead.reads.hold(requestId);
       return;
     }
     // Batching (etcd does the same in effect): while a round is in flight, later reads wait
     // for the next one instead of each starting a round of its own. Their read index is the
     // commit index when that round starts — later than their arrival, so still linearizable.
-    if (this.reads.roundInFlight()) {
-      this.reads.batch(requestId);
+    if (lead.reads.roundInFlight()) {
+      lead.reads.batch(requestId);
       return;
     }
-    this.startReadIndex([requestId]);
+    this.startHeartbeatRound(lead, [requestId]);
   }
 
   /** Persist batches up to and including `batchId` are durable. */
@@ -385,8 +389,13 @@ export class RaftReplica {
     // A later batch that truncates makes part of the durable prefix stale again.
     for (const b of this.batches) if (b.truncateFrom !== null) idx = Math.min(idx, b.truncateFrom - 1);
     this.persistedIndex = idx;
-    if (this.roleNow === 'leader' && this.maybeCommit()) this.broadcastAppend();
-    else if (this.roleNow === 'candidate') this.checkElection();
+    const lead = this.lead;
+    if (lead !== null) {
+      // Committing our own removal steps us down (thesis §4.2.2): then there is nothing to send.
+      if (this.maybeCommit(lead) && this.lead === lead) this.broadcastAppend(lead);
+    } else if (this.roleNow === 'candidate') {
+      this.checkElection();
+    }
   }
 
   /** The current term and vote are on stable storage. */
@@ -395,15 +404,16 @@ export class RaftReplica {
   }
 
   transferLeadership(to: string): boolean {
-    if (this.roleNow !== 'leader' || to === this.id || !isVoter(this.conf, to)) return false;
-    if (this.transferee === to) return true;
-    this.transferee = to;
-    this.transferElapsed = 0;
+    const lead = this.lead;
+    if (lead === null || to === this.id || !isVoter(this.conf, to)) return false;
+    if (lead.transfer?.to === to) return true;
+    lead.transfer = { to, elapsedTicks: 0 };
     this.lastTransferTick = this.ticks;
     this.event({ type: 'raft.transfer', term: this.term, to, phase: 'start' });
-    const pr = this.progress.get(to) as Progress;
+    const pr = lead.progress.get(to);
+    assert(pr !== undefined, () => `leader ${this.id} has no progress for voter ${to}`);
     if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.sendAppend(to, false);
+    else this.sendAppend(lead, to, false);
     return true;
   }
 
@@ -493,6 +503,8 @@ export class RaftReplica {
   // ---------------------------------------------------------------- §5.2 elections
 
   private campaign(kind: 'pre' | 'real', transfer: boolean, reason: RaftRoleReason): void {
+    // Every (pre-)campaign tallies afresh, starting with our own vote.
+    this.votes = new Map([[this.id, true]]);
     if (kind === 'pre') {
       // PreVote: ask whether we could win term+1 without disturbing anyone's term.
       this.setRole('precandidate', null, reason);
@@ -503,7 +515,6 @@ export class RaftReplica {
       this.setRole('candidate', null, reason);
     }
     this.resetElectionTimer();
-    this.votes = new Map([[this.id, true]]);
     const voteTerm = kind === 'pre' ? this.term + 1 : this.term;
     for (const v of this.conf.voters) {
       if (v === this.id) continue;
@@ -525,7 +536,9 @@ export class RaftReplica {
   }
 
   private checkElection(): void {
-    const outcome = tallyVotes(this.conf.voters, this.votes);
+    const votes = this.votes;
+    assert(votes !== null, () => `${this.id} tallies an election as ${this.roleNow}`);
+    const outcome = tallyVotes(this.conf.voters, votes);
     // Our own vote counts once the new term and self-vote are durable (other voters answer a
     // request that only leaves then). This matters when we are the only voter: leading a term
     // that a crash could forget would let us lead the same term twice with different logs.
@@ -545,7 +558,7 @@ export class RaftReplica {
       this.vote === m.from || (this.vote === null && this.leaderNow === null) || (m.pre && m.term > this.term);
     // Planted bug: skip §5.4.1's up-to-date comparison.
     const upToDate = bugOn(this.bugs, 'vote-without-log-check') || this.log.isUpToDate(m.lastIndex, m.lastTerm);
-    if (canVote && upToDate && this.knownMember && this.roleNow !== 'leader') {
+    if (canVote && upToDate && this.knownMember && this.lead === null) {
       if (!m.pre) {
         this.vote = m.from;
         this.hardDirty = true;
@@ -571,55 +584,53 @@ export class RaftReplica {
 
   private handleVoteResponse(m: VoteResponse): void {
     const stale = bugOn(this.bugs, 'accept-stale-term') ? false : m.pre ? m.term !== this.term + 1 && m.granted : m.term !== this.term;
-    if (m.pre && this.roleNow === 'precandidate' && !stale) {
-      this.votes.set(m.from, m.granted);
-      this.checkElection();
-    } else if (!m.pre && this.roleNow === 'candidate' && !stale) {
-      this.votes.set(m.from, m.granted);
-      this.checkElection();
-    }
+    const campaigning = m.pre ? this.roleNow === 'precandidate' : this.roleNow === 'candidate';
+    if (!campaigning || stale) return;
+    const votes = this.votes;
+    assert(votes !== null, () => `${this.id} campaigns with no tally`);
+    votes.set(m.from, m.granted);
+    this.checkElection();
   }
 
   private becomeFollower(term: number, leader: string | null, reason: RaftRoleReason): void {
     if (term < this.term) throw new AssertionError(`term would go back from ${this.term} to ${term}`);
-    const wasLeader = this.roleNow === 'leader';
+    const lead = this.lead;
     if (term > this.term) {
       this.term = term;
       this.vote = null;
       this.hardDirty = true;
     }
-    const lostReads = wasLeader ? this.reads.takeAll() : [];
-    if (wasLeader) {
-      this.progress.clear();
-      this.snapshotElapsed.clear();
-      if (this.transferee !== null) this.transferee = null;
-      this.leaseStartUs = -Infinity;
-      this.roundSentUs.clear();
+    // The one place a leadership ends: its state goes with it, and its pending reads fail.
+    const lostReads = lead === null ? [] : lead.reads.takeAll();
+    if (lead !== null) {
+      this.lastRound = lead.round;
+      this.lead = null;
     }
+    this.votes = null;
     // §5.2 (Figure 2): the election clock restarts on hearing from a leader or granting a vote,
     // not on a vote request we refuse. Restarting it there would let a candidate whose log is
     // too old to win keep everyone else from ever timing out (without PreVote it campaigns
     // again and again, each time with a higher term).
-    if (wasLeader || leader !== null) this.resetElectionTimer();
+    if (lead !== null || leader !== null) this.resetElectionTimer();
     this.setRole('follower', leader, reason);
     for (const id of lostReads) this.rejectRead(id, 'leadership-lost');
   }
 
   private becomeLeader(): void {
     if (this.roleNow !== 'candidate') throw new AssertionError('only a candidate becomes leader');
+    const votes = this.votes;
+    assert(votes !== null && this.lead === null, () => `${this.id} becomes leader from a candidate without a tally or with a leadership`);
     // Membership safety on the winner's side: it leads only a configuration it votes in, and
     // only the votes of that configuration's voters were counted.
     if (!isVoter(this.conf, this.id)) throw new AssertionError(`${this.id} won group ${this.group} term ${this.term} but is not a voter`);
-    for (const [v, granted] of this.votes) if (granted && !isVoter(this.conf, v)) throw new AssertionError(`${this.id} holds a vote from ${v}, not a voter of group ${this.group}`);
-    this.setRole('leader', this.id, 'elected');
-    this.heartbeatElapsed = 0;
+    for (const [v, granted] of votes) if (granted && !isVoter(this.conf, v)) throw new AssertionError(`${this.id} holds a vote from ${v}, not a voter of group ${this.group}`);
+    // The one place a leadership starts, with every follower's progress at our log's end.
+    const lead = new LeaderState(this.cfg.maxPendingReads, this.lastRound);
+    for (const peer of this.members()) this.addProgress(lead, peer);
+    this.votes = null;
+    this.lead = lead;
     this.electionElapsed = 0;
-    this.transferee = null;
-    this.progress.clear();
-    this.snapshotElapsed.clear();
-    this.leaseStartUs = -Infinity;
-    this.leaseRound = this.round;
-    for (const peer of this.members()) this.addProgress(peer);
+    this.setRole('leader', this.id, 'elected');
     this.event({
       type: 'raft.elected',
       term: this.term,
@@ -628,10 +639,16 @@ export class RaftReplica {
       digest: this.log.digestFrom(this.commit),
     });
     // §5.4.2 / §6.4: a no-op of our own term lets us commit (and learn) everything before it.
-    this.appendAsLeader({ kind: 'noop', index: this.log.lastIndex() + 1, term: this.term });
+    this.appendAsLeader(lead, { kind: 'noop', index: this.log.lastIndex() + 1, term: this.term });
   }
 
   private setRole(role: Role, leader: string | null, reason: RaftRoleReason): void {
+    // A role's own state exists exactly while the role lasts.
+    assert((this.lead !== null) === (role === 'leader'), () => `${this.id} becomes ${role} with${this.lead === null ? 'out' : ''} leader state`);
+    assert(
+      (this.votes !== null) === (role === 'precandidate' || role === 'candidate'),
+      () => `${this.id} becomes ${role} with${this.votes === null ? 'out' : ''} a vote tally`,
+    );
     const changed = role !== this.roleNow || leader !== this.leaderNow;
     this.roleNow = role;
     this.leaderNow = leader;
@@ -656,65 +673,56 @@ export class RaftReplica {
 
   // ---------------------------------------------------------------- leader duties
 
-  private tickLeader(): void {
+  private tickLeader(lead: LeaderState): void {
+    assert(this.lead === lead, 'ticking a leadership that has ended');
     this.electionElapsed += 1;
-    this.heartbeatElapsed += 1;
-    if (this.transferee !== null) {
-      this.transferElapsed += 1;
-      if (this.transferElapsed >= this.cfg.electionTimeoutTicks) {
-        this.event({ type: 'raft.transfer', term: this.term, to: this.transferee, phase: 'abort' });
-        this.transferee = null;
+    lead.heartbeatElapsedTicks += 1;
+    const transfer = lead.transfer;
+    if (transfer !== null) {
+      transfer.elapsedTicks += 1;
+      if (transfer.elapsedTicks >= this.cfg.electionTimeoutTicks) {
+        this.event({ type: 'raft.transfer', term: this.term, to: transfer.to, phase: 'abort' });
+        lead.transfer = null;
       }
     }
-    for (const [peer, elapsed] of this.snapshotElapsed) {
-      // A lost snapshot would leave the follower paused forever: retry after a timeout.
-      if (elapsed + 1 >= this.cfg.electionTimeoutTicks) {
-        this.snapshotElapsed.delete(peer);
-        const pr = this.progress.get(peer);
-        if (pr !== undefined && pr.state === 'snapshot') pr.becomeProbe();
-      } else {
-        this.snapshotElapsed.set(peer, elapsed + 1);
-      }
-    }
+    lead.retryLostSnapshots(this.cfg.electionTimeoutTicks);
     if (this.electionElapsed >= this.cfg.electionTimeoutTicks) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
         // CheckQuorum (thesis §6.2): a leader that has not heard from a majority in an election
         // timeout may be on the losing side of a partition; step down so clients go elsewhere.
-        if (!this.quorumActive()) {
+        if (!lead.quorumActive(this.conf.voters, this.id)) {
           this.becomeFollower(this.term, null, 'check-quorum');
           return;
         }
-        for (const pr of this.progress.values()) pr.recentActive = false;
+        lead.forgetActivity();
       }
     }
-    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat();
+    if (lead.heartbeatElapsedTicks >= this.cfg.heartbeatTicks) {
+      lead.heartbeatElapsedTicks = 0;
+      this.startHeartbeatRound(lead, []);
     }
   }
 
-  private quorumActive(): boolean {
-    const active = new Map<string, boolean>();
-    for (const v of this.conf.voters) active.set(v, v === this.id || (this.progress.get(v)?.recentActive ?? false));
-    return tallyVotes(this.conf.voters, active) === 'won';
+  private notLeader(): ProposeResult {
+    return { ok: false, leaderHint: this.leaderNow, reason: 'not-leader' };
   }
 
-  private refuseProposal(): ProposeResult | null {
-    if (this.roleNow !== 'leader') return { ok: false, leaderHint: this.leaderNow, reason: 'not-leader' };
-    if (this.transferee !== null) return { ok: false, leaderHint: this.transferee, reason: 'transferring' };
+  private refuseProposal(lead: LeaderState): ProposeResult | null {
+    if (lead.transfer !== null) return { ok: false, leaderHint: lead.transfer.to, reason: 'transferring' };
     if (this.log.lastIndex() - this.commit >= this.cfg.maxUncommittedEntries) {
       return { ok: false, leaderHint: this.id, reason: 'backpressure' };
     }
     return null;
   }
 
-  private appendAsLeader(e: Entry): void {
+  private appendAsLeader(lead: LeaderState, e: Entry): void {
     this.log.append([e]);
     if (e.kind === 'conf') this.refreshConf();
     // With a single voter (or the planted bug) the leader's own ack may already commit.
-    this.maybeCommit();
-    this.broadcastAppend();
+    this.maybeCommit(lead);
+    // Committing our own removal steps us down (thesis §4.2.2): then there is nothing to send.
+    if (this.lead === lead) this.broadcastAppend(lead);
   }
 
   private members(): string[] {
@@ -724,10 +732,8 @@ export class RaftReplica {
     return out;
   }
 
-  private addProgress(peer: string): void {
-    const pr = new Progress(this.log.lastIndex() + 1, this.cfg.maxInflightMsgs);
-    pr.ackedRound = 0;
-    this.progress.set(peer, pr);
+  private addProgress(lead: LeaderState, peer: string): void {
+    lead.addPeer(peer, this.log.lastIndex() + 1, this.cfg.maxInflightMsgs);
   }
 
   private selfMatch(): number {
@@ -735,12 +741,11 @@ export class RaftReplica {
     return bugOn(this.bugs, 'ack-before-persist') ? this.log.lastIndex() : Math.min(this.persistedIndex, this.log.lastIndex());
   }
 
-  /** §5.3/§5.4.2: advance commit to the highest index on a majority — only for our term. */
-  private maybeCommit(): boolean {
-    if (this.roleNow !== 'leader') return false;
-    const matches: number[] = [];
-    for (const v of this.conf.voters) matches.push(v === this.id ? this.selfMatch() : (this.progress.get(v)?.match ?? 0));
-    const q = quorumValue(matches);
+  /** §5.3/§5.4.2: advance commit to the highest index on a majority — only for our term.
+   * Returns whether commit moved; it may have stepped us down (a removed leader), so callers
+   * check `this.lead === lead` before sending more. */
+  private maybeCommit(lead: LeaderState): boolean {
+    const q = lead.quorumMatch(this.conf.voters, this.id, this.selfMatch());
     if (q <= this.commit) return false;
     // Planted bug: counting replicas commits an older-term entry (Figure 8).
     if (this.log.term(q) !== this.term && !bugOn(this.bugs, 'commit-previous-term')) return false;
@@ -763,10 +768,11 @@ export class RaftReplica {
     this.commit = index;
     this.commitDirty = true;
     this.event({ type: 'raft.commit', term: this.term, from, to: index, hashes, terms });
-    if (this.roleNow === 'leader') {
+    const lead = this.lead;
+    if (lead !== null) {
       if (this.committedInTerm()) {
-        const held = this.reads.takeHeld();
-        if (held.length > 0) this.startReadIndex(held);
+        const held = lead.reads.takeHeld();
+        if (held.length > 0) this.startHeartbeatRound(lead, held);
       }
       // Thesis §4.2.2: a leader removed from the membership steps down once that is committed.
       if (!isVoter(this.conf, this.id) && this.log.lastConfIndex() <= this.commit) {
@@ -779,40 +785,25 @@ export class RaftReplica {
     return this.log.term(this.commit) === this.term;
   }
 
-  private broadcastAppend(): void {
-    if (this.roleNow !== 'leader') return;
-    for (const peer of this.progress.keys()) {
-      this.sendAppend(peer, true);
-      while (this.sendAppend(peer, false)) {
+  private broadcastAppend(lead: LeaderState): void {
+    assert(this.lead === lead, 'appending for a leadership that has ended');
+    for (const peer of lead.progress.keys()) {
+      this.sendAppend(lead, peer, true);
+      while (this.sendAppend(lead, peer, false)) {
         // Streams until the in-flight window is full or the follower has everything.
       }
     }
   }
 
-  private broadcastHeartbeat(): void {
-    this.round += 1;
-    this.roundSentUs.set(this.round, this.lastKnownUs);
-    for (const [peer, pr] of this.progress) {
-      const hb: Heartbeat = {
-        ...this.base(peer),
-        type: 'heartbeat',
-        commit: Math.min(pr.match, this.commit),
-        round: this.round,
-      };
-      this.send(hb, 'term');
-    }
-    this.checkReads();
-  }
-
   /** Send the next AppendEntries (or a snapshot) to `peer`. Returns whether something went. */
-  private sendAppend(peer: string, allowEmpty: boolean): boolean {
-    const pr = this.progress.get(peer);
+  private sendAppend(lead: LeaderState, peer: string, allowEmpty: boolean): boolean {
+    const pr = lead.progress.get(peer);
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === undefined) {
       if (prevIndex > this.log.lastIndex()) throw new AssertionError(`next ${pr.next} for ${peer} beyond last ${this.log.lastIndex()}`);
-      return this.sendSnapshot(peer, pr);
+      return this.sendSnapshot(lead, peer, pr);
     }
     const entries = pr.next <= this.log.lastIndex() ? this.log.slice(pr.next, this.log.lastIndex(), this.cfg.maxEntriesPerMsg) : [];
     if (entries.length === 0 && !allowEmpty) return false;
@@ -822,10 +813,10 @@ export class RaftReplica {
     return entries.length > 0;
   }
 
-  private sendSnapshot(peer: string, pr: Progress): boolean {
+  private sendSnapshot(lead: LeaderState, peer: string, pr: Progress): boolean {
     const snapshot = this.log.snapshot();
     pr.becomeSnapshot(snapshot.index);
-    this.snapshotElapsed.set(peer, 0);
+    lead.snapshotSent(peer);
     const m: SnapshotRequest = { ...this.base(peer), type: 'snapshot', snapshot };
     this.send(m, 'term');
     return false;
@@ -837,8 +828,9 @@ export class RaftReplica {
   }
 
   private handleAppendResponse(m: AppendResponse): void {
-    if (this.roleNow !== 'leader') return;
-    const pr = this.progress.get(m.from);
+    const lead = this.lead;
+    if (lead === null) return;
+    const pr = lead.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     if (!m.success) {
@@ -846,7 +838,7 @@ export class RaftReplica {
       const hint = m.hintIndex <= this.log.snapshot().index ? m.hintIndex : this.log.conflictHint(m.hintIndex, m.hintTerm);
       if (pr.maybeDecrTo(m.rejectedIndex, hint)) {
         if (pr.state === 'replicate') pr.becomeProbe();
-        this.sendAppend(m.from, false) || this.sendAppend(m.from, true);
+        this.sendAppend(lead, m.from, false) || this.sendAppend(lead, m.from, true);
       }
       return;
     }
@@ -856,23 +848,27 @@ export class RaftReplica {
     if (pr.maybeUpdate(index)) {
       if (pr.state === 'probe') pr.becomeReplicate();
       else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
-        this.snapshotElapsed.delete(m.from);
+        lead.snapshotDone(m.from);
         pr.becomeReplicate();
       }
-      if (this.maybeCommit()) this.broadcastAppend();
-      if (m.from === this.transferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+      const committed = this.maybeCommit(lead);
+      // Committing our own removal steps us down (thesis §4.2.2): then there is nothing to send.
+      if (this.lead !== lead) return;
+      if (committed) this.broadcastAppend(lead);
+      if (m.from === lead.transfer?.to && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
     }
-    while (this.roleNow === 'leader' && this.sendAppend(m.from, false)) {
+    while (this.sendAppend(lead, m.from, false)) {
       // Refill the in-flight window.
     }
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponse): void {
-    if (this.roleNow !== 'leader') return;
-    const pr = this.progress.get(m.from);
+    const lead = this.lead;
+    if (lead === null) return;
+    const pr = lead.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    pr.ackedRound = Math.max(pr.ackedRound, m.round);
+    lead.acknowledge(pr, m.round);
     pr.onHeartbeatResponse();
     if (pr.match < this.log.lastIndex()) {
       // In replicate state the leader streams optimistically; if an append was lost and no new
@@ -883,44 +879,47 @@ export class RaftReplica {
       // A probe may carry no entries (next can sit past the log, e.g. for a learner added while
       // its replica did not exist yet): send it anyway, so the follower's rejection hint walks
       // next back to where their logs agree.
-      this.sendAppend(m.from, pr.state === 'probe');
+      this.sendAppend(lead, m.from, pr.state === 'probe');
     } else {
       pr.matchAtHeartbeat = pr.match;
     }
-    this.checkReads();
+    this.settleRounds(lead);
   }
 
-  // ---------------------------------------------------------------- §6 reads
+  // ---------------------------------------------------------------- §6 reads: heartbeat rounds
 
-  private startReadIndex(requestIds: readonly string[]): void {
-    this.round += 1;
-    this.roundSentUs.set(this.round, this.lastKnownUs);
-    for (const requestId of requestIds) this.reads.add({ requestId, index: this.commit, round: this.round });
-    for (const [peer, pr] of this.progress) {
-      this.send({ ...this.base(peer), type: 'heartbeat', commit: Math.min(pr.match, this.commit), round: this.round }, 'term');
+  /**
+   * The heartbeat-round rule, for both the heartbeat timer and ReadIndex (thesis §6.4): a round
+   * goes to every follower with our commit index clipped to what that follower holds, and carries
+   * the reads `readIds`, each to be served at the commit index of the round's start. Acks are
+   * counted in `settleRounds`.
+   */
+  private startHeartbeatRound(lead: LeaderState, readIds: readonly string[]): void {
+    assert(this.lead === lead, 'a heartbeat round for a leadership that has ended');
+    const round = lead.startRound(this.lastKnownUs);
+    for (const requestId of readIds) lead.reads.add({ requestId, index: this.commit, round });
+    for (const [peer, pr] of lead.progress) {
+      const hb: Heartbeat = {
+        ...this.base(peer),
+        type: 'heartbeat',
+        commit: Math.min(pr.match, this.commit),
+        round,
+      };
+      this.send(hb, 'term');
     }
-    this.checkReads();
+    this.settleRounds(lead);
   }
 
-  /** Serve reads (and extend the lease) for the latest round a quorum has acknowledged. */
-  private checkReads(): void {
-    const acked: number[] = [];
-    for (const v of this.conf.voters) acked.push(v === this.id ? this.round : (this.progress.get(v)?.ackedRound ?? 0));
-    const q = quorumValue(acked);
-    for (const r of this.reads.takeReady(q)) this.serveRead(r.requestId, r.index, 'index');
-    if (!this.reads.roundInFlight()) {
-      const next = this.reads.takeBatched();
-      if (next.length > 0) this.startReadIndex(next);
+  /** Serve reads (and extend the lease) for the latest round a quorum has acknowledged; reads
+   * batched while a round was in flight start the next one. */
+  private settleRounds(lead: LeaderState): void {
+    const q = lead.quorumRound(this.conf.voters, this.id);
+    for (const r of lead.reads.takeReady(q)) this.serveRead(r.requestId, r.index, 'index');
+    if (!lead.reads.roundInFlight()) {
+      const next = lead.reads.takeBatched();
+      if (next.length > 0) this.startHeartbeatRound(lead, next);
     }
-    if (q > this.leaseRound) {
-      const sentUs = this.roundSentUs.get(q);
-      if (sentUs !== undefined) this.leaseStartUs = Math.max(this.leaseStartUs, sentUs);
-      this.leaseRound = q;
-    }
-    for (const r of this.roundSentUs.keys()) {
-      if (r >= q) break;
-      this.roundSentUs.delete(r);
-    }
+    lead.confirmRound(q);
   }
 
   private serveRead(requestId: string, index: number, mode: ReadMode): void {
@@ -936,7 +935,7 @@ export class RaftReplica {
   // ---------------------------------------------------------------- §5.3 followers
 
   private hearFromLeader(m: RaftMessage): void {
-    if (this.roleNow === 'leader' && m.term === this.term) {
+    if (this.lead !== null && m.term === this.term) {
       throw new AssertionError(`two leaders in term ${this.term}: ${this.id} and ${m.from}`);
     }
     if (this.roleNow === 'follower' && this.leaderNow !== null && this.leaderNow !== m.from) {
@@ -1053,17 +1052,13 @@ export class RaftReplica {
     if (same) return;
     this.conf = next;
     this.event({ type: 'raft.conf', index: this.log.lastConfIndex(), voters: [...next.voters], learners: [...next.learners] });
-    if (this.roleNow !== 'leader') return;
-    for (const peer of this.members()) if (!this.progress.has(peer)) this.addProgress(peer);
-    for (const peer of [...this.progress.keys()]) {
-      if (!isMember(this.conf, peer)) {
-        this.progress.delete(peer);
-        this.snapshotElapsed.delete(peer);
-      }
-    }
-    if (this.transferee !== null && !isVoter(this.conf, this.transferee)) {
-      this.event({ type: 'raft.transfer', term: this.term, to: this.transferee, phase: 'abort' });
-      this.transferee = null;
+    const lead = this.lead;
+    if (lead === null) return;
+    for (const peer of this.members()) if (!lead.progress.has(peer)) this.addProgress(lead, peer);
+    for (const peer of [...lead.progress.keys()]) if (!isMember(this.conf, peer)) lead.removePeer(peer);
+    if (lead.transfer !== null && !isVoter(this.conf, lead.transfer.to)) {
+      this.event({ type: 'raft.transfer', term: this.term, to: lead.transfer.to, phase: 'abort' });
+      lead.transfer = null;
     }
   }
 
@@ -1071,7 +1066,7 @@ export class RaftReplica {
 
   private collectApply(): void {
     // Planted bug: a follower applies whatever it has, committed or not.
-    const early = bugOn(this.bugs, 'follower-serves-uncommitted') && this.roleNow !== 'leader';
+    const early = bugOn(this.bugs, 'follower-serves-uncommitted') && this.lead === null;
     const upTo = early ? this.log.lastIndex() : this.commit;
     if (!bugOn(this.bugs, 'follower-serves-uncommitted') && this.applied > this.commit) throw new AssertionError(`applied ${this.applied} > commit ${this.commit}`);
     if (upTo <= this.applied) return;
