@@ -10,7 +10,8 @@ import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
 import { RaftInvariantChecker } from '../check/raft-invariants.js';
 import { checkHistory } from '../check/linearizability.js';
 import type { OpRecord, ReadLevel } from '../history/op.js';
-import { defaultRaftConfig, type RaftConfig } from '../raft/config.js';
+import type { RaftConfig } from '../raft/config.js';
+import { raftConfigOf } from '../store/settings.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine, EngineFaultAction, EngineResults } from './engine.js';
@@ -80,20 +81,18 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     bugs: bugSet,
   });
   const r = scenario.raft ?? {};
-  const tickUs = r.tick ?? 10_000;
-  const electionTicks = Math.max(3, Math.round((r.electionTimeout ?? 150_000) / tickUs));
-  const heartbeatTicks = Math.max(1, Math.min(electionTicks - 1, Math.round((r.heartbeat ?? 30_000) / tickUs)));
-  const raft = (group: number, id: string) =>
-    defaultRaftConfig(group, id, {
-      tickIntervalUs: tickUs,
-      electionTimeoutTicks: electionTicks,
-      heartbeatTicks,
+  const raft = raftConfigOf(
+    {
+      ...(r.tick !== undefined && { tickUs: r.tick }),
+      ...(r.electionTimeout !== undefined && { electionTimeoutUs: r.electionTimeout }),
+      ...(r.heartbeat !== undefined && { heartbeatUs: r.heartbeat }),
       ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
       ...(r.preVote !== undefined && { preVote: r.preVote }),
       ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
-      ...(r.maxInflight !== undefined && { maxInflightMsgs: r.maxInflight }),
-      bugs: bugSet,
-    });
+      ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
+    },
+    bugSet,
+  );
   const levels: [ReadLevel, number][] = w.levels
     ? (Object.entries(w.levels) as [ReadLevel, number][]).filter(([, weight]) => weight > 0)
     : [
