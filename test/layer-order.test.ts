@@ -2,12 +2,14 @@
 // layer or one below it, and no files import each other in a circle (type-only imports count:
 // a circle of types is a circle of concepts). A new folder must be placed in the order here.
 //
-//   base < history < trace < sim < raft < workload < store < check < scenario < bugs
+//   base < history < trace < sim < raft < workload < store < real < node < check < scenario < bugs
 //        < harness < explore < replay < report < tui < cli
 //
 // base: errors, assertions, time. history: operation records and their formats. trace: typed
 // events. sim: the simulated world. raft: the sans-IO protocol. workload: load generators.
-// store: the system under test, which knows nothing of how it is driven or judged. check: the
+// store: the system under test, which knows nothing of how it is driven or judged. real: the
+// store's MachineContext for an OS process (clock, timers, TCP, files), beside sim's. node: the
+// store run for real (cluster file, server process, local cluster, client). check: the
 // checkers. scenario: the scenario model and its loading. bugs: the planted-bug catalogue.
 // harness: scenario -> cluster, faults, settling, probes, checks. explore: sweeps and shrinking.
 // replay and report: reading traces back. tui and cli: the user's doors.
@@ -16,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { sources } from './source-files.js';
 
-export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'check', 'scenario', 'bugs', 'harness', 'explore', 'replay', 'report', 'tui', 'cli'];
+export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'real', 'node', 'check', 'scenario', 'bugs', 'harness', 'explore', 'replay', 'report', 'tui', 'cli'];
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
