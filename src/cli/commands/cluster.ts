@@ -1,0 +1,97 @@
+// `kvsim cluster up|status|down --dir DIR`: a local cluster of real server processes.
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { parsePositiveInt, parseSeed } from '../options.js';
+import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape } from '../../node/local-cluster.js';
+import { loadScenarioFile } from '../../scenario/load.js';
+
+function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string }): ClusterShape {
+  const seed = parseSeed(opts.seed) ?? 1;
+  if (scenarioFile !== undefined) {
+    if (opts.machines !== undefined || opts.shards !== undefined || opts.rf !== undefined) {
+      throw new UserError('cluster up: give a scenario file or --machines/--shards/--rf, not both');
+    }
+    const { scenario } = loadScenarioFile(scenarioFile);
+    const r = scenario.raft ?? {};
+    return {
+      machines: scenario.cluster.machines,
+      shards: scenario.cluster.shards ?? 8,
+      replication: scenario.cluster.replication ?? 3,
+      ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
+      seed,
+      raft: {
+        ...(r.tick !== undefined && { tickUs: r.tick }),
+        ...(r.electionTimeout !== undefined && { electionTimeoutUs: r.electionTimeout }),
+        ...(r.heartbeat !== undefined && { heartbeatUs: r.heartbeat }),
+        ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
+        ...(r.preVote !== undefined && { preVote: r.preVote }),
+        ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
+        ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
+      },
+      ...(r.snapshotEvery !== undefined && { snapshotEvery: r.snapshotEvery }),
+    };
+  }
+  return {
+    machines: opts.machines === undefined ? 3 : parsePositiveInt(opts.machines, '--machines'),
+    shards: opts.shards === undefined ? 8 : parsePositiveInt(opts.shards, '--shards'),
+    replication: opts.rf === undefined ? 3 : parsePositiveInt(opts.rf, '--rf'),
+    seed,
+  };
+}
+
+export function registerCluster(program: Command): void {
+  const cluster = program.command('cluster').description('a local cluster of real server processes on 127.0.0.1');
+  cluster
+    .command('up')
+    .argument('[scenario]', 'take machines, shards, replication and Raft timing from a scenario file')
+    .description('start the servers (free ports, DIR/cluster.json) and wait until every shard has a leader')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .option('--machines <n>', 'servers (default 3)')
+    .option('--shards <n>', 'shards (default 8)')
+    .option('--rf <n>', 'replication factor (default 3)')
+    .option('--seed <n>', 'seeds the servers\' random streams (default 1)')
+    .option('--ready-s <n>', 'bound on waiting for leaders, in seconds', '20')
+    .option('--json', 'print the cluster file as JSON')
+    .action(async (scenario: string | undefined, opts: { dir: string; machines?: string; shards?: string; rf?: string; seed?: string; readyS: string; json?: boolean }) => {
+      const shape = shapeOf(scenario, opts);
+      const readyBoundMs = parsePositiveInt(opts.readyS, '--ready-s') * 1000;
+      const t0 = performance.now();
+      const file = await clusterUp({ ...shape, dir: opts.dir, readyBoundMs });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(file) + '\n');
+        return;
+      }
+      process.stdout.write(`cluster up in ${opts.dir}: ${file.servers.length} servers, ${file.shards} shards, RF ${file.replication}; every shard led after ${Math.round(performance.now() - t0)} ms\n`);
+      for (const s of file.servers) process.stdout.write(`  ${s.id}  tcp 127.0.0.1:${s.port}  http http://127.0.0.1:${s.httpPort}/status\n`);
+      process.stdout.write(`  cluster file ${join(opts.dir, CLUSTER_FILE)}\n`);
+    });
+  cluster
+    .command('status')
+    .description('each server (up or not, shards, leaderships) and each shard\'s leader')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const st = await clusterStatus(opts.dir);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(st) + '\n');
+        return;
+      }
+      for (const s of st.servers) {
+        process.stdout.write(`${s.id}  ${s.up ? 'up  ' : 'DOWN'}  pid ${s.pid ?? '-'}  tcp ${s.port}  http ${s.httpPort}  replicas ${s.shards}  leads ${s.leads}\n`);
+      }
+      const led = st.shards.filter((x) => x.leader !== null).length;
+      process.stdout.write(`shards led: ${led}/${st.shards.length}  ${st.shards.map((x) => `${x.shard}:${x.leader ?? '-'}@${x.term < 0 ? '-' : x.term}`).join(' ')}\n`);
+      if (st.servers.some((s) => !s.up) || led < st.shards.length) process.exitCode = 1;
+    });
+  cluster
+    .command('down')
+    .description('stop every server (SIGTERM, then SIGKILL after 5 s)')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { dir: string; json?: boolean }) => {
+      const r = await clusterDown(opts.dir);
+      if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(`stopped ${r.stopped.join(' ') || '-'}; killed after the grace period ${r.killed.join(' ') || '-'}; not running ${r.notRunning.join(' ') || '-'}\n`);
+    });
+}

@@ -1,0 +1,218 @@
+// One real server: the simulator's StoreServer, unchanged, on a RealMachine (TCP, files, the
+// process clock), plus an HTTP door for people and tools. `kvsim serve` runs one of these until
+// SIGTERM; tests start several in one process.
+//
+//   RealServer.start({cluster, id, dataDir})
+//     ├─ RealMachine(id)          StoreServer: every replica the ring puts on this machine
+//     ├─ RealMachine(id + '.http') StoreClient for HTTP requests (dials the servers like any client)
+//     └─ HTTP on httpPort         GET/PUT /kv/KEY[?level=…], GET /status, /state, /metrics
+//
+// Start-up order: recover the disk (a torn tail is cut and logged; a corrupt record stops the
+// start with the file and offset), boot the store server, listen for peers, then HTTP. Stop
+// order: HTTP stops accepting, the HTTP client closes, the server machine closes (stop timers,
+// close connections, flush and fsync the disk, flush the trace).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../base/errors.js';
+import { RealMachine } from '../real/context.js';
+import { StoreServer } from '../store/server.js';
+import { raftConfigOf } from '../store/settings.js';
+import { peersOf, ringOf, serverOf, type ClusterFile } from './cluster-file.js';
+import { ClientSession, LEVELS, type KvResult } from './client.js';
+import { Metrics } from './metrics.js';
+import type { ReadLevel } from '../history/op.js';
+
+export interface RealServerOptions {
+  /** The cluster file's path (for messages) and its content. */
+  clusterPath: string;
+  cluster: ClusterFile;
+  id: string;
+  dataDir: string;
+  /** Per-server trace (JSON Lines); default DATA/trace.jsonl; null: none. */
+  tracePath?: string | null;
+  log?: (line: string) => void;
+}
+
+export class RealServer {
+  private constructor(
+    readonly id: string,
+    readonly machine: RealMachine,
+    readonly store: StoreServer,
+    private readonly client: ClientSession,
+    private readonly http: Server,
+    readonly metrics: Metrics,
+    readonly httpPort: number,
+  ) {}
+
+  static async start(options: RealServerOptions): Promise<RealServer> {
+    const { cluster, id } = options;
+    const entry = serverOf(options.clusterPath, cluster, id);
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    mkdirSync(options.dataDir, { recursive: true });
+    const metrics = new Metrics(id);
+    const ring = ringOf(cluster);
+    const env = { ring, raftConfig: raftConfigOf(cluster.raft, new Set<string>()), snapshotEvery: cluster.snapshotEvery, bugs: new Set<string>() };
+    let store: StoreServer | undefined;
+    const machine = await RealMachine.start({
+      id,
+      seed: cluster.seed,
+      boot: (ctx) => (store = new StoreServer(ctx, env)),
+      dataDir: join(options.dataDir, 'disk'),
+      listen: { host: entry.host, port: entry.port },
+      peers: peersOf(cluster, id),
+      tracePath: options.tracePath === undefined ? join(options.dataDir, 'trace.jsonl') : options.tracePath,
+      log,
+      onEvent: (event) => metrics.observe(event),
+    }).catch((err: unknown) => {
+      throw portError(err, `${options.clusterPath}: servers: ${id} port ${entry.port}`);
+    });
+    let client: ClientSession | undefined;
+    try {
+      client = await ClientSession.open(cluster, `${id}.http`, join(options.dataDir, 'http-client'), log);
+      const http = createServer((req, res) => void handle(req, res, { id, store: store!, machine, client: client!, metrics }));
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', (err) => reject(portError(err, `${options.clusterPath}: servers: ${id} httpPort ${entry.httpPort}`)));
+        http.listen(entry.httpPort, entry.host, () => resolve());
+      });
+      log(`${id}: serving shards ${store!.replicas.size > 0 ? [...store!.replicas.keys()].join(',') : '(none)'} on ${entry.host}:${entry.port}, HTTP on ${entry.httpPort}`);
+      metrics.attach(machine, store!);
+      return new RealServer(id, machine, store!, client, http, metrics, entry.httpPort);
+    } catch (err) {
+      await client?.close();
+      await machine.close();
+      throw err;
+    }
+  }
+
+  /** Graceful stop: no new HTTP requests, connections closed, disk flushed and fsync'd. */
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+    await this.client.close();
+    await this.machine.close();
+  }
+
+  /** Shards, roles, terms, commit and applied indices (the /status document). */
+  status(): ServerStatus {
+    return statusOf(this.id, this.store);
+  }
+}
+
+export interface ShardState {
+  shard: number;
+  role: string;
+  term: number;
+  leader: string | null;
+  commit: number;
+  applied: number;
+}
+
+export interface ServerStatus {
+  id: string;
+  shards: ShardState[];
+}
+
+function statusOf(id: string, store: StoreServer): ServerStatus {
+  const shards: ShardState[] = [];
+  for (const shard of [...store.replicas.keys()].sort((a, b) => a - b)) {
+    const info = store.groupInfo(shard);
+    if (info !== undefined) shards.push({ shard, ...info });
+  }
+  return { id, shards };
+}
+
+/** White-box state for the checkers after a real run: per shard, what the state machine holds. */
+export interface ServerState {
+  id: string;
+  shards: { shard: number; appliedIndex: number; digest: string; applied: [number, number][] }[];
+}
+
+function stateOf(id: string, store: StoreServer): ServerState {
+  const shards: ServerState['shards'] = [];
+  for (const shard of [...store.replicas.keys()].sort((a, b) => a - b)) {
+    const kv = store.kvOf(shard);
+    if (kv === undefined) continue;
+    shards.push({ shard, appliedIndex: kv.appliedIndex, digest: kv.digest(), applied: kv.snapshot().applied });
+  }
+  return { id, shards };
+}
+
+function portError(err: unknown, where: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return new UserError(`${where}: the port is in use; expected a free port (is another server running?)`);
+  if (code === 'EACCES') return new UserError(`${where}: not allowed to listen on this port`);
+  return err;
+}
+
+interface HttpContext {
+  id: string;
+  store: StoreServer;
+  machine: RealMachine;
+  client: ClientSession;
+  metrics: Metrics;
+}
+
+/** Bound on an HTTP request body (a value). */
+const BODY_MAX_BYTES = 1 << 20;
+
+async function handle(req: IncomingMessage, res: ServerResponse, c: HttpContext): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  try {
+    if (url.pathname === '/status' && req.method === 'GET') return json(res, 200, statusOf(c.id, c.store));
+    if (url.pathname === '/state' && req.method === 'GET') return json(res, 200, stateOf(c.id, c.store));
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': c.metrics.contentType });
+      res.end(await c.metrics.text());
+      return;
+    }
+    if (url.pathname.startsWith('/kv/')) {
+      const key = decodeURIComponent(url.pathname.slice('/kv/'.length));
+      if (key === '') return json(res, 400, { error: 'expected /kv/KEY with a non-empty key' });
+      if (req.method === 'GET') {
+        const levelText = url.searchParams.get('level') ?? 'linearizable';
+        if (!(LEVELS as readonly string[]).includes(levelText)) return json(res, 400, { error: `level: expected one of ${LEVELS.join(', ')}` });
+        return answer(res, c, await c.client.get(key, levelText as ReadLevel));
+      }
+      if (req.method === 'PUT' || req.method === 'POST') {
+        const body = await readBody(req);
+        if (body === null) return json(res, 413, { error: `value too large; expected at most ${BODY_MAX_BYTES} bytes` });
+        return answer(res, c, await c.client.put(key, body));
+      }
+      return json(res, 405, { error: 'expected GET or PUT on /kv/KEY' });
+    }
+    return json(res, 404, { error: 'expected /kv/KEY, /status, /state or /metrics' });
+  } catch (err) {
+    json(res, 500, { error: (err as Error).message });
+  }
+}
+
+function answer(res: ServerResponse, c: HttpContext, r: KvResult): void {
+  c.metrics.op(r.op, r.outcome, r.latencyMs / 1000);
+  const code = r.outcome === 'ok' ? (r.op === 'get' && r.value === null ? 404 : 200) : r.outcome === 'failed' ? 503 : 504;
+  const { record: _record, ...shown } = r;
+  json(res, code, shown);
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > BODY_MAX_BYTES) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
