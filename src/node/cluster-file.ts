@@ -96,7 +96,7 @@ export function parseClusterFile(file: string, text: string): ClusterFile {
   } catch (err) {
     const message = (err as Error).message;
     const at = /position (\d+)/.exec(message);
-    const where = at === null ? undefined : lineCol(text, Number(at[1]));
+    const where = lineCol(text, at === null ? text.length : Number(at[1]));
     throw new UserError(locate(file, `not JSON (${message.replace(/ in JSON at position \d+.*$/, '')}); expected a cluster file written by kvsim cluster up`, where));
   }
   const parsed = clusterSchema.safeParse(raw);

@@ -11,14 +11,18 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../base/errors.js';
 import { CLUSTER_FILE_VERSION, clusterFileText, loadClusterFile, ringOf, type ClusterFile } from './cluster-file.js';
 import type { RaftTiming } from '../store/settings.js';
 import type { ServerStatus } from './server.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** The kvsim entry point servers are started with (the built one, also when tests run sources). */
+const CLI = (() => {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts') ? join(dirname(here), '../../dist/src/cli/main.js') : join(dirname(here), '../cli/main.js');
+})();
 export const CLUSTER_FILE = 'cluster.json';
 
 export interface ClusterShape {
@@ -178,7 +182,8 @@ export async function statusesOf(cluster: ClusterFile): Promise<(ServerStatus | 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Polls until every shard is led (true) or the bound passes (false); throws, with the log's
+ * Polls until every shard is led and every server of `watch` answers (true) or the bound
+ * passes (false); throws, with the log's
  * last lines, if a server process of `watch` exits meanwhile.
  */
 export async function waitUntilLed(dir: string, cluster: ClusterFile, boundMs: number, watch: readonly string[] = []): Promise<boolean> {
@@ -188,7 +193,9 @@ export async function waitUntilLed(dir: string, cluster: ClusterFile, boundMs: n
       const pid = pidOf(dir, id);
       if (pid === null || !alive(pid)) throw new UserError(`${id} exited during start-up; last lines of ${logFile(dir, id)}:\n${logTail(dir, id)}`);
     }
-    if (everyShardLed(cluster, await statusesOf(cluster))) return true;
+    const statuses = await statusesOf(cluster);
+    const watchedUp = watch.every((id) => statuses[cluster.servers.findIndex((s) => s.id === id)] !== null);
+    if (watchedUp && everyShardLed(cluster, statuses)) return true;
     await sleep(100);
   }
   return false;

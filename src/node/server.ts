@@ -32,6 +32,8 @@ export interface RealServerOptions {
   /** Per-server trace (JSON Lines); default DATA/trace.jsonl; null: none. */
   tracePath?: string | null;
   log?: (line: string) => void;
+  /** Extra delay before every fsync of the log (a slow disk; tests use it to crash between a write and its fsync). */
+  fsyncDelayMs?: number;
 }
 
 export class RealServer {
@@ -64,6 +66,7 @@ export class RealServer {
       tracePath: options.tracePath === undefined ? join(options.dataDir, 'trace.jsonl') : options.tracePath,
       log,
       onEvent: (event) => metrics.observe(event),
+      ...(options.fsyncDelayMs !== undefined && { disk: { fsyncDelayMs: options.fsyncDelayMs } }),
     }).catch((err: unknown) => {
       throw portError(err, `${options.clusterPath}: servers: ${id} port ${entry.port}`);
     });

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { loadClusterFile, serverOf } from '../../node/cluster-file.js';
 import { RealServer } from '../../node/server.js';
 import { isAssertion } from '../../base/assert.js';
+import { parseSeed } from '../options.js';
 
 export function registerServe(program: Command): void {
   program
@@ -14,7 +15,9 @@ export function registerServe(program: Command): void {
     .requiredOption('--id <id>', 'this server, as listed in the cluster file (n1, n2, ...)')
     .option('--data <dir>', 'data directory (default: <cluster file dir>/<id>)')
     .option('--no-trace', 'do not write DATA/trace.jsonl')
-    .action(async (opts: { cluster: string; id: string; data?: string; trace: boolean }) => {
+    .option('--fsync-delay-ms <n>', 'delay every fsync by N ms (a slow disk)')
+    .action(async (opts: { cluster: string; id: string; data?: string; trace: boolean; fsyncDelayMs?: string }) => {
+      const fsyncDelayMs = opts.fsyncDelayMs === undefined ? undefined : parseSeed(opts.fsyncDelayMs, '--fsync-delay-ms');
       const cluster = loadClusterFile(opts.cluster);
       serverOf(opts.cluster, cluster, opts.id);
       const dataDir = opts.data ?? join(dirname(opts.cluster), opts.id);
@@ -24,7 +27,7 @@ export function registerServe(program: Command): void {
         log(`${opts.id}: ${isAssertion(err) ? '' : 'internal error: '}${err.message}`);
         process.exit(1);
       });
-      const server = await RealServer.start({ clusterPath: opts.cluster, cluster, id: opts.id, dataDir, ...(opts.trace ? {} : { tracePath: null }), log });
+      const server = await RealServer.start({ clusterPath: opts.cluster, cluster, id: opts.id, dataDir, ...(opts.trace ? {} : { tracePath: null }), ...(fsyncDelayMs !== undefined && { fsyncDelayMs }), log });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log(`${opts.id}: ${signal}: stopping`);
