@@ -66,6 +66,7 @@ export class Metrics {
     disk('kvsim_disk_fsyncs', 'fsync calls of the write-ahead log (counter)', (m) => m.disk.stats.fsyncs);
     disk('kvsim_disk_writes_durable', 'write batches made durable (counter)', (m) => m.disk.stats.writesDurable);
     disk('kvsim_disk_group_writes_max', 'most write batches that shared one fsync', (m) => m.disk.stats.groupWritesMax);
+    disk('kvsim_disk_fsync_seconds_total', 'time spent in fsync of the log (counter)', (m) => m.disk.stats.fsyncUsTotal / 1e6);
     disk('kvsim_disk_bytes_written', 'bytes appended to the log (counter)', (m) => m.disk.stats.bytesWritten);
     disk('kvsim_net_frames_sent', 'frames sent to peers and clients (counter)', (m) => m.transport.counters.framesSent);
     disk('kvsim_net_frames_received', 'frames received (counter)', (m) => m.transport.counters.framesReceived);

@@ -96,6 +96,8 @@ export interface FileDiskStats {
   groupWritesMax: number;
   bytesWritten: number;
   compactions: number;
+  /** Time spent in fdatasync of the log (the injected delay not included), µs. */
+  fsyncUsTotal: number;
 }
 
 interface PendingWrite {
@@ -121,7 +123,7 @@ const FILE_PATTERN = /^(log|snap)\.(\d{12})(\.tmp)?$/;
 export class FileDisk implements StoreDisk {
   /** Extra delay before every fsync (a slow disk, for tests and the slow-disk fault). */
   fsyncDelayMs: number;
-  readonly stats: FileDiskStats = { writesIssued: 0, writesDurable: 0, fsyncs: 0, groupWritesMax: 0, bytesWritten: 0, compactions: 0 };
+  readonly stats: FileDiskStats = { writesIssued: 0, writesDurable: 0, fsyncs: 0, groupWritesMax: 0, bytesWritten: 0, compactions: 0, fsyncUsTotal: 0 };
 
   private readonly view: Map<string, unknown>;
   private readonly durable: Map<string, unknown>;
@@ -293,7 +295,13 @@ export class FileDisk implements StoreDisk {
       return this.fail(err);
     }
     const fd = this.logFd;
-    const sync = () => fdatasync(fd, (err) => this.synced(group, err));
+    const sync = () => {
+      const startNs = process.hrtime.bigint();
+      fdatasync(fd, (err) => {
+        this.stats.fsyncUsTotal += Number((process.hrtime.bigint() - startNs) / 1000n);
+        this.synced(group, err);
+      });
+    };
     if (this.fsyncDelayMs > 0) setTimeout(sync, this.fsyncDelayMs);
     else sync();
   }

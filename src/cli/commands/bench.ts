@@ -7,10 +7,10 @@ import { meetsTarget, type BenchFigure, type BenchSection } from '../bench/types
 import { UserError } from '../errors.js';
 
 /** Section names in run order; each section module is imported only when the bench runs. */
-export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'explore', 'growth'] as const;
+export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'explore', 'growth', 'real'] as const;
 
 async function loadSections(): Promise<BenchSection[]> {
-  const [k, r, s, c, t, e, g] = await Promise.all([
+  const [k, r, s, c, t, e, g, real] = await Promise.all([
     import('../bench/kernel.js'),
     import('../bench/raft.js'),
     import('../bench/store.js'),
@@ -18,8 +18,9 @@ async function loadSections(): Promise<BenchSection[]> {
     import('../bench/tui.js'),
     import('../bench/explore.js'),
     import('../bench/growth.js'),
+    import('../bench/real.js'),
   ]);
-  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, e.exploreSection, g.growthSection];
+  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, e.exploreSection, g.growthSection, real.realSection];
 }
 
 export function registerBench(program: Command): void {
