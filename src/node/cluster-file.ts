@@ -1,8 +1,28 @@
 // cluster.json: what every process of a real cluster agrees on — the servers and their
-// addresses, the ring's parameters, Raft timing and the client's deadlines. `kvsim cluster up`
-// writes it; `kvsim serve`, `kvsim kv` and the launcher read it. Validated strictly (an unknown
-// key is an error, as in scenario files), and every error names the file and the JSON path.
-import { readFileSync } from 'node:fs';
+// addresses, the ring's parameters, Raft timing and the client's deadlines, and the membership
+// changes since the cluster was founded. `kvsim cluster up` writes it, `kvsim cluster join|leave`
+// append to it; `kvsim serve`, `kvsim kv` and the launcher read it. Validated strictly (an
+// unknown key is an error, as in scenario files), and every error names the file and the JSON
+// path.
+//
+// Membership. `servers` lists every server the cluster ever had, never removed, so an id is never
+// reused. The founding servers are those no `join` names, in the order listed; `membership` is
+// the log of changes since, in order:
+//   {op: 'join',  id}   id joined the ring (its entry was appended to `servers`);
+//   {op: 'leave', id}   id left the ring; it keeps serving until its replicas have moved away;
+//   {op: 'left',  id}   that leave completed: id hosts nothing and was stopped for good.
+// Two rings come out of it, and they are different values (a balanced ring depends on join
+// order, so Ring.build of today's members places differently than the joins and leaves did):
+//   foundingRingOf  Ring.build of the founding servers. Every server is built with it
+//                   (ServerEnv.ring): a server boots founding replicas only for the shards it
+//                   places there, so a server that joined later boots none, as in simulation;
+//   currentRingOf   the founding ring with every join and leave replayed through Ring.join and
+//                   Ring.leave, the operations the simulator's StoreCluster uses. Clients route
+//                   by it and the placement driver moves replicas to where it says.
+//
+// Versions: 2 adds `membership` (written by every command now); a version 1 file is read as
+// version 2 with no membership changes, and one that names changes is refused.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError, locate } from '../base/errors.js';
 import { Ring } from '../store/ring.js';
@@ -10,7 +30,7 @@ import { DEFAULT_CLIENT, type ClientOptions } from '../store/client.js';
 import type { RaftTiming } from '../store/settings.js';
 import type { PeerAddress } from '../real/transport.js';
 
-export const CLUSTER_FILE_VERSION = 1;
+export const CLUSTER_FILE_VERSION = 2;
 
 const port = z.number().int().min(1).max(65_535);
 const id = z.string().regex(/^n[1-9][0-9]*$/, 'expected a server id like n1');
@@ -25,9 +45,19 @@ const serverSchema = z.strictObject({
   httpPort: port,
 });
 
+/** Bound on the membership log (each change is replayed through the ring by every process). */
+const MEMBERSHIP_CHANGES_MAX = 1_000;
+
+const membershipChangeSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('join'), id }),
+  z.strictObject({ op: z.literal('leave'), id }),
+  z.strictObject({ op: z.literal('left'), id }),
+]);
+
 const clusterSchema = z
   .strictObject({
-    version: z.literal(CLUSTER_FILE_VERSION),
+    /** 2; 1 is still read (a file from before membership changes). */
+    version: z.union([z.literal(1), z.literal(CLUSTER_FILE_VERSION)]),
     /** Seeds the servers' named random streams (election timeouts, ...), combined with each id. */
     seed: z.number().int().min(0),
     servers: z.array(serverSchema).min(1),
@@ -55,6 +85,8 @@ const clusterSchema = z
         boundedStalenessUs: micros.optional(),
       })
       .default({}),
+    /** Changes since the founding, in order (see the top of this file). */
+    membership: z.array(membershipChangeSchema).max(MEMBERSHIP_CHANGES_MAX).default([]),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -70,10 +102,57 @@ const clusterSchema = z
         ports.set(p, `${s.id} ${field}`);
       }
     });
-    if (c.replication > c.servers.length) {
-      ctx.addIssue({ code: 'custom', path: ['replication'], message: `expected at most ${c.servers.length} (one replica per server)` });
+    if (c.version === 1 && c.membership.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: `expected ${CLUSTER_FILE_VERSION}: a version 1 file has no membership changes` });
     }
+    const issue = membershipIssue(c.servers.map((s) => s.id), c.membership, c.replication);
+    if (issue !== null) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
+
+export type MembershipChange = z.infer<typeof membershipChangeSchema>;
+
+/**
+ * The first thing wrong with a membership log, replayed from the founding servers: a join of a
+ * server not listed or seen before, a leave of a non-member or below the replication factor, a
+ * `left` without its `leave`. Null when it replays cleanly.
+ */
+function membershipIssue(ids: readonly string[], changes: readonly MembershipChange[], replication: number): { path: PropertyKey[]; message: string } | null {
+  const joined = new Set(changes.filter((m) => m.op === 'join').map((m) => m.id));
+  const founding = ids.filter((i) => !joined.has(i));
+  if (founding.length === 0) return { path: ['membership'], message: 'expected at least one founding server (one no join names)' };
+  if (replication > founding.length) {
+    return { path: ['replication'], message: `expected at most ${founding.length} (one replica per founding server)` };
+  }
+  const members = new Set(founding);
+  const leaving = new Set<string>();
+  const seen = new Set(founding);
+  for (const [i, m] of changes.entries()) {
+    const at = ['membership', i, 'id'];
+    switch (m.op) {
+      case 'join':
+        if (!ids.includes(m.id)) return { path: at, message: `${m.id} joins but is not listed in servers` };
+        if (seen.has(m.id)) return { path: at, message: `${m.id} joined before; ids are never reused` };
+        seen.add(m.id);
+        members.add(m.id);
+        break;
+      case 'leave':
+        if (!members.has(m.id)) return { path: at, message: `${m.id} leaves but is not a member here` };
+        if (members.size - 1 < replication) return { path: at, message: `${m.id} cannot leave: ${members.size - 1} machines would remain for replication ${replication}` };
+        members.delete(m.id);
+        leaving.add(m.id);
+        break;
+      case 'left':
+        if (!leaving.has(m.id)) return { path: at, message: `${m.id} is marked left without a leave before it` };
+        leaving.delete(m.id);
+        break;
+      default: {
+        const never: never = m;
+        return { path: at, message: `unknown membership change ${JSON.stringify(never)}` };
+      }
+    }
+  }
+  return null;
+}
 
 export type ClusterFile = z.infer<typeof clusterSchema>;
 export type ServerEntry = ClusterFile['servers'][number];
@@ -126,15 +205,64 @@ export function serverOf(file: string, cluster: ClusterFile, serverId: string): 
   return entry;
 }
 
-/** The ring every process of the cluster computes alike from the file. */
-export function ringOf(cluster: ClusterFile): Ring {
-  return Ring.build({
-    machines: cluster.servers.map((s) => s.id),
-    shards: cluster.shards,
-    rf: cluster.replication,
-    ...(cluster.vnodes !== undefined && { vnodes: cluster.vnodes }),
-  });
+/** The founding servers' ids, in the order listed (the servers no join names). */
+export function foundingServersOf(cluster: ClusterFile): string[] {
+  const joined = new Set(cluster.membership.filter((m) => m.op === 'join').map((m) => m.id));
+  return cluster.servers.map((s) => s.id).filter((i) => !joined.has(i));
 }
+
+export type MembershipState = 'member' | 'leaving' | 'left';
+
+/** Where a listed server stands: on the ring, off it but still serving its replicas, or gone. */
+export function membershipStateOf(cluster: ClusterFile, serverId: string): MembershipState {
+  let state: MembershipState = 'member';
+  for (const m of cluster.membership) {
+    if (m.id !== serverId) continue;
+    state = m.op === 'join' ? 'member' : m.op === 'leave' ? 'leaving' : 'left';
+  }
+  return state;
+}
+
+/** Servers that should be running: the ring's members and those still leaving it. */
+export function runningServersOf(cluster: ClusterFile): ServerEntry[] {
+  return cluster.servers.filter((s) => membershipStateOf(cluster, s.id) !== 'left');
+}
+
+// Rings are immutable and a build costs milliseconds to seconds (balanced tokens): one per file.
+const foundingRings = new WeakMap<ClusterFile, Ring>();
+const currentRings = new WeakMap<ClusterFile, Ring>();
+
+/** The ring the cluster was founded with: every server's ServerEnv.ring (founding replicas). */
+export function foundingRingOf(cluster: ClusterFile): Ring {
+  let ring = foundingRings.get(cluster);
+  if (ring === undefined) {
+    ring = Ring.build({
+      machines: foundingServersOf(cluster),
+      shards: cluster.shards,
+      rf: cluster.replication,
+      ...(cluster.vnodes !== undefined && { vnodes: cluster.vnodes }),
+    });
+    foundingRings.set(cluster, ring);
+  }
+  return ring;
+}
+
+/** The ring now: the founding ring with every join and leave replayed, as the simulator does. */
+export function currentRingOf(cluster: ClusterFile): Ring {
+  let ring = currentRings.get(cluster);
+  if (ring === undefined) {
+    ring = foundingRingOf(cluster);
+    for (const m of cluster.membership) {
+      if (m.op === 'join') ring = ring.join(m.id);
+      else if (m.op === 'leave') ring = ring.leave(m.id);
+    }
+    currentRings.set(cluster, ring);
+  }
+  return ring;
+}
+
+/** @deprecated the current ring; say currentRingOf or foundingRingOf. */
+export const ringOf = currentRingOf;
 
 export function raftTimingOf(cluster: ClusterFile): RaftTiming {
   return cluster.raft;
@@ -144,13 +272,43 @@ export function clientOptionsOf(cluster: ClusterFile): ClientOptions {
   return { ...DEFAULT_CLIENT, ...cluster.client };
 }
 
-/** Addresses of every server but `self`, by id. */
+/** Addresses of every server that should be running but `self`, by id (a left one is gone). */
 export function peersOf(cluster: ClusterFile, self: string | null): Record<string, PeerAddress> {
   const out: Record<string, PeerAddress> = {};
-  for (const s of cluster.servers) if (s.id !== self) out[s.id] = { host: s.host, port: s.port };
+  for (const s of runningServersOf(cluster)) if (s.id !== self) out[s.id] = { host: s.host, port: s.port };
   return out;
 }
 
 export function clusterFileText(cluster: ClusterFile): string {
   return JSON.stringify(cluster, null, 2) + '\n';
+}
+
+/**
+ * Writes the file whole or not at all (a temporary file renamed over it): a server re-reading it
+ * on SIGHUP never sees half a file.
+ */
+export function writeClusterFile(file: string, cluster: ClusterFile): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, clusterFileText(cluster));
+  renameSync(tmp, file);
+}
+
+/** The id a joining server gets: one past the highest ever listed (ids are never reused). */
+export function nextServerId(cluster: ClusterFile): string {
+  let max = 0;
+  for (const s of cluster.servers) max = Math.max(max, Number(s.id.slice(1)));
+  return `n${max + 1}`;
+}
+
+/**
+ * The cluster after one more membership change (and, for a join, the new server's entry): the
+ * same rules the file is validated with, so a change the file would refuse is a UserError here
+ * (`file` names it), e.g. a leave that would leave fewer machines than the replication factor.
+ */
+export function withChange(file: string, cluster: ClusterFile, change: MembershipChange, joining?: ServerEntry): ClusterFile {
+  const servers = joining === undefined ? cluster.servers : [...cluster.servers, joining];
+  const membership = [...cluster.membership, change];
+  const issue = membershipIssue(servers.map((s) => s.id), membership, cluster.replication);
+  if (issue !== null) throw new UserError(`${file}: ${issue.message}`);
+  return { ...cluster, version: CLUSTER_FILE_VERSION, servers, membership };
 }

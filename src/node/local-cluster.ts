@@ -8,13 +8,15 @@
 // the other servers agree on — polled over each server's HTTP /status with a bound. A server
 // that exits during start-up is reported with the last lines of its log, and the others are
 // stopped. `down` sends SIGTERM (graceful: flush, exit 0), waits, then SIGKILLs what is left.
+// A server the cluster file marks left (kvsim cluster leave) was stopped for good: status shows
+// it as left, down has nothing to stop there; membership changes themselves are membership.ts.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../base/errors.js';
-import { CLUSTER_FILE_VERSION, clusterFileText, loadClusterFile, ringOf, type ClusterFile } from './cluster-file.js';
+import { CLUSTER_FILE_VERSION, clusterFileText, currentRingOf, loadClusterFile, membershipStateOf, type ClusterFile, type MembershipState } from './cluster-file.js';
 import type { RaftTiming } from '../store/settings.js';
 import type { ServerStatus } from './server.js';
 
@@ -70,6 +72,7 @@ export async function makeClusterFile(shape: ClusterShape): Promise<ClusterFile>
     raft: shape.raft ?? {},
     snapshotEvery: shape.snapshotEvery ?? 1_000,
     client: {},
+    membership: [],
   };
 }
 
@@ -94,7 +97,12 @@ export function logTail(dir: string, id: string, lines = 8): string {
   }
 }
 
-function alive(pid: number): boolean {
+/**
+ * True while the pid exists, a zombie included: the data directory's lock (src/real/disk.ts)
+ * counts a zombie as its owner too, so a directory is free for reuse only once this is false.
+ * (Servers outlive the command that spawned them, so init reaps them, here up to ~1.5 s late.)
+ */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -131,6 +139,12 @@ export function spawnServer(dir: string, id: string, extraArgs: readonly string[
   }
 }
 
+/** The pid of server `id` if its process is alive now, else null. */
+export function livePidOf(dir: string, id: string): number | null {
+  const pid = pidOf(dir, id);
+  return pid !== null && alive(pid) ? pid : null;
+}
+
 export async function fetchStatus(port: number, timeoutMs = 1_000): Promise<ServerStatus | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/status`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -161,9 +175,9 @@ export function leadersOf(cluster: ClusterFile, statuses: readonly (ServerStatus
   return out;
 }
 
-/** True once every shard has a leader and every live replica of it follows that leader. */
+/** True once every shard has a leader and every live replica the current ring places follows it. */
 export function everyShardLed(cluster: ClusterFile, statuses: readonly (ServerStatus | null)[]): boolean {
-  const ring = ringOf(cluster);
+  const ring = currentRingOf(cluster);
   for (const lead of leadersOf(cluster, statuses)) {
     if (lead.leader === null) return false;
     for (const st of statuses) {
@@ -175,8 +189,9 @@ export function everyShardLed(cluster: ClusterFile, statuses: readonly (ServerSt
   return true;
 }
 
+/** Each listed server's /status (null: no answer, or the server left and is not asked). */
 export async function statusesOf(cluster: ClusterFile): Promise<(ServerStatus | null)[]> {
-  return Promise.all(cluster.servers.map((s) => fetchStatus(s.httpPort)));
+  return Promise.all(cluster.servers.map((s) => (membershipStateOf(cluster, s.id) === 'left' ? null : fetchStatus(s.httpPort))));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -212,7 +227,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterFile> {
   const file = join(dir, CLUSTER_FILE);
   if (existsSync(file)) {
     const old = loadClusterFile(file);
-    if (old.servers.some((s) => { const pid = pidOf(dir, s.id); return pid !== null && alive(pid); })) {
+    if (old.servers.some((s) => livePidOf(dir, s.id) !== null)) {
       throw new UserError(`${file}: a cluster is already running in ${dir}; expected kvsim cluster down --dir ${dir} first`);
     }
   }
@@ -235,6 +250,8 @@ export interface DownResult {
   stopped: string[];
   killed: string[];
   notRunning: string[];
+  /** Servers that left the cluster (stopped for good by kvsim cluster leave). */
+  left: string[];
 }
 
 /** Stops one server: SIGTERM, wait up to `graceMs`, then SIGKILL. */
@@ -269,15 +286,17 @@ export async function killServer(dir: string, id: string): Promise<boolean> {
 
 export async function clusterDown(dir: string): Promise<DownResult> {
   const cluster = loadClusterFile(join(dir, CLUSTER_FILE));
-  const result: DownResult = { stopped: [], killed: [], notRunning: [] };
-  const outcomes = await Promise.all(cluster.servers.map(async (s) => [s.id, await stopServer(dir, s.id)] as const));
-  for (const [id, how] of outcomes) (how === 'stopped' ? result.stopped : how === 'killed' ? result.killed : result.notRunning).push(id);
+  const result: DownResult = { stopped: [], killed: [], notRunning: [], left: [] };
+  // A left server was stopped by its leave; a process under its pid now would be someone else's.
+  const outcomes = await Promise.all(cluster.servers.map(async (s) => [s.id, membershipStateOf(cluster, s.id) === 'left' ? 'left' : await stopServer(dir, s.id)] as const));
+  for (const [id, how] of outcomes) (how === 'stopped' ? result.stopped : how === 'killed' ? result.killed : how === 'left' ? result.left : result.notRunning).push(id);
   return result;
 }
 
 export interface ClusterStatus {
   dir: string;
-  servers: { id: string; pid: number | null; up: boolean; port: number; httpPort: number; shards: number; leads: number }[];
+  /** `state`: on the current ring, leaving it (still serving), or left (stopped for good). */
+  servers: { id: string; state: MembershipState; pid: number | null; up: boolean; port: number; httpPort: number; shards: number; leads: number }[];
   shards: ShardLeadership[];
 }
 
@@ -290,6 +309,7 @@ export async function clusterStatus(dir: string): Promise<ClusterStatus> {
       const st = statuses[i] ?? null;
       return {
         id: s.id,
+        state: membershipStateOf(cluster, s.id),
         pid: pidOf(dir, s.id),
         up: st !== null,
         port: s.port,

@@ -7,6 +7,12 @@
 //     ├─ RealMachine(id + '.http') StoreClient for HTTP requests (dials the servers like any client)
 //     └─ HTTP on httpPort         GET/PUT /kv/KEY[?level=…], GET /status, /state, /metrics
 //
+// The store server is built with the cluster's FOUNDING ring (cluster-file.ts foundingRingOf),
+// whatever joined or left since: it boots founding replicas only where the founding ring put
+// them, and every replica created later came from the placement driver's `host` and is on disk.
+// reload(cluster) (kvsim serve on SIGHUP) dials servers that joined, forgets those that left
+// and moves the HTTP door's client to the current ring; nothing else of the server changes.
+//
 // Start-up order: recover the disk (a torn tail is cut and logged; a corrupt record stops the
 // start with the file and offset), boot the store server, listen for peers, then HTTP. Stop
 // order: HTTP stops accepting, the HTTP client closes, the server machine closes (stop timers,
@@ -18,7 +24,7 @@ import { UserError } from '../base/errors.js';
 import { RealMachine } from '../real/context.js';
 import { StoreServer } from '../store/server.js';
 import { raftConfigOf } from '../store/settings.js';
-import { peersOf, ringOf, serverOf, type ClusterFile } from './cluster-file.js';
+import { foundingRingOf, foundingServersOf, runningServersOf, peersOf, serverOf, type ClusterFile } from './cluster-file.js';
 import { ClientSession, LEVELS, type KvResult } from './client.js';
 import { Metrics } from './metrics.js';
 import type { ReadLevel } from '../history/op.js';
@@ -45,6 +51,7 @@ export class RealServer {
     private readonly http: Server,
     readonly metrics: Metrics,
     readonly httpPort: number,
+    private cluster: ClusterFile,
   ) {}
 
   static async start(options: RealServerOptions): Promise<RealServer> {
@@ -53,7 +60,8 @@ export class RealServer {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     mkdirSync(options.dataDir, { recursive: true });
     const metrics = new Metrics(id);
-    const ring = ringOf(cluster);
+    // The founding ring, never the current one: see the top of this file.
+    const ring = foundingRingOf(cluster);
     const env = { ring, raftConfig: raftConfigOf(cluster.raft, new Set<string>()), snapshotEvery: cluster.snapshotEvery, bugs: new Set<string>() };
     let store: StoreServer | undefined;
     const machine = await RealMachine.start({
@@ -80,12 +88,48 @@ export class RealServer {
       });
       log(`${id}: serving shards ${store!.replicas.size > 0 ? [...store!.replicas.keys()].join(',') : '(none)'} on ${entry.host}:${entry.port}, HTTP on ${entry.httpPort}`);
       metrics.attach(machine, store!);
-      return new RealServer(id, machine, store!, client, http, metrics, entry.httpPort);
+      return new RealServer(id, machine, store!, client, http, metrics, entry.httpPort, cluster);
     } catch (err) {
       await client?.close();
       await machine.close();
       throw err;
     }
+  }
+
+  /**
+   * Takes a re-read cluster file (a membership change): dials the servers it adds, forgets those
+   * it marks left, and routes the HTTP door by its current ring. A file that is not a later
+   * version of this cluster (other founding servers, shards, replication or vnodes, or this
+   * server's own address changed) is refused with a UserError and changes nothing.
+   */
+  reload(clusterPath: string, cluster: ClusterFile): { added: string[]; removed: string[] } {
+    const before = this.cluster;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const changed = [
+      !same(foundingServersOf(cluster), foundingServersOf(before)) && 'the founding servers',
+      cluster.shards !== before.shards && 'shards',
+      cluster.replication !== before.replication && 'replication',
+      cluster.vnodes !== before.vnodes && 'vnodes',
+      !same(cluster.servers.find((s) => s.id === this.id), before.servers.find((s) => s.id === this.id)) && `${this.id}'s own entry`,
+    ].filter((x) => x !== false);
+    if (changed.length > 0) throw new UserError(`${clusterPath}: not a later version of this cluster (${changed.join(', ')} changed); ignored`);
+    const known = new Set(runningServersOf(before).map((s) => s.id));
+    const running = new Set(runningServersOf(cluster).map((s) => s.id));
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const s of runningServersOf(cluster)) {
+      if (s.id === this.id) continue;
+      this.machine.transport.setPeer(s.id, { host: s.host, port: s.port });
+      if (!known.has(s.id)) added.push(s.id);
+    }
+    for (const s of cluster.servers) {
+      if (s.id === this.id || running.has(s.id)) continue;
+      this.machine.transport.removePeer(s.id);
+      if (known.has(s.id)) removed.push(s.id);
+    }
+    this.client.updateCluster(cluster);
+    this.cluster = cluster;
+    return { added, removed };
   }
 
   /** Graceful stop: no new HTTP requests, connections closed, disk flushed and fsync'd. */

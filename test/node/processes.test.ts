@@ -91,7 +91,7 @@ describe('real server processes', () => {
     expect(st.shards.every((s) => s.leader !== null)).toBe(true);
     expect(kvsim(['kv', 'get', 'city', '--level', 'often', '--dir', dir]).code).toBe(2);
     const down = kvsim(['cluster', 'down', '--dir', dir, '--json']);
-    expect(JSON.parse(down.stdout)).toEqual({ stopped: ['n1', 'n2', 'n3'], killed: [], notRunning: [] });
+    expect(JSON.parse(down.stdout)).toEqual({ stopped: ['n1', 'n2', 'n3'], killed: [], notRunning: [], left: [] });
     // Graceful: each server logged its stop after flushing.
     for (const id of ['n1', 'n2', 'n3']) expect(logTail(dir, id)).toMatch(/stopped \(disk flushed\)/);
   });

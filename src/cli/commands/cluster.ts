@@ -1,9 +1,11 @@
-// `kvsim cluster up|status|down --dir DIR`: a local cluster of real server processes.
+// `kvsim cluster up|status|down|join|leave --dir DIR`: a local cluster of real server processes,
+// and membership changes driven by the placement driver (src/node/membership.ts).
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parsePositiveInt, parseSeed } from '../options.js';
-import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape } from '../../node/local-cluster.js';
+import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape, type ShardLeadership } from '../../node/local-cluster.js';
+import { joinServer, leaveServer, type MembershipResult } from '../../node/membership.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 
 function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string }): ClusterShape {
@@ -78,11 +80,16 @@ export function registerCluster(program: Command): void {
         return;
       }
       for (const s of st.servers) {
-        process.stdout.write(`${s.id}  ${s.up ? 'up  ' : 'DOWN'}  pid ${s.pid ?? '-'}  tcp ${s.port}  http ${s.httpPort}  replicas ${s.shards}  leads ${s.leads}\n`);
+        if (s.state === 'left') {
+          process.stdout.write(`${s.id}  left  (stopped for good)  tcp ${s.port}  http ${s.httpPort}\n`);
+          continue;
+        }
+        const leaving = s.state === 'leaving' ? '  leaving' : '';
+        process.stdout.write(`${s.id}  ${s.up ? 'up  ' : 'DOWN'}  pid ${s.pid ?? '-'}  tcp ${s.port}  http ${s.httpPort}  replicas ${s.shards}  leads ${s.leads}${leaving}\n`);
       }
       const led = st.shards.filter((x) => x.leader !== null).length;
-      process.stdout.write(`shards led: ${led}/${st.shards.length}  ${st.shards.map((x) => `${x.shard}:${x.leader ?? '-'}@${x.term < 0 ? '-' : x.term}`).join(' ')}\n`);
-      if (st.servers.some((s) => !s.up) || led < st.shards.length) process.exitCode = 1;
+      process.stdout.write(`shards led: ${led}/${st.shards.length}  ${leadershipText(st.shards)}\n`);
+      if (st.servers.some((s) => s.state !== 'left' && !s.up) || led < st.shards.length) process.exitCode = 1;
     });
   cluster
     .command('down')
@@ -92,6 +99,47 @@ export function registerCluster(program: Command): void {
     .action(async (opts: { dir: string; json?: boolean }) => {
       const r = await clusterDown(opts.dir);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else process.stdout.write(`stopped ${r.stopped.join(' ') || '-'}; killed after the grace period ${r.killed.join(' ') || '-'}; not running ${r.notRunning.join(' ') || '-'}\n`);
+      else process.stdout.write(`stopped ${r.stopped.join(' ') || '-'}; killed after the grace period ${r.killed.join(' ') || '-'}; not running ${r.notRunning.join(' ') || '-'}${r.left.length > 0 ? `; left before ${r.left.join(' ')}` : ''}\n`);
     });
+  cluster
+    .command('join')
+    .description('add a server (next id, free ports), start it, and move replicas onto it with the placement driver')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .option('--bound-s <n>', 'bound on the whole change, in seconds', '60')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { dir: string; boundS: string; json?: boolean }) => {
+      const boundMs = parsePositiveInt(opts.boundS, '--bound-s') * 1000;
+      const r = await joinServer({ dir: opts.dir, boundMs, ...(!opts.json && { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+      printMembership(r, opts.json === true);
+    });
+  cluster
+    .command('leave')
+    .description('move a server\'s replicas away with the placement driver, then stop it for good')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .requiredOption('--id <id>', 'the server that leaves (n1, n2, ...)')
+    .option('--bound-s <n>', 'bound on the whole change, in seconds', '60')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { dir: string; id: string; boundS: string; json?: boolean }) => {
+      const boundMs = parsePositiveInt(opts.boundS, '--bound-s') * 1000;
+      const r = await leaveServer({ dir: opts.dir, id: opts.id, boundMs, ...(!opts.json && { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+      printMembership(r, opts.json === true);
+    });
+}
+
+/** `0:n1@1 1:n4@2 ...` (shard:leader@term). */
+function leadershipText(shards: readonly ShardLeadership[]): string {
+  return shards.map((x) => `${x.shard}:${x.leader ?? '-'}@${x.term < 0 ? '-' : x.term}`).join(' ');
+}
+
+function printMembership(r: MembershipResult, json: boolean): void {
+  const verb = r.op === 'join' ? 'joined' : 'left';
+  if (json) {
+    const { op: _op, id, ...rest } = r;
+    process.stdout.write(JSON.stringify({ [verb]: id, ...rest }) + '\n');
+    return;
+  }
+  const led = r.shards.filter((x) => x.leader !== null).length;
+  process.stdout.write(
+    `${r.id} ${verb}${r.resumed ? ' (resumed)' : ''}: ${r.movesCompleted} move${r.movesCompleted === 1 ? '' : 's'} done, placed ${r.driverMs} ms after the driver started, ${r.ms} ms in all; shards led ${led}/${r.shards.length}  ${leadershipText(r.shards)}\n`,
+  );
 }

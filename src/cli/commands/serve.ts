@@ -1,16 +1,19 @@
 // `kvsim serve --cluster FILE --id n1 [--data DIR]`: one real server until SIGTERM or SIGINT
-// (both graceful: stop accepting, close connections, flush and fsync the disk, exit 0).
+// (both graceful: stop accepting, close connections, flush and fsync the disk, exit 0). SIGHUP
+// re-reads the cluster file (kvsim cluster join|leave send it): the server dials servers that
+// joined and forgets those that left; a file it cannot use is logged and changes nothing.
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
-import { loadClusterFile, serverOf } from '../../node/cluster-file.js';
+import { loadClusterFile, membershipStateOf, serverOf } from '../../node/cluster-file.js';
 import { RealServer } from '../../node/server.js';
 import { isAssertion } from '../../base/assert.js';
+import { UserError } from '../../base/errors.js';
 import { parseSeed } from '../options.js';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run one real server of a cluster (TCP, real disk) until SIGTERM')
+    .description('run one real server of a cluster (TCP, real disk) until SIGTERM; SIGHUP re-reads the cluster file')
     .requiredOption('--cluster <file>', 'the cluster file (written by kvsim cluster up)')
     .requiredOption('--id <id>', 'this server, as listed in the cluster file (n1, n2, ...)')
     .option('--data <dir>', 'data directory (default: <cluster file dir>/<id>)')
@@ -20,6 +23,9 @@ export function registerServe(program: Command): void {
       const fsyncDelayMs = opts.fsyncDelayMs === undefined ? undefined : parseSeed(opts.fsyncDelayMs, '--fsync-delay-ms');
       const cluster = loadClusterFile(opts.cluster);
       serverOf(opts.cluster, cluster, opts.id);
+      if (membershipStateOf(cluster, opts.id) === 'left') {
+        throw new UserError(`${opts.cluster}: ${opts.id} left the cluster (kvsim cluster leave); a left server is not started again and its id is never reused`);
+      }
       const dataDir = opts.data ?? join(dirname(opts.cluster), opts.id);
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       // A throw inside the store is a bug found on a real server: one line, then exit 1.
@@ -27,11 +33,34 @@ export function registerServe(program: Command): void {
         log(`${opts.id}: ${isAssertion(err) ? '' : 'internal error: '}${err.message}`);
         process.exit(1);
       });
-      const server = await RealServer.start({ clusterPath: opts.cluster, cluster, id: opts.id, dataDir, ...(opts.trace ? {} : { tracePath: null }), ...(fsyncDelayMs !== undefined && { fsyncDelayMs }), log });
+      // Installed before start-up: Node's default for SIGHUP is to exit, and a membership change
+      // may signal a server that is still starting. One that arrives then is applied once up.
+      let server: RealServer | null = null;
+      let reloadWanted = false;
+      let stopping = false;
+      const reload = () => {
+        if (stopping) return; // still handled: the default would end the process unflushed
+        if (server === null) {
+          reloadWanted = true;
+          return;
+        }
+        try {
+          const { added, removed } = server.reload(opts.cluster, loadClusterFile(opts.cluster));
+          log(`${opts.id}: SIGHUP: re-read ${opts.cluster}; peers added ${added.join(' ') || '-'}, removed ${removed.join(' ') || '-'}`);
+        } catch (err) {
+          if (!(err instanceof UserError)) throw err;
+          log(`${opts.id}: SIGHUP: ${err.message}`);
+        }
+      };
+      process.on('SIGHUP', reload);
+      server = await RealServer.start({ clusterPath: opts.cluster, cluster, id: opts.id, dataDir, ...(opts.trace ? {} : { tracePath: null }), ...(fsyncDelayMs !== undefined && { fsyncDelayMs }), log });
+      if (reloadWanted) reload();
+      const running = server;
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log(`${opts.id}: ${signal}: stopping`);
-          void server.stop().then(() => {
+          stopping = true;
+          void running.stop().then(() => {
             log(`${opts.id}: stopped (disk flushed)`);
             resolve();
           });
@@ -41,4 +70,3 @@ export function registerServe(program: Command): void {
       });
     });
 }
-
