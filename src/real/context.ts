@@ -16,11 +16,10 @@
 // Shut-down order in close(): stop process code, stop accepting and close connections (with a
 // short grace to send what they hold), flush and fsync the disk and close it, flush the trace.
 import type { BootFn, MachineContext, Process } from '../sim/machine.js';
-import type { Disk } from '../sim/disk.js';
 import { RandomStreams } from '../sim/random.js';
 import type { TraceEvent } from '../trace/events.js';
 import { RealClock, RealTimers } from './clock.js';
-import { FileDisk, type DiskRecovery, type FileDiskOptions, type StoreDisk } from './disk.js';
+import { FileDisk, type DiskRecovery, type FileDiskOptions } from './disk.js';
 import { TcpTransport, type PeerAddress, type TransportCounters, type TransportDropReason, type TransportLimits } from './transport.js';
 import { TraceFile, type TraceFileOptions } from './trace.js';
 
@@ -154,7 +153,6 @@ export class RealMachine {
       }),
     });
     const machine = this;
-    const disk: StoreDisk = this.disk;
     this.ctx = {
       id: options.id,
       localNowUs: () => machine.clock.localUs(),
@@ -164,9 +162,7 @@ export class RealMachine {
         if (machine.state !== 'up') return; // a stopped process sends nothing
         machine.transport.send(to, payload, label);
       },
-      // MachineContext names the simulated Disk class, whose private fields no other class can
-      // match; the store uses only StoreDisk's three methods (see README: "Interface notes").
-      disk: disk as Disk,
+      disk: this.disk,
       rng: (name) => machine.random.stream(`machine/${options.id}/${name}`),
       emit: (event) => machine.emit(event),
     };

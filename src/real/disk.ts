@@ -43,14 +43,14 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Disk, DiskOp } from '../sim/disk.js';
+import type { DiskOp, DiskView } from '../sim/disk.js';
 import { AssertionError, assert } from '../base/assert.js';
 import { UserError } from '../base/errors.js';
 import { checkPlain, decodeValue, encodeValue } from './codec.js';
 import { CorruptFileError, encodeRecord, scanRecords } from './wal.js';
 
 /** The part of the simulated disk the store uses: what FileDisk implements. */
-export type StoreDisk = Pick<Disk, 'get' | 'keys' | 'write'>;
+export type StoreDisk = DiskView;
 
 export interface FileDiskOptions {
   /** Compact once the log holds at least this many bytes (and at least the last snapshot's size). */

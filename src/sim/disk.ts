@@ -40,7 +40,21 @@ export interface DiskHost {
   runProcess(fn: () => void): void;
 }
 
-export class Disk {
+/**
+ * A process's view of its machine's disk: all `MachineContext.disk` offers, so a process is built
+ * the same on the simulated `Disk` and on a real one (src/real/disk.ts, `FileDisk`). Crashes,
+ * slow fsyncs and durable-only listings are the host's business (`Machine.disk`, the class).
+ */
+export interface DiskView {
+  /** The latest value of a key as this machine sees it (pending writes included). */
+  get(key: string): unknown;
+  /** Keys with a prefix as this machine sees them (pending writes and deletes applied), sorted. */
+  keys(prefix: string): string[];
+  /** Queues a batch of writes; `onDurable` runs (as process code) once all of them are durable. */
+  write(ops: DiskOp[], onDurable?: () => void): void;
+}
+
+export class Disk implements DiskView {
   private readonly durable = new Map<string, unknown>();
   private pending: PendingWrite[] = [];
   private lastDoneUs = 0;

@@ -6,7 +6,7 @@
 // completions and processes them, late and in order, when it resumes.
 import type { TraceEvent } from '../trace/events.js';
 import { LocalClock } from './clock.js';
-import { Disk, type DiskModel } from './disk.js';
+import { Disk, type DiskModel, type DiskView } from './disk.js';
 import type { Rng } from './random.js';
 import type { MachineHost, MachineState } from './hosts.js';
 import { AssertionError } from '../base/assert.js';
@@ -22,7 +22,7 @@ export interface MachineContext {
   setTimer(delayLocalUs: number, fn: () => void): number;
   cancelTimer(id: number): void;
   send(to: string, payload: unknown, label: string): void;
-  readonly disk: Disk;
+  readonly disk: DiskView;
   rng(name: string): Rng;
   emit(event: TraceEvent): void;
 }

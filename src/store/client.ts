@@ -11,7 +11,7 @@
 import type { OpRecord, ReadLevel } from '../history/op.js';
 import type { MachineContext } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
-import type { ClientReply, ClientRequest } from './protocol.js';
+import { isClientReply, type ClientReply, type ClientRequest } from './protocol.js';
 import { AssertionError } from '../base/assert.js';
 
 export type FollowerChoice = 'random' | 'nearest' | 'sticky';
@@ -95,6 +95,8 @@ export class StoreClient {
   private readonly sessionIndex = new Map<string, number>();
   private nextReqId = 1;
   private readonly rng: Rng;
+  /** Payloads dropped unread because they were not well-formed replies (protocol.ts). */
+  malformed = 0;
 
   constructor(
     private readonly ctx: MachineContext,
@@ -232,7 +234,14 @@ export class StoreClient {
     this.ctx.setTimer(delay, () => this.attempt(p));
   }
 
-  onReply(from: string, reply: ClientReply): void {
+  /** A payload for this client: a reply is acted on once its shape is checked (over TCP it may be
+   * anything); anything else is counted in `malformed` and dropped. */
+  onReply(from: string, payload: unknown): void {
+    if (!isClientReply(payload)) {
+      this.malformed += 1;
+      return;
+    }
+    const reply = payload;
     const p = this.pending.get(reply.reqId);
     if (p === undefined) return; // a late or duplicated reply to an attempt we gave up on
     this.pending.delete(reply.reqId);

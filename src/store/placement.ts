@@ -21,7 +21,7 @@
 // loaded machine that does not hold it (up to `learnersMax` per shard); one whose load stays
 // below `scaleDownReadsPerSec` loses its newest extra learner.
 import type { MachineContext, Process } from '../sim/machine.js';
-import type { AdminReply, AdminRequest, LoadReport, ShardStatus } from './protocol.js';
+import { isAdminReply, isLoadReport, kindOf, type AdminReply, type AdminRequest, type LoadReport, type ShardStatus } from './protocol.js';
 import type { Ring } from './ring.js';
 import { machineOfReplica } from './replica-id.js';
 
@@ -91,6 +91,8 @@ export class PlacementDriver implements Process {
   private seq = 1;
   private readonly loads = new Map<string, Map<number, number>>();
   movesCompleted = 0;
+  /** Payloads dropped unread because they were not well-formed admin replies or load reports. */
+  malformed = 0;
 
   constructor(
     private readonly ctx: MachineContext,
@@ -288,18 +290,28 @@ export class PlacementDriver implements Process {
 
   private lastIntervalUs = 0;
 
+  /** Every payload's shape is checked before anything acts on it (over TCP it may be anything):
+   * one that fails is counted in `malformed` and dropped. */
   onMessage(from: string, payload: unknown): void {
-    const message = payload as AdminReply | LoadReport;
-    if (message.kind === 'admin-load') {
-      const reads = new Map<number, number>();
-      for (const [shard, n] of Object.entries(message.reads)) reads.set(Number(shard), n);
-      const prev = this.loads.get(from);
-      if (prev !== undefined) for (const [s, n] of prev) reads.set(s, (reads.get(s) ?? 0) + n);
-      this.loads.set(from, reads);
-      this.lastIntervalUs = Math.max(this.lastIntervalUs, message.intervalUs);
-      return;
+    const kind = kindOf(payload);
+    if (kind === 'admin-load') {
+      if (isLoadReport(payload)) return this.onLoadReport(from, payload);
+    } else if (kind === 'admin-reply') {
+      if (isAdminReply(payload)) return this.onAdminReply(from, payload);
     }
-    if (message.kind !== 'admin-reply') return;
+    this.malformed += 1;
+  }
+
+  private onLoadReport(from: string, message: LoadReport): void {
+    const reads = new Map<number, number>();
+    for (const [shard, n] of Object.entries(message.reads)) reads.set(Number(shard), n);
+    const prev = this.loads.get(from);
+    if (prev !== undefined) for (const [s, n] of prev) reads.set(s, (reads.get(s) ?? 0) + n);
+    this.loads.set(from, reads);
+    this.lastIntervalUs = Math.max(this.lastIntervalUs, message.intervalUs);
+  }
+
+  private onAdminReply(from: string, message: AdminReply): void {
     const view = this.shards[message.shard];
     if (view === undefined) return;
     if (message.op === 'drop') {

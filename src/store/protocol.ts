@@ -1,6 +1,14 @@
 // Messages between store clients and servers. Raft traffic between servers is wrapped by the
 // Raft host; the server tells the two apart by `kind`.
+//
+// The second half of this file checks the shape of each message where it arrives (over TCP
+// anyone can send a well-formed frame with garbage inside): `isClientRequest`, `isClientReply`,
+// `isAdminRequest`, `isAdminReply`, `isLoadReport`, `isFreshnessQuery`, `isFreshnessAnswer`,
+// and the state machine's data Raft carries (`KV_DATA_CHECK`). A receiver drops and counts a
+// payload that fails, and does nothing else. Hand-written guards, not zod: they run on every
+// delivered message of every simulation (src/store/README.md, "Malformed messages").
 import type { ReadLevel } from '../history/op.js';
+import { isObject, isRaftId, isRaftNumber, type RaftDataCheck } from '../raft/validate.js';
 
 export interface ClientRequest {
   kind: 'req';
@@ -89,3 +97,234 @@ export type AdminReply =
   | { kind: 'admin-reply'; op: 'conf' | 'transfer' | 'drop'; shard: number; seq: number; ok: boolean; reason: string }
   /** Sent once the hosting is durable; `replica` is the id of the replica hosted. */
   | { kind: 'admin-reply'; op: 'host'; shard: number; seq: number; ok: boolean; reason: string; replica: string | null };
+
+/**
+ * Freshness for bounded reads (thesis §6.4, follower reads): a replica asks its leader for a
+ * commit index the leader has confirmed with a ReadIndex round. Everything committed before
+ * the query was sent is at or below that index, so once the replica has applied it, it is
+ * fresh as of the query's send time (its own clock).
+ */
+export interface FreshnessQuery {
+  kind: 'fresh-req';
+  shard: number;
+  qid: number;
+}
+
+export interface FreshnessAnswer {
+  kind: 'fresh-resp';
+  shard: number;
+  qid: number;
+  index: number;
+}
+
+// ------------------------------------------------------------------ shape checks
+
+/** Bound on the keys of a load report (one per shard: a cluster has at most 100 000) and the
+ * members of a status. */
+export const LIST_LENGTH_MAX = 100_000;
+
+/** The `kind` of a payload, if it is an object that has one. */
+export function kindOf(p: unknown): unknown {
+  return typeof p === 'object' && p !== null ? (p as { kind?: unknown }).kind : undefined;
+}
+
+/** Request, operation and sequence ids: any safe integer (they are only compared and echoed). */
+function isSeq(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x);
+}
+
+/** Shard numbers: a Raft group number (the receiver checks it against its ring). */
+const isShard = isRaftNumber;
+
+/** Durations in µs: finite and ≥ 0. */
+function isDurationUs(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function isOptional<T>(x: unknown, check: (y: unknown) => y is T): x is T | undefined {
+  return x === undefined || check(x);
+}
+
+function isString(x: unknown): x is string {
+  return typeof x === 'string';
+}
+
+function isReadLevel(x: unknown): x is ReadLevel {
+  return x === 'linearizable' || x === 'lease' || x === 'follower' || x === 'session' || x === 'bounded';
+}
+
+export function isClientRequest(p: unknown): p is ClientRequest {
+  return (
+    isObject(p) &&
+    p.kind === 'req' &&
+    isSeq(p.reqId) &&
+    isSeq(p.opId) &&
+    isShard(p.shard) &&
+    (p.op === 'put' || p.op === 'get') &&
+    typeof p.key === 'string' &&
+    isOptional(p.value, isString) &&
+    isOptional(p.level, isReadLevel) &&
+    isOptional(p.sessionIndex, isRaftNumber) &&
+    isOptional(p.boundUs, isDurationUs)
+  );
+}
+
+function isReplyStatus(x: unknown): x is ReplyStatus {
+  return x === 'ok' || x === 'not-leader' || x === 'unavailable' || x === 'unknown';
+}
+
+function isValueOrNull(x: unknown): x is string | null {
+  return x === null || typeof x === 'string';
+}
+
+export function isClientReply(p: unknown): p is ClientReply {
+  return (
+    isObject(p) &&
+    p.kind === 'reply' &&
+    isSeq(p.reqId) &&
+    isReplyStatus(p.status) &&
+    isOptional(p.value, isValueOrNull) &&
+    isOptional(p.index, isRaftNumber) &&
+    isOptional(p.version, isRaftNumber) &&
+    isOptional(p.leaderHint, isRaftId) &&
+    isOptional(p.reason, isString)
+  );
+}
+
+export function isFreshnessQuery(p: unknown): p is FreshnessQuery {
+  return isObject(p) && p.kind === 'fresh-req' && isShard(p.shard) && isSeq(p.qid);
+}
+
+export function isFreshnessAnswer(p: unknown): p is FreshnessAnswer {
+  return isObject(p) && p.kind === 'fresh-resp' && isShard(p.shard) && isSeq(p.qid) && isRaftNumber(p.index);
+}
+
+export function isAdminRequest(p: unknown): p is AdminRequest {
+  if (!isObject(p) || p.kind !== 'admin' || !isShard(p.shard) || !isSeq(p.seq)) return false;
+  const op = p.op as AdminRequest['op'];
+  switch (op) {
+    case 'status':
+    case 'host':
+      return true;
+    case 'conf': {
+      const change = p.change;
+      return (
+        isRaftNumber(p.confIndex) &&
+        isObject(change) &&
+        (change.type === 'add-learner' || change.type === 'promote' || change.type === 'remove') &&
+        isRaftId(change.id)
+      );
+    }
+    case 'transfer':
+      return isRaftId(p.to);
+    case 'drop':
+      return isOptional(p.replica, isRaftId);
+    default: {
+      const unknown: never = op; // every op has its case above; at run time, anything else
+      void unknown;
+      return false;
+    }
+  }
+}
+
+function isIdArray(x: unknown): x is string[] {
+  if (!Array.isArray(x) || x.length > LIST_LENGTH_MAX) return false;
+  for (let i = 0; i < x.length; i++) if (!isRaftId(x[i])) return false;
+  return true;
+}
+
+/** An object whose own keys pass `key` and whose values are Raft numbers, of bounded size. */
+function isNumberRecord(x: unknown, key: (k: string) => boolean): x is Record<string, number> {
+  if (!isObject(x)) return false;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) return false; // JSON.parse makes plain objects: nothing inherited
+    if (++n > LIST_LENGTH_MAX || !key(k) || !isRaftNumber(x[k])) return false;
+  }
+  return true;
+}
+
+/** A shard number written as an object key: the canonical decimal of a Raft number. */
+function isShardKey(k: string): boolean {
+  const n = Number(k);
+  return isShard(n) && String(n) === k;
+}
+
+export function isShardStatus(x: unknown): x is ShardStatus {
+  return (
+    isObject(x) &&
+    isShard(x.shard) &&
+    isRaftId(x.leader) &&
+    isRaftNumber(x.term) &&
+    isIdArray(x.voters) &&
+    isIdArray(x.learners) &&
+    typeof x.confCommitted === 'boolean' &&
+    isRaftNumber(x.confIndex) &&
+    isRaftNumber(x.commit) &&
+    isNumberRecord(x.match, isRaftId)
+  );
+}
+
+export function isAdminReply(p: unknown): p is AdminReply {
+  if (!isObject(p) || p.kind !== 'admin-reply' || !isShard(p.shard) || !isSeq(p.seq)) return false;
+  const op = p.op as AdminReply['op'];
+  switch (op) {
+    case 'status':
+      // A status names the shard it answers for.
+      return (p.status === null || (isShardStatus(p.status) && p.status.shard === p.shard)) && (p.leaderHint === null || isRaftId(p.leaderHint));
+    case 'conf':
+    case 'transfer':
+    case 'drop':
+      return typeof p.ok === 'boolean' && typeof p.reason === 'string';
+    case 'host':
+      return typeof p.ok === 'boolean' && typeof p.reason === 'string' && (p.replica === null || isRaftId(p.replica));
+    default: {
+      const unknown: never = op;
+      void unknown;
+      return false;
+    }
+  }
+}
+
+export function isLoadReport(p: unknown): p is LoadReport {
+  return isObject(p) && p.kind === 'admin-load' && isNumberRecord(p.reads, isShardKey) && isDurationUs(p.intervalUs);
+}
+
+// ------------------------------------------------------------------ the state machine's data
+
+/** A put command as kv.ts encodes it (`encodeCommand`; '' is a no-op). Never throws. */
+export function isCommandData(data: string): boolean {
+  if (data === '') return true;
+  let c: unknown;
+  try {
+    c = JSON.parse(data);
+  } catch {
+    return false;
+  }
+  return isObject(c) && c.type === 'put' && isSeq(c.opId) && typeof c.key === 'string' && typeof c.value === 'string';
+}
+
+/** A KV snapshot as the server serializes `KvStateMachine.snapshot()` ('' is a new group's
+ * empty state). Never throws. */
+export function isKvSnapshotData(data: string): boolean {
+  if (data === '') return true;
+  let s: unknown;
+  try {
+    s = JSON.parse(data);
+  } catch {
+    return false;
+  }
+  if (!isObject(s) || !isRaftNumber(s.appliedIndex) || !Array.isArray(s.entries) || !Array.isArray(s.applied)) return false;
+  for (const e of s.entries as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string') return false;
+    const v: unknown = e[1];
+    if (!isObject(v) || typeof v.value !== 'string' || !isRaftNumber(v.index)) return false;
+  }
+  for (const a of s.applied as unknown[]) {
+    if (!Array.isArray(a) || a.length !== 2 || !isSeq(a[0]) || !isRaftNumber(a[1])) return false;
+  }
+  return true;
+}
+
+/** What the store's Raft host checks in entries and snapshots that arrive. */
+export const KV_DATA_CHECK: RaftDataCheck = { entry: isCommandData, snapshot: isKvSnapshotData };

@@ -13,6 +13,7 @@
 // read on boot: a crash has already discarded the rest.
 import type { RaftConfig } from '../raft/config.js';
 import type { ConfChange, ConfState, Entry, HardState, RaftMessage, Snapshot } from '../raft/messages.js';
+import { parseRaftMessage, parseRaftMessages, type RaftDataCheck } from '../raft/validate.js';
 import {
   RaftReplica,
   type ApplyItem,
@@ -72,6 +73,8 @@ export interface RaftHostOptions {
   /** One tick for every group; defaults to the first group's tickIntervalUs. */
   readonly tickIntervalUs?: number;
   readonly hooks?: RaftHostHooks;
+  /** The state machine's check of entry and snapshot data in arriving messages (absent: any string). */
+  readonly data?: RaftDataCheck;
 }
 
 interface Hosted {
@@ -95,6 +98,8 @@ export interface RaftHostStats {
   unknownGroup: number;
   /** Messages for an earlier replica of a group hosted here now (dropped, like a closed port). */
   otherReplica: number;
+  /** Raft payloads dropped unread because they were not well formed (raft/validate.ts). */
+  malformed: number;
 }
 
 interface StateKeys {
@@ -115,15 +120,17 @@ export class RaftHost {
   private readonly config: (group: number, id: string) => RaftConfig;
   private readonly groups = new Map<number, Hosted>();
   private readonly tickUs: number;
+  private readonly data: RaftDataCheck | undefined;
   private tickTimer = -1;
   /** While ticking, outgoing messages wait here per destination and leave as one batch each. */
   private batch: Map<string, RaftMessage[]> | null = null;
-  readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0, otherReplica: 0 };
+  readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0, otherReplica: 0, malformed: 0 };
 
   constructor(opts: RaftHostOptions) {
     this.ctx = opts.ctx;
     this.hooks = opts.hooks ?? {};
     this.config = opts.config;
+    this.data = opts.data;
     const first = opts.groups[0];
     this.tickUs = opts.tickIntervalUs ?? (first === undefined ? 10_000 : opts.config(first.group, opts.ctx.id).tickIntervalUs);
     for (const spec of opts.groups) this.addGroup(spec);
@@ -256,18 +263,29 @@ export class RaftHost {
     this.drain(h);
   }
 
-  /** Route a network payload; returns false when it is not a Raft message. */
+  /**
+   * Route a network payload; returns false when it is not a Raft payload. A Raft payload that is
+   * not well formed is dropped whole and counted (`stats.malformed`), and nothing else happens.
+   */
   onMessage(_from: string, payload: unknown): boolean {
     if (!isRaftPayload(payload)) return false;
-    if (payload.kind === 'raft-batch') {
-      // The answers to a batch go back as a batch too.
-      const outer = this.batch;
-      if (outer === null) this.batch = new Map();
-      for (const m of payload.msgs) this.stepOne(m);
-      if (outer === null) this.flushBatch();
-    } else {
-      this.stepOne(payload.msg);
+    if (payload.kind === 'raft') {
+      const m = parseRaftMessage(payload.msg, this.data);
+      if (m === null) this.stats.malformed += 1;
+      else this.stepOne(m);
+      return true;
     }
+    // A batch with one bad message is refused whole, before any of it is stepped.
+    const msgs = parseRaftMessages(payload.msgs, this.data);
+    if (msgs === null) {
+      this.stats.malformed += 1;
+      return true;
+    }
+    // The answers to a batch go back as a batch too.
+    const outer = this.batch;
+    if (outer === null) this.batch = new Map();
+    for (const m of msgs) this.stepOne(m);
+    if (outer === null) this.flushBatch();
     return true;
   }
 

@@ -6,10 +6,25 @@
 import type { ReadLevel } from '../history/op.js';
 import { confOf, type RaftConfig } from '../raft/config.js';
 import type { ApplyItem, RaftReplica, ReadResult } from '../raft/replica.js';
-import { RaftHost, type RaftBatchPayload, type RaftPayload } from './raft-host.js';
+import { RaftHost } from './raft-host.js';
 import type { MachineContext, Process } from '../sim/machine.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvSnapshot } from './kv.js';
-import type { AdminReply, AdminRequest, ClientReply, ClientRequest, LoadReport, ShardStatus, StoreMessage } from './protocol.js';
+import {
+  isAdminRequest,
+  isClientRequest,
+  isFreshnessAnswer,
+  isFreshnessQuery,
+  KV_DATA_CHECK,
+  kindOf,
+  type AdminReply,
+  type AdminRequest,
+  type ClientReply,
+  type ClientRequest,
+  type FreshnessAnswer,
+  type FreshnessQuery,
+  type LoadReport,
+  type ShardStatus,
+} from './protocol.js';
 import { NOT_A_REPLICA, type Router } from './client.js';
 import { incarnationOf, machineOfReplica, replicaIdOf } from './replica-id.js';
 import type { DiskOp } from '../sim/disk.js';
@@ -35,27 +50,6 @@ export interface ServerEnv {
   };
 }
 
-
-/**
- * Freshness for bounded reads (thesis §6.4, follower reads): a replica asks its leader for a
- * commit index the leader has confirmed with a ReadIndex round. Everything committed before
- * the query was sent is at or below that index, so once the replica has applied it, it is
- * fresh as of the query's send time (its own clock).
- */
-export interface FreshnessQuery {
-  kind: 'fresh-req';
-  shard: number;
-  qid: number;
-}
-
-export interface FreshnessAnswer {
-  kind: 'fresh-resp';
-  shard: number;
-  qid: number;
-  index: number;
-}
-
-type ServerMessage = StoreMessage | RaftPayload | RaftBatchPayload | FreshnessQuery | FreshnessAnswer | AdminRequest;
 
 /**
  * Disk keys the server itself keeps, per shard:
@@ -280,6 +274,8 @@ export class StoreServer implements Process {
   readonly host: RaftHost;
   private nextReadId = 1;
   private nextFreshId = 1;
+  /** Store payloads dropped unread because they were not well formed (protocol.ts). */
+  private malformedStore = 0;
 
   constructor(
     readonly ctx: MachineContext,
@@ -298,6 +294,7 @@ export class StoreServer implements Process {
         ...joined.map((shard) => ({ group: shard, id: this.hostedId(shard), bootstrap: null })),
       ],
       config: env.raftConfig,
+      data: KV_DATA_CHECK,
       // Every group ticks at the scenario's raft.tick. Say so: a machine that joins hosts no
       // group yet, and would otherwise fall back to the host's default tick.
       tickIntervalUs: env.raftConfig(0, ctx.id).tickIntervalUs,
@@ -440,38 +437,57 @@ export class StoreServer implements Process {
     return out;
   }
 
+  /** Payloads dropped unread because they were not well formed: store messages and Raft's. */
+  get malformed(): number {
+    return this.malformedStore + this.host.stats.malformed;
+  }
+
+  /** A shard of this cluster: a number outside the ring is not a message of ours. */
+  private isShardHere(shard: number): boolean {
+    return shard < this.env.ring.shards;
+  }
+
+  /**
+   * Every payload's shape is checked before anything acts on it (over TCP it may be anything):
+   * one that fails is counted in `malformed` and dropped, with no reply and no trace event.
+   */
   onMessage(from: string, payload: unknown): void {
-    const message = payload as ServerMessage;
-    switch (message.kind) {
+    const kind = kindOf(payload);
+    switch (kind) {
       case 'raft':
       case 'raft-batch':
-        this.host.onMessage(from, message); // a group not hosted here is dropped, like an unknown port
+        // The host checks Raft payloads itself (and counts the malformed ones); a group not
+        // hosted here is dropped, like an unknown port.
+        this.host.onMessage(from, payload);
         return;
       case 'fresh-req': {
-        const replica = this.replicas.get(message.shard);
+        if (!isFreshnessQuery(payload) || !this.isShardHere(payload.shard)) break;
+        const replica = this.replicas.get(payload.shard);
         if (replica === undefined || replica.raft.role !== 'leader') return; // the asker times out and asks again
-        replica.confirmFreshness(from, message.qid);
+        replica.confirmFreshness(from, payload.qid);
         return;
       }
       case 'fresh-resp': {
-        const replica = this.replicas.get(message.shard);
+        if (!isFreshnessAnswer(payload) || !this.isShardHere(payload.shard)) break;
+        const replica = this.replicas.get(payload.shard);
         const q = replica?.freshQuery;
-        if (replica === undefined || q === undefined || q === null || q.qid !== message.qid) return;
-        q.index = message.index;
+        if (replica === undefined || q === undefined || q === null || q.qid !== payload.qid) return;
+        q.index = payload.index;
         replica.serveWaitingReads();
         return;
       }
       case 'req':
-        return this.onRequest(from, message);
+        if (!isClientRequest(payload) || !this.isShardHere(payload.shard)) break;
+        return this.onRequest(from, payload);
       case 'admin':
-        return this.onAdmin(from, message);
+        if (!isAdminRequest(payload) || !this.isShardHere(payload.shard)) break;
+        return this.onAdmin(from, payload);
       case 'reply':
         return; // servers do not expect replies
-      default: {
-        const never: never = message;
-        throw new AssertionError(`unknown server message ${JSON.stringify(never)}`);
-      }
+      default:
+        break;
     }
+    this.malformedStore += 1;
   }
 
   reply(to: string, reply: ClientReply): void {
