@@ -91,6 +91,11 @@ class ShardReplica {
   /** Reads waiting for a read index to be confirmed (by request id) or applied. */
   private readonly readsPending = new Map<string, { from: string; req: ClientRequest }>();
   private readonly readsWaiting: ReadWaiter[] = [];
+  /** Bounded reads that found this replica staler than their bound: served once a freshness
+   * answer makes it fresh enough, refused at `giveUpLocalUs` (the bound, from arrival). */
+  private readonly boundedWaiting: { from: string; req: ClientRequest; boundUs: number; giveUpLocalUs: number }[] = [];
+  private boundedTimer = -1;
+  private boundedTimerAtLocalUs = Infinity;
   lastSnapshotIndex = 0;
   compactScheduled = false;
   /** Local time as of which this replica has applied everything committed (bounded reads). */
@@ -147,6 +152,42 @@ class ShardReplica {
   readWhenApplied(from: string, req: ClientRequest, index: number): void {
     if (this.readsWaiting.length >= READ_WAITERS_MAX) return this.server.refuse(from, req, 'unavailable', 'too many waiting reads', this);
     this.readsWaiting.push({ from, req, index });
+  }
+
+  /**
+   * A bounded read at a replica not known fresh within the bound: wait (at most the bound) for
+   * the freshness query already asked, instead of refusing at once — an idle replica has
+   * nothing to make it fresh before the client's retry, which would find it stale again.
+   */
+  readWhenFresh(from: string, req: ClientRequest, boundUs: number): void {
+    if (this.boundedWaiting.length >= READ_WAITERS_MAX) return this.server.refuse(from, req, 'unavailable', 'too many waiting reads', this);
+    const now = this.server.ctx.localNowUs();
+    this.boundedWaiting.push({ from, req, boundUs, giveUpLocalUs: now + boundUs });
+    if (now + boundUs < this.boundedTimerAtLocalUs) {
+      if (this.boundedTimer >= 0) this.server.ctx.cancelTimer(this.boundedTimer);
+      this.armBoundedTimer(boundUs);
+    }
+  }
+
+  private armBoundedTimer(delayUs: number): void {
+    const ctx = this.server.ctx;
+    this.boundedTimerAtLocalUs = ctx.localNowUs() + Math.max(1, delayUs);
+    this.boundedTimer = ctx.setTimer(Math.max(1, delayUs), () => {
+      this.boundedTimer = -1;
+      this.boundedTimerAtLocalUs = Infinity;
+      const now = this.server.ctx.localNowUs();
+      let kept = 0;
+      let next = Infinity;
+      for (const w of this.boundedWaiting) {
+        if (w.giveUpLocalUs <= now) this.server.refuse(w.from, w.req, 'unavailable', 'staler than the bound', this);
+        else {
+          this.boundedWaiting[kept++] = w;
+          next = Math.min(next, w.giveUpLocalUs);
+        }
+      }
+      this.boundedWaiting.length = kept;
+      if (kept > 0) this.armBoundedTimer(next - now);
+    });
   }
 
   /** Leader side: a follower's freshness query, answered with the index a ReadIndex round confirms. */
@@ -252,11 +293,22 @@ class ShardReplica {
     }
   }
 
+  private serveFreshEnough(): void {
+    const now = this.server.ctx.localNowUs();
+    let kept = 0;
+    for (const w of this.boundedWaiting) {
+      if (now - this.freshAtLocalUs <= w.boundUs) this.server.serveReadQueued(this, w.from, w.req);
+      else this.boundedWaiting[kept++] = w;
+    }
+    this.boundedWaiting.length = kept;
+  }
+
   serveWaitingReads(): void {
     const q = this.freshQuery;
     if (q !== null && q.index !== null && this.kv.appliedIndex >= q.index) {
       this.freshAtLocalUs = Math.max(this.freshAtLocalUs, q.sentLocalUs);
       this.freshQuery = null;
+      if (this.boundedWaiting.length > 0) this.serveFreshEnough();
     }
     if (this.readsWaiting.length === 0) return;
     let kept = 0;
@@ -523,7 +575,7 @@ export class StoreServer implements Process {
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
         if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
         // Planted bug: serve bounded reads however long ago freshness was confirmed.
-        if (ageUs > boundUs && !storeBugOn(this.env.bugs, 'bounded-ignores-bound')) return this.refuse(from, req, 'unavailable', 'staler than the bound', replica);
+        if (ageUs > boundUs && !storeBugOn(this.env.bugs, 'bounded-ignores-bound')) return replica.readWhenFresh(from, req, boundUs);
         return this.serveReadQueued(replica, from, req);
       }
       default: {
@@ -564,7 +616,9 @@ export class StoreServer implements Process {
     if (asker === this.ctx.id) {
       const q = replica.freshQuery;
       if (q !== null && q.qid === qid) q.index = index;
-      return; // serveWaitingReads (at the end of process) promotes it once applied
+      // Promoted now if already applied (an idle leader applies nothing more), else on apply.
+      replica.serveWaitingReads();
+      return;
     }
     this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, index } satisfies FreshnessAnswer, 'fresh-resp');
   }
@@ -574,7 +628,7 @@ export class StoreServer implements Process {
    * each other on this machine, so a hot shard's replicas saturate and latency grows — which is
    * what adding read replicas (learners) relieves.
    */
-  private serveReadQueued(replica: ShardReplica, from: string, req: ClientRequest): void {
+  serveReadQueued(replica: ShardReplica, from: string, req: ClientRequest): void {
     this.readsServed.set(req.shard, (this.readsServed.get(req.shard) ?? 0) + 1);
     const serviceUs = this.env.readServiceUs ?? 0;
     if (serviceUs <= 0) return this.serveRead(replica, from, req);

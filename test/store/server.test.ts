@@ -68,11 +68,34 @@ describe('store server', () => {
       const r = ask(to, { opId: 10, op: 'get', key: 'k', level, ...(level === 'session' && { sessionIndex: put.index }) });
       expect(r, level).toMatchObject({ status: 'ok', value: 'v1', version: put.index });
     }
-    // A bounded read first finds the follower unconfirmed, asks the leader, then serves.
-    const first = ask(follower, { opId: 11, op: 'get', key: 'k', level: 'bounded', boundUs: 50_000 }, 5_000);
-    expect(first).toMatchObject({ status: 'unavailable' });
+    // A bounded read first finds the follower unconfirmed: it asks the leader and holds the read
+    // for the answer (at most the bound), then serves it — even on an idle cluster.
+    const first = ask(follower, { opId: 11, op: 'get', key: 'k', level: 'bounded', boundUs: 50_000 }, 50_000);
+    expect(first).toMatchObject({ status: 'ok', value: 'v1' });
     const second = ask(follower, { opId: 12, op: 'get', key: 'k', level: 'bounded', boundUs: 50_000 }, 5_000);
     expect(second).toMatchObject({ status: 'ok', value: 'v1' });
+    // The leader itself, unconfirmed at first, serves as well (its own ReadIndex round answers it).
+    expect(ask(l, { opId: 13, op: 'get', key: 'k', level: 'bounded', boundUs: 50_000 }, 50_000)).toMatchObject({ status: 'ok', value: 'v1' });
+  });
+
+  it('a bounded read at a follower cut off from its leader is refused once its bound has passed, not before', () => {
+    const { world, ask, leader, replies } = cluster();
+    const l = leader()!;
+    const follower = ['n1', 'n2', 'n3'].find((m) => m !== l)!;
+    expect(ask(l, { opId: 1, op: 'put', key: 'k', value: 'v1' }).status).toBe('ok');
+    world.network.cutAll([[l, follower]], 'test');
+    world.run(world.nowUs + 500_000); // whatever freshness the follower had is older than the bound
+    const before = replies.length;
+    let early = false;
+    try {
+      ask(follower, { opId: 2, op: 'get', key: 'k', level: 'bounded', boundUs: 100_000 }, 90_000);
+    } catch {
+      early = true; // no answer within 90 ms: the read is held for its 100 ms bound
+    }
+    expect(early).toBe(true);
+    expect(replies.length).toBe(before);
+    world.run(world.nowUs + 50_000);
+    expect(replies[replies.length - 1]).toMatchObject({ status: 'unavailable', reason: 'staler than the bound' });
   });
 
   it('a retried put is applied once (dedup by op id)', () => {
