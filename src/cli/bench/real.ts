@@ -30,8 +30,8 @@ interface Phase {
   p99Ms: number;
 }
 
-/** Closed loop: every session keeps OUTSTANDING_PER_SESSION operations in flight for `ms`. */
-async function phase(sessions: readonly ClientSession[], ms: number, op: (s: ClientSession, i: number) => Promise<KvResult>): Promise<Phase> {
+/** Closed loop: every session keeps `outstanding` operations in flight for `ms`. */
+async function phase(sessions: readonly ClientSession[], ms: number, op: (s: ClientSession, i: number) => Promise<KvResult>, outstanding = OUTSTANDING_PER_SESSION): Promise<Phase> {
   const latencies: number[] = [];
   let notOk = 0;
   let i = 0;
@@ -39,7 +39,7 @@ async function phase(sessions: readonly ClientSession[], ms: number, op: (s: Cli
   const end = start + ms;
   await Promise.all(
     sessions.flatMap((s) =>
-      Array.from({ length: OUTSTANDING_PER_SESSION }, async () => {
+      Array.from({ length: outstanding }, async () => {
         while (performance.now() < end) {
           const r = await op(s, i++);
           if (r.outcome === 'ok') latencies.push(r.latencyMs);
@@ -114,6 +114,8 @@ export const realSection: BenchSection = {
       const puts = await phase(sessions, phaseMs, (s, i) => s.put(`key-${i % 1000}`, `value-${i}`));
       const after = await diskTotals(cluster);
       const read = (level: ReadLevel) => phase(sessions, phaseMs, (s, i) => s.get(`key-${i % 1000}`, level));
+      // The same puts at a light load (one session, 4 in flight): latency without queueing.
+      const light = await phase([sessions[0]!], phaseMs, (s, i) => s.put(`key-${i % 1000}`, `light-${i}`), 4);
       const follower = await read('follower');
       const linear = await read('linearizable');
       const fsyncs = after.fsyncs - before.fsyncs;
@@ -123,6 +125,9 @@ export const realSection: BenchSection = {
         { name: `real cluster (${c}): acknowledged puts/s`, value: puts.opsPerSec, unit: 'ops/s', target: '>= 2000', key: 'realPutsPerSec' },
         { name: 'real cluster: put latency p50', value: puts.p50Ms, unit: 'ms' },
         { name: 'real cluster: put latency p99', value: puts.p99Ms, unit: 'ms', target: '<= 50', key: 'realPutP99Ms' },
+        { name: 'real cluster, light load (4 puts in flight): puts/s', value: light.opsPerSec, unit: 'ops/s' },
+        { name: 'real cluster, light load: put latency p50', value: light.p50Ms, unit: 'ms' },
+        { name: 'real cluster, light load: put latency p99', value: light.p99Ms, unit: 'ms', target: '<= 50', key: 'realPutP99MsLight' },
         { name: 'real cluster: follower reads/s', value: follower.opsPerSec, unit: 'ops/s', target: '>= 10000', key: 'realFollowerReadsPerSec' },
         { name: 'real cluster: follower read latency p50', value: follower.p50Ms, unit: 'ms' },
         { name: 'real cluster: follower read latency p99', value: follower.p99Ms, unit: 'ms' },
@@ -131,7 +136,7 @@ export const realSection: BenchSection = {
         { name: 'real cluster: linearizable read latency p99', value: linear.p99Ms, unit: 'ms' },
         { name: 'real cluster: fsync time per batch (put phase, all servers)', value: fsyncs === 0 ? 0 : Math.round(((after.fsyncSeconds - before.fsyncSeconds) / fsyncs) * 1e6) / 1e3, unit: 'ms' },
         { name: 'real cluster: write batches per fsync (put phase)', value: fsyncs === 0 ? 0 : Math.round(((after.writes - before.writes) / fsyncs) * 10) / 10, unit: 'batches' },
-        { name: 'real cluster: operations not ok during the three phases', value: puts.notOk + follower.notOk + linear.notOk, unit: 'ops' },
+        { name: 'real cluster: operations not ok during the four phases', value: puts.notOk + light.notOk + follower.notOk + linear.notOk, unit: 'ops' },
         { name: `real cluster: SIGKILL of the leader of ${fo.shardsLed} shards (${fo.victim}) until every shard takes writes`, value: fo.ms, unit: 'ms', target: '<= 2000', key: 'realFailoverMs' },
       );
     } finally {
