@@ -15,22 +15,11 @@
 // replay and report: reading traces back. tui and cli: the user's doors.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
-import { sources } from './source-files.js';
+import { importsOf, sources } from './source-files.js';
 
 export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'real', 'node', 'check', 'scenario', 'bugs', 'harness', 'explore', 'replay', 'report', 'tui', 'cli'];
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
-
-/** Relative imports of one file, as module paths without extension (src/x/y). */
-export function importsOf(file: string, text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(IMPORT)) {
-    const spec = (m[1] ?? m[2])!;
-    out.push(normalize(join(dirname(file), spec)).replace(/\.js$/, ''));
-  }
-  return out;
-}
+export { importsOf };
 
 const moduleOf = (file: string) => file.replace(/\.tsx?$/, '');
 const layerOf = (module: string) => module.split('/')[1]!;

@@ -1,6 +1,6 @@
 // The TypeScript sources under a folder, recursively (for tests that read the code itself).
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 
 export function sources(dir: string): string[] {
   const out: string[] = [];
@@ -11,3 +11,16 @@ export function sources(dir: string): string[] {
   }
   return out;
 }
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+
+/** Relative imports of one file, as module paths without extension (src/x/y). */
+export function importsOf(file: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = (m[1] ?? m[2])!;
+    out.push(normalize(join(dirname(file), spec)).replace(/\.js$/, ''));
+  }
+  return out;
+}
+

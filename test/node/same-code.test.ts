@@ -3,8 +3,7 @@
 // client — imported, not copied; and nothing under store/ or raft/ knows the runtime exists.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { sources } from '../source-files.js';
-import { importsOf } from '../layer-order.test.js';
+import { importsOf, sources } from '../source-files.js';
 
 const graph = new Map(sources('src').map((f) => [f.replace(/\.tsx?$/, ''), importsOf(f, readFileSync(f, 'utf8'))]));
 
