@@ -12,6 +12,7 @@ import { checkHistory } from '../check/linearizability.js';
 import type { OpRecord, ReadLevel } from '../history/op.js';
 import type { RaftConfig } from '../raft/config.js';
 import { raftConfigOf } from '../store/settings.js';
+import { raftTimingOf } from '../scenario/raft-timing.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine, EngineFaultAction, EngineResults } from './engine.js';
@@ -81,18 +82,7 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     bugs: bugSet,
   });
   const r = scenario.raft ?? {};
-  const raft = raftConfigOf(
-    {
-      ...(r.tick !== undefined && { tickUs: r.tick }),
-      ...(r.electionTimeout !== undefined && { electionTimeoutUs: r.electionTimeout }),
-      ...(r.heartbeat !== undefined && { heartbeatUs: r.heartbeat }),
-      ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
-      ...(r.preVote !== undefined && { preVote: r.preVote }),
-      ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
-      ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
-    },
-    bugSet,
-  );
+  const raft = raftConfigOf(raftTimingOf(scenario.raft), bugSet);
   const levels: [ReadLevel, number][] = w.levels
     ? (Object.entries(w.levels) as [ReadLevel, number][]).filter(([, weight]) => weight > 0)
     : [

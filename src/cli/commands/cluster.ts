@@ -7,6 +7,7 @@ import { parsePositiveInt, parseSeed } from '../options.js';
 import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape, type ShardLeadership } from '../../node/local-cluster.js';
 import { joinServer, leaveServer, type MembershipResult } from '../../node/membership.js';
 import { loadScenarioFile } from '../../scenario/load.js';
+import { raftTimingOf } from '../../scenario/raft-timing.js';
 
 function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string }): ClusterShape {
   const seed = parseSeed(opts.seed) ?? 1;
@@ -22,15 +23,7 @@ function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; sh
       replication: scenario.cluster.replication ?? 3,
       ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
       seed,
-      raft: {
-        ...(r.tick !== undefined && { tickUs: r.tick }),
-        ...(r.electionTimeout !== undefined && { electionTimeoutUs: r.electionTimeout }),
-        ...(r.heartbeat !== undefined && { heartbeatUs: r.heartbeat }),
-        ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
-        ...(r.preVote !== undefined && { preVote: r.preVote }),
-        ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
-        ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
-      },
+      raft: raftTimingOf(scenario.raft),
       ...(r.snapshotEvery !== undefined && { snapshotEvery: r.snapshotEvery }),
     };
   }
