@@ -434,6 +434,12 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     ...(profile.networkReorder && draw.chance(0.5) && { reorder: true }),
   };
 
+  // Under lasting message loss any election round can fail (a lost vote or answer costs an
+  // election timeout), so the bound that must hold after healing is longer there: a run should
+  // fail it by a defect, not by a streak of losses (seed 258668: a two-voter shard lost three
+  // vote answers in a row at 5 % loss and took 1.8 s to elect, against a 2 s bound).
+  const settleUs = (network.drop ?? 0) >= 0.03 ? 2 * SETTLE_US : SETTLE_US;
+
   const levels: Partial<Record<ReadLevel, number>> = {};
   for (const level of profile.levels) if (draw.chance(0.6)) levels[level] = draw.int(1, 5);
   if (Object.keys(levels).length === 0) levels[profile.levels.length > 0 ? draw.pick(profile.levels) : 'linearizable'] = 1;
@@ -479,7 +485,7 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     workload,
     // Sometimes read autoscaling, with thresholds low enough for small loads to cross.
     ...(draw.chance(0.1) && { placement: { autoscale: true, scaleUpReadsPerSec: draw.pick([20, 10, 40]), scaleDownReadsPerSec: 2, learnersMax: draw.int(1, 2) } }),
-    checks: { settle: durationText(SETTLE_US), livenessBound: durationText(SETTLE_US) },
+    checks: { settle: durationText(settleUs), livenessBound: durationText(settleUs) },
     faults,
   };
   if (recipe !== undefined) {
