@@ -26,7 +26,6 @@ import type { OpRecord, ReadLevel } from '../history/op.js';
 import { RealClock } from '../real/clock.js';
 import { RealMachine } from '../real/context.js';
 import { StoreClient, type ClientOptions, type CompletedOp, type Router } from '../store/client.js';
-import type { ClientReply } from '../store/protocol.js';
 import type { Ring } from '../store/ring.js';
 import { UserError } from '../base/errors.js';
 import { clientOptionsOf, currentRingOf, loadClusterFile, peersOf, runningServersOf, type ClusterFile } from './cluster-file.js';
@@ -124,7 +123,7 @@ export class ClientSession {
       seed: randomInt(0, 2 ** 31),
       boot: (ctx) => {
         client = new StoreClient(ctx, router, { ...clientOptionsOf(cluster), ...options.client }, () => clock.trueUs());
-        return { onMessage: (from, payload) => client!.onReply(from, payload as ClientReply) };
+        return { onMessage: (from, payload) => client!.onReply(from, payload) };
       },
       dataDir: dataDir ?? tempDir!,
       listen: null,

@@ -27,7 +27,6 @@ import { z } from 'zod';
 import { UserError, locate } from '../base/errors.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_CLIENT, type ClientOptions } from '../store/client.js';
-import type { RaftTiming } from '../store/settings.js';
 import type { PeerAddress } from '../real/transport.js';
 
 export const CLUSTER_FILE_VERSION = 2;
@@ -259,13 +258,6 @@ export function currentRingOf(cluster: ClusterFile): Ring {
     currentRings.set(cluster, ring);
   }
   return ring;
-}
-
-/** @deprecated the current ring; say currentRingOf or foundingRingOf. */
-export const ringOf = currentRingOf;
-
-export function raftTimingOf(cluster: ClusterFile): RaftTiming {
-  return cluster.raft;
 }
 
 export function clientOptionsOf(cluster: ClusterFile): ClientOptions {

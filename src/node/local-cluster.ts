@@ -194,7 +194,9 @@ export async function statusesOf(cluster: ClusterFile): Promise<(ServerStatus | 
   return Promise.all(cluster.servers.map((s) => (membershipStateOf(cluster, s.id) === 'left' ? null : fetchStatus(s.httpPort))));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Real time, for the launcher's bounds (outside any simulation): monotonic, not the wall clock. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowMs = () => performance.now();
 
 /**
  * Polls until every shard is led and every server of `watch` answers (true) or the bound
@@ -202,8 +204,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * last lines, if a server process of `watch` exits meanwhile.
  */
 export async function waitUntilLed(dir: string, cluster: ClusterFile, boundMs: number, watch: readonly string[] = []): Promise<boolean> {
-  const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline) {
+  const deadline = nowMs() + boundMs;
+  while (nowMs() < deadline) {
     for (const id of watch) {
       const pid = pidOf(dir, id);
       if (pid === null || !alive(pid)) throw new UserError(`${id} exited during start-up; last lines of ${logFile(dir, id)}:\n${logTail(dir, id)}`);
@@ -262,8 +264,8 @@ export async function stopServer(dir: string, id: string, graceMs = 5_000): Prom
     return 'not-running';
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && alive(pid)) await sleep(50);
+  const deadline = nowMs() + graceMs;
+  while (nowMs() < deadline && alive(pid)) await sleep(50);
   let how: 'stopped' | 'killed' = 'stopped';
   if (alive(pid)) {
     process.kill(pid, 'SIGKILL');

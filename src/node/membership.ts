@@ -52,6 +52,7 @@ import {
   livePidOf,
   logTail,
   serverDir,
+  sleep,
   spawnServer,
   statusesOf,
   stopServer,
@@ -306,4 +307,3 @@ function takeMembershipLock(dir: string): () => void {
   throw new UserError(`${path}: could not take the membership lock`);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -7,7 +7,7 @@ import { makeClusterFile, everyShardLed } from '../../src/node/local-cluster.js'
 import { RealServer } from '../../src/node/server.js';
 import { ClientSession, LEVELS } from '../../src/node/client.js';
 import type { ClusterFile } from '../../src/node/cluster-file.js';
-import { ringOf } from '../../src/node/cluster-file.js';
+import { currentRingOf } from '../../src/node/cluster-file.js';
 import { onCleanup, sleep, tempDir, useRealTestLimits } from '../real/helpers.js';
 
 useRealTestLimits();
@@ -107,6 +107,6 @@ describe('a real cluster in one process', () => {
       if (performance.now() > healBy) throw new Error('the healed follower did not catch up');
       await sleep(10);
     }
-    expect(ringOf(cluster).replicasOf(0)).toContain(cut.id);
+    expect(currentRingOf(cluster).replicasOf(0)).toContain(cut.id);
   });
 });

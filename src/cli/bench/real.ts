@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { realBench } from '../../real/bench.js';
 import { RealClock } from '../../real/clock.js';
 import { ClientSession, type KvResult } from '../../node/client.js';
-import { ringOf, type ClusterFile } from '../../node/cluster-file.js';
+import { currentRingOf, type ClusterFile } from '../../node/cluster-file.js';
 import { clusterDown, clusterUp, killServer, leadersOf, statusesOf } from '../../node/local-cluster.js';
 import type { ReadLevel } from '../../history/op.js';
 import type { BenchFigure, BenchSection } from './types.js';
@@ -73,7 +73,7 @@ async function diskTotals(cluster: ClusterFile): Promise<DiskTotals> {
 
 /** A key per shard (the first kN that the ring sends there). */
 function keyPerShard(cluster: ClusterFile): string[] {
-  const ring = ringOf(cluster);
+  const ring = currentRingOf(cluster);
   const keys: (string | undefined)[] = Array.from({ length: cluster.shards }, () => undefined);
   for (let n = 0; keys.some((k) => k === undefined) && n < 1_000_000; n++) {
     const shard = ring.shardOfKey(`k${n}`);
