@@ -1,7 +1,13 @@
-// Schedules a scenario's faults on the world and applies them when their trigger fires.
-// Each fault draws from its own random stream ("fault/<index>"), so removing one fault does
-// not change the targets another one picks — shrinking relies on that.
-import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks } from '../sim/network.js';
+// Schedules a scenario's faults and applies them when their trigger fires. Each fault draws
+// from its own random stream ("fault/<index>"), so removing one fault does not change the
+// targets another one picks — shrinking relies on that.
+//
+// The scheduler works on a FaultHost: time, random streams, the network's fault controls and
+// the machines. A simulated run's host is its World (simFaultHost); a run against real
+// processes (src/live) supplies one whose network rules go to the servers' control channels
+// and whose crash is a SIGKILL — the same fault vocabulary, applied by the same code.
+import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks, type Network } from '../sim/network.js';
+import type { Machine } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine } from './engine.js';
@@ -11,6 +17,52 @@ import { assertNever } from '../base/assert.js';
 
 type Applied = { undo?: () => void; detail: string };
 
+/** The network's fault controls, as the simulator's Network has them. */
+export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder'>;
+
+/** A machine's fault controls, as the simulator's Machine has them. */
+export type FaultMachine = Pick<Machine, 'crash' | 'restart' | 'pause' | 'resume' | 'skew'>;
+
+/** What the scheduler schedules on and applies faults to. */
+export interface FaultHost {
+  nowUs(): number;
+  at(timeUs: number, fn: () => void): void;
+  after(delayUs: number, fn: () => void): void;
+  stream(name: string): Rng;
+  /** Calls `fn` whenever a `when` condition may have changed (after every event, in a simulation). */
+  onProgress(fn: () => void): void;
+  /** Records a fault event (the trace's `fault`). */
+  emitFault(action: string, detail: string): void;
+  /** Every machine, servers and clients: what isolate cuts a machine off from. */
+  machineIds(): string[];
+  readonly network: FaultNetwork;
+  machine(id: string): FaultMachine;
+  /** Multiplies a machine's fsync time by `factor` (1: normal again). */
+  slowDisk(id: string, factor: number): void;
+}
+
+/** The fault host of a simulated run: the World itself. */
+export function simFaultHost(world: World): FaultHost {
+  return {
+    nowUs: () => world.nowUs,
+    at: (timeUs, fn) => world.at(timeUs, fn),
+    after: (delayUs, fn) => world.after(delayUs, fn),
+    stream: (name) => world.random.stream(name),
+    onProgress: (fn) => world.tracer.listen(fn),
+    emitFault: (action, detail) => world.emitSim({ t: world.nowUs, type: 'fault', action, detail }),
+    machineIds: () => world.machineIds(),
+    network: world.network,
+    machine: (id) => world.machine(id),
+    slowDisk: (id, factor) => {
+      world.machine(id).disk.slowFactor = factor;
+      world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: id, factor });
+    },
+  };
+}
+
+/** What the scheduler needs from the system under test (an Engine has all of it). */
+export type FaultTargets = Pick<Engine, 'servers' | 'resolveTarget' | 'conditionHolds' | 'applyEngineFault'>;
+
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
 const FIRINGS_MAX_PER_FAULT = 100_000;
 
@@ -18,16 +70,23 @@ export class FaultScheduler {
   private readonly waiting: { index: number; fault: FaultSpec }[] = [];
   faultsFired = 0;
 
+  private readonly host: FaultHost;
+
   constructor(
-    private readonly engine: Engine,
+    private readonly engine: FaultTargets & { readonly world?: World },
     private readonly faults: readonly FaultSpec[],
     private readonly durationUs: number,
-  ) {}
+    host?: FaultHost,
+  ) {
+    const world = engine.world;
+    if (host === undefined && world === undefined) throw new Error('a fault scheduler needs a host or an engine with a world');
+    this.host = host ?? simFaultHost(world!);
+  }
 
   start(): void {
-    const world = this.engine.world;
+    const world = this.host;
     this.faults.forEach((fault, index) => {
-      const rng = world.random.stream(`fault/${index}`);
+      const rng = world.stream(`fault/${index}`);
       const trigger = triggerOf(fault);
       switch (trigger.kind) {
         case 'at':
@@ -38,10 +97,10 @@ export class FaultScheduler {
           const untilUs = Math.min(trigger.untilUs ?? this.durationUs, this.durationUs);
           let firings = 0;
           const tick = (): void => {
-            if (world.nowUs > untilUs || firings >= FIRINGS_MAX_PER_FAULT) return;
+            if (world.nowUs() > untilUs || firings >= FIRINGS_MAX_PER_FAULT) return;
             firings++;
             this.fire(index, fault, rng);
-            if (world.nowUs + every <= untilUs) world.after(every, tick);
+            if (world.nowUs() + every <= untilUs) world.after(every, tick);
           };
           if (trigger.fromUs <= untilUs) world.at(trigger.fromUs, tick);
           return;
@@ -54,20 +113,20 @@ export class FaultScheduler {
       }
     });
     if (this.waiting.length > 0) {
-      world.tracer.listen(() => this.checkWaiting());
+      world.onProgress(() => this.checkWaiting());
     }
   }
 
   private checkWaiting(): void {
     if (this.waiting.length === 0) return;
-    const world = this.engine.world;
+    const world = this.host;
     for (let i = 0; i < this.waiting.length; i++) {
       const { index, fault } = this.waiting[i]!;
       if (this.engine.conditionHolds(fault.when!)) {
         this.waiting.splice(i, 1);
         i--;
         // Fire on a fresh event, not in the middle of the event that made the condition true.
-        world.after(0, () => this.fire(index, fault, world.random.stream(`fault/${index}`)));
+        world.after(0, () => this.fire(index, fault, world.stream(`fault/${index}`)));
       }
     }
   }
@@ -77,27 +136,27 @@ export class FaultScheduler {
   }
 
   private fire(index: number, fault: FaultSpec, rng: Rng): void {
-    const world = this.engine.world;
+    const world = this.host;
     // Faults belong to the run's duration: the settle period after it must be fault-free, or
     // the final checks (convergence, liveness "after the last fault heals") would be unfair.
-    if (world.nowUs > this.durationUs) return;
+    if (world.nowUs() > this.durationUs) return;
     this.faultsFired++;
     const applied = this.apply(fault, rng);
-    world.emitSim({ t: world.nowUs, type: 'fault', action: actionName(fault), detail: `#${index} ${applied.detail}` });
+    world.emitFault(actionName(fault), `#${index} ${applied.detail}`);
     if (fault.for !== undefined && applied.undo !== undefined) {
       const undo = applied.undo;
       world.after(fault.for, () => {
         // After the run's duration the store has been healed as a whole; an undo now would
         // restore the state captured when the fault fired (e.g. an earlier drop rate).
-        if (world.nowUs > this.durationUs) return;
+        if (world.nowUs() > this.durationUs) return;
         undo();
-        world.emitSim({ t: world.nowUs, type: 'fault', action: `end-${actionName(fault)}`, detail: `#${index}` });
+        world.emitFault(`end-${actionName(fault)}`, `#${index}`);
       });
     }
   }
 
   private apply(fault: FaultSpec, rng: Rng): Applied {
-    const world = this.engine.world;
+    const world = this.host;
     const net = world.network;
     const all = world.machineIds();
     const one = (target: string): string[] => this.engine.resolveTarget(target, rng);
@@ -176,7 +235,7 @@ export class FaultScheduler {
         return { undo: () => (net.faultReorder = before), detail: `reorder ${action.on}` };
       }
       case 'clog': {
-        const untilUs = world.nowUs + (fault.for ?? 1_000_000);
+        const untilUs = world.nowUs() + (fault.for ?? 1_000_000);
         const pairs: [string, string][] = [];
         const links = action.links;
         if ('around' in links) {
@@ -190,16 +249,9 @@ export class FaultScheduler {
       case 'slowDisk': {
         const machines = one(action.target);
         const factor = action.factor;
-        for (const m of machines) {
-          world.machine(m).disk.slowFactor = factor;
-          world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor });
-        }
+        for (const m of machines) world.slowDisk(m, factor);
         return {
-          undo: () =>
-            machines.forEach((m) => {
-              world.machine(m).disk.slowFactor = 1;
-              world.emitSim({ t: world.nowUs, type: 'disk.slow', machine: m, factor: 1 });
-            }),
+          undo: () => machines.forEach((m) => world.slowDisk(m, 1)),
           detail: `${machines.join(',')} fsync x${factor}`,
         };
       }
