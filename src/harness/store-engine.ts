@@ -4,11 +4,11 @@
 // history, counts elections from Raft trace events, applies the store's faults (membership,
 // transfers, load spikes), and at the end of the run settles the store (load stopped, every
 // fault undone, probes for liveness) before running the checkers over what happened.
-import { checkConvergence, checkEventual, percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
-import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
-import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
+import { percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
+import type { ReplicaFinalState } from '../check/durability.js';
+import type { LivenessProbe } from '../check/liveness.js';
 import { RaftInvariantChecker } from '../check/raft-invariants.js';
-import { checkHistory } from '../check/linearizability.js';
+import { convergenceOf, judgeStoreRun } from './judge.js';
 import type { OpRecord, ReadLevel } from '../history/op.js';
 import type { RaftConfig } from '../raft/config.js';
 import { raftConfigOf } from '../store/settings.js';
@@ -16,7 +16,6 @@ import { raftTimingOf } from '../scenario/raft-timing.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine, EngineFaultAction, EngineResults } from './engine.js';
-import { durabilityVerdict, eventualVerdict, invariantsVerdict, linearizableVerdict, livenessVerdict } from './verdicts.js';
 import type { FaultSpec, Scenario } from '../scenario/schema.js';
 import { resolveCommonTarget, targetOf } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
@@ -31,16 +30,16 @@ import { AssertionError, assertNever } from '../base/assert.js';
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
 const PLACEMENT_SETTLE_MAX_US = 30_000_000;
-/** Pause before a liveness probe retries an operation that did not succeed. */
-const PROBE_RETRY_US = 100_000;
 /**
  * The liveness probe is a measuring instrument: it polls often, so a shard that serves again is
  * noticed within a few hundred milliseconds even when the network's own loss eats a request or
  * its reply (the workload's clients keep their configured, gentler backoff).
  */
-const PROBE_CLIENT = { attemptTimeoutUs: 200_000, backoffMaxUs: 50_000 } as const;
+export const PROBE_CLIENT = { attemptTimeoutUs: 200_000, backoffMaxUs: 50_000 } as const;
 /** Logical client ids of liveness probes (far above workload clients). */
-const PROBE_CLIENT_BASE = 1_000_000_000;
+export const PROBE_CLIENT_BASE = 1_000_000_000;
+/** Pause before a liveness probe retries an operation that did not succeed. */
+export const PROBE_RETRY_DELAY_US = 100_000;
 /** Bound on the search for a probe key that lands in a given shard. */
 const KEY_SEARCH_MAX = 1_000_000;
 export const DEFAULT_LIVENESS_BOUND_US = 5_000_000;
@@ -143,6 +142,15 @@ function placementOf(scenario: Scenario): PlacementOptions | null {
     ...(p?.scaleDownReadsPerSec !== undefined && { scaleDownReadsPerSec: p.scaleDownReadsPerSec }),
     ...(p?.learnersMax !== undefined && { learnersMax: p.learnersMax }),
   };
+}
+
+/** The first probe key (probe-key0, probe-key1, ...) the ring puts in `shard`. */
+export function probeKeyInShard(ring: Ring, shard: number): string | undefined {
+  for (let i = 0; i < KEY_SEARCH_MAX; i++) {
+    const key = `probe-${keyName(i)}`;
+    if (ring.shardOfKey(key) === shard) return key;
+  }
+  return undefined;
 }
 
 export class StoreEngine implements Engine {
@@ -316,32 +324,25 @@ export class StoreEngine implements Engine {
       world.run(world.nowUs + 500_000);
     }
     // Final checks.
-    const violation = this.oracle.violation;
     const finals = this.finalReplicaStates();
-    const committed = this.committedWrites();
-    const eventual = checkEventual({ history: this.history, committed, boundedStalenessUs: s.client.boundedStalenessUs });
-    const convergence = checkConvergence({ shards: finals.convergence });
-    const durability = checkDurability(this.history, finals.replicas, (key) => this.cluster.directory.ring.ownerOfKey(key));
-    const liveness = checkLiveness(healedAtUs, s.livenessBoundUs, probes);
-    const linRecords = this.history.filter((o) => o.op === 'put' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined);
-    // A work budget, not a wall-clock one: the search polls `deadline` every few thousand steps,
-    // so counting polls bounds its work deterministically (the verdict is part of the trace).
-    let polls = 0;
-    const pollsMax = s.linearizabilityWorkPolls;
-    const lin = checkHistory(linRecords, { model: 'kv', missingValue: null, deadline: () => ++polls > pollsMax });
-    const ops = { total: this.history.length, ok: 0, failed: 0, indeterminate: 0 };
-    for (const o of this.history) ops[o.outcome]++;
+    const judged = judgeStoreRun({
+      history: this.history,
+      committed: this.committedWrites(),
+      replicas: finals.replicas,
+      convergence: finals.convergence,
+      ownerOfKey: (key) => this.cluster.directory.ring.ownerOfKey(key),
+      boundedStalenessUs: s.client.boundedStalenessUs,
+      healedAtUs,
+      livenessBoundUs: s.livenessBoundUs,
+      probes,
+      oracle: this.oracle,
+      linearizabilityWorkPolls: s.linearizabilityWorkPolls,
+    });
     return {
-      ops,
+      ops: judged.ops,
       elections: this.elections,
-      staleReads: eventual.staleness.stale,
-      checks: {
-        invariants: invariantsVerdict(violation, this.oracle.stats),
-        linearizable: linearizableVerdict(lin, linRecords.length, s.linearizabilityWorkPolls),
-        eventual: eventualVerdict(eventual, convergence),
-        durability: durabilityVerdict(durability),
-        liveness: livenessVerdict(liveness),
-      },
+      staleReads: judged.staleReads,
+      checks: judged.checks,
       extra: {
         shed: this.shared.shed,
         ...(this.placementDriver !== undefined && {
@@ -420,7 +421,7 @@ export class StoreEngine implements Engine {
         client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: 'linearizable' }, (r) => {
           this.history.push(r.record);
           if (r.record.outcome === 'ok') probe.readOkUs = this.world.nowUs;
-          else if (this.world.nowUs + PROBE_RETRY_US < endUs) this.world.after(PROBE_RETRY_US, read);
+          else if (this.world.nowUs + PROBE_RETRY_DELAY_US < endUs) this.world.after(PROBE_RETRY_DELAY_US, read);
         });
       };
       const write = (): void => {
@@ -429,8 +430,8 @@ export class StoreEngine implements Engine {
           if (c.record.outcome === 'ok') {
             probe.writeOkUs = this.world.nowUs;
             read();
-          } else if (this.world.nowUs + PROBE_RETRY_US < endUs) {
-            this.world.after(PROBE_RETRY_US, write);
+          } else if (this.world.nowUs + PROBE_RETRY_DELAY_US < endUs) {
+            this.world.after(PROBE_RETRY_DELAY_US, write);
           }
         });
       };
@@ -440,29 +441,17 @@ export class StoreEngine implements Engine {
   }
 
   private keyInShard(shard: number): string | undefined {
-    for (let i = 0; i < KEY_SEARCH_MAX; i++) {
-      const key = `probe-${keyName(i)}`;
-      if (this.settings.ring.shardOfKey(key) === shard) return key;
-    }
-    return undefined;
+    return probeKeyInShard(this.settings.ring, shard);
   }
 
   private finalReplicaStates(): { replicas: ReplicaFinalState[]; convergence: ConvergenceInput['shards'] } {
     const replicas: ReplicaFinalState[] = [];
-    const byShard = new Map<number, { machine: string; digest: string; appliedIndex: number }[]>();
+    const digests: { machine: string; shard: number; digest: string; appliedIndex: number }[] = [];
     for (const r of this.cluster.finalReplicas()) {
       replicas.push({ machine: r.machine, shard: r.shard, appliedIndex: r.appliedIndex, appliedAt: r.appliedAt });
-      let list = byShard.get(r.shard);
-      if (list === undefined) byShard.set(r.shard, (list = []));
-      list.push({ machine: r.machine, digest: r.digest, appliedIndex: r.appliedIndex });
+      digests.push({ machine: r.machine, shard: r.shard, digest: r.digest, appliedIndex: r.appliedIndex });
     }
-    const convergence: ConvergenceInput['shards'] = [];
-    for (const [shard, list] of byShard) {
-      // The most advanced replica holds the committed state everyone must reach.
-      const best = list.reduce((a, b) => (b.appliedIndex > a.appliedIndex ? b : a));
-      convergence.push({ shard, replicas: list, expected: best.digest });
-    }
-    return { replicas, convergence };
+    return { replicas, convergence: convergenceOf(digests) };
   }
 
   private committedWrites(): Map<string, CommittedWrite> {
