@@ -21,10 +21,16 @@
 //                   by it and the placement driver moves replicas to where it says.
 //
 // Versions: 2 adds `membership` (written by every command now); a version 1 file is read as
-// version 2 with no membership changes, and one that names changes is refused.
+// version 2 with no membership changes, and one that names changes is refused. The optional
+// `bugs` (planted bugs, by name: `kvsim bugs` lists them) came later within version 2: every
+// server built from the file runs with them (raft config, store, ring), and so does every
+// client's routing ring, as a simulated run with `--bug` does. Names are checked against what
+// raft/ and store/ plant (the catalogue in src/bugs/ sits above this layer).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError, locate } from '../base/errors.js';
+import { RAFT_BUG_NAMES } from '../raft/bugs.js';
+import type { StoreBugName } from '../store/bugs.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_CLIENT, type ClientOptions } from '../store/client.js';
 import type { PeerAddress } from '../real/transport.js';
@@ -43,6 +49,20 @@ const serverSchema = z.strictObject({
   /** Plain HTTP for people and tools: /kv/KEY, /status, /metrics. */
   httpPort: port,
 });
+
+// Every store bug, by its type: a name added to StoreBugName and missing here does not compile.
+const STORE_BUGS: Record<StoreBugName, true> = {
+  'session-token-ignored': true,
+  'stale-route-no-redirect': true,
+  'bounded-ignores-bound': true,
+  'ring-boundary-off-by-one': true, // store/ring.ts BUG_RING_BOUNDARY_OFF_BY_ONE
+};
+
+/** Every planted bug a real server can run with: Raft's and the store's. */
+export const PLANTED_BUG_NAMES: readonly string[] = [...RAFT_BUG_NAMES, ...Object.keys(STORE_BUGS)];
+
+/** Bound on the planted bugs one cluster runs with. */
+const BUGS_MAX = 64;
 
 /** Bound on the membership log (each change is replayed through the ring by every process). */
 const MEMBERSHIP_CHANGES_MAX = 1_000;
@@ -86,6 +106,8 @@ const clusterSchema = z
       .default({}),
     /** Changes since the founding, in order (see the top of this file). */
     membership: z.array(membershipChangeSchema).max(MEMBERSHIP_CHANGES_MAX).default([]),
+    /** Planted bugs every server (and client ring) runs with; absent: none (an honest cluster). */
+    bugs: z.array(z.string()).max(BUGS_MAX).optional(),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -104,6 +126,10 @@ const clusterSchema = z
     if (c.version === 1 && c.membership.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['version'], message: `expected ${CLUSTER_FILE_VERSION}: a version 1 file has no membership changes` });
     }
+    c.bugs?.forEach((name, i) => {
+      if (!PLANTED_BUG_NAMES.includes(name)) ctx.addIssue({ code: 'custom', path: ['bugs', i], message: `unknown planted bug "${name}"; expected one of ${PLANTED_BUG_NAMES.join(', ')}` });
+      else if (c.bugs!.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['bugs', i], message: `"${name}" is listed twice` });
+    });
     const issue = membershipIssue(c.servers.map((s) => s.id), c.membership, c.replication);
     if (issue !== null) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
@@ -227,11 +253,16 @@ export function runningServersOf(cluster: ClusterFile): ServerEntry[] {
   return cluster.servers.filter((s) => membershipStateOf(cluster, s.id) !== 'left');
 }
 
+/** The planted bugs the cluster runs with (empty: an honest cluster). */
+export function bugsOf(cluster: ClusterFile): ReadonlySet<string> {
+  return new Set(cluster.bugs ?? []);
+}
+
 // Rings are immutable and a build costs milliseconds to seconds (balanced tokens): one per file.
 const foundingRings = new WeakMap<ClusterFile, Ring>();
 const currentRings = new WeakMap<ClusterFile, Ring>();
 
-/** The ring the cluster was founded with: every server's ServerEnv.ring (founding replicas). */
+/** The ring the cluster was founded with: every server's ServerEnv.ring (founding replicas). Its planted bugs are the file's. */
 export function foundingRingOf(cluster: ClusterFile): Ring {
   let ring = foundingRings.get(cluster);
   if (ring === undefined) {
@@ -240,6 +271,7 @@ export function foundingRingOf(cluster: ClusterFile): Ring {
       shards: cluster.shards,
       rf: cluster.replication,
       ...(cluster.vnodes !== undefined && { vnodes: cluster.vnodes }),
+      bugs: bugsOf(cluster),
     });
     foundingRings.set(cluster, ring);
   }

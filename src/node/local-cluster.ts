@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../base/errors.js';
-import { CLUSTER_FILE_VERSION, clusterFileText, currentRingOf, loadClusterFile, membershipStateOf, type ClusterFile, type MembershipState } from './cluster-file.js';
+import { CLUSTER_FILE_VERSION, PLANTED_BUG_NAMES, clusterFileText, currentRingOf, loadClusterFile, membershipStateOf, type ClusterFile, type MembershipState } from './cluster-file.js';
 import type { RaftTiming } from '../store/settings.js';
 import type { ServerStatus } from './server.js';
 
@@ -26,6 +26,8 @@ const CLI = (() => {
   return here.endsWith('.ts') ? join(dirname(here), '../../dist/src/cli/main.js') : join(dirname(here), '../cli/main.js');
 })();
 export const CLUSTER_FILE = 'cluster.json';
+/** The spawning process's pid, in a spawned server's environment (serve --exit-with-parent). */
+export const PARENT_PID_ENV = 'KVSIM_PARENT_PID';
 
 export interface ClusterShape {
   machines: number;
@@ -35,6 +37,8 @@ export interface ClusterShape {
   seed?: number;
   raft?: RaftTiming;
   snapshotEvery?: number;
+  /** Planted bugs every server runs with (cluster-file.ts `bugs`); absent or empty: none. */
+  bugs?: readonly string[];
 }
 
 /** Ports the OS says are free now (each bound to port 0, then released). */
@@ -61,6 +65,8 @@ export async function makeClusterFile(shape: ClusterShape): Promise<ClusterFile>
   if (!Number.isInteger(shape.replication) || shape.replication < 1 || shape.replication > shape.machines) {
     throw new UserError(`--rf: expected an integer from 1 to the number of machines (${shape.machines}), got ${shape.replication}`);
   }
+  const unknownBug = shape.bugs?.find((b) => !PLANTED_BUG_NAMES.includes(b));
+  if (unknownBug !== undefined) throw new UserError(`--bug: unknown planted bug "${unknownBug}"; expected one of ${PLANTED_BUG_NAMES.join(', ')}`);
   const ports = await freePorts(shape.machines * 2);
   return {
     version: CLUSTER_FILE_VERSION,
@@ -73,6 +79,7 @@ export async function makeClusterFile(shape: ClusterShape): Promise<ClusterFile>
     snapshotEvery: shape.snapshotEvery ?? 1_000,
     client: {},
     membership: [],
+    ...(shape.bugs !== undefined && shape.bugs.length > 0 && { bugs: [...new Set(shape.bugs)] }),
   };
 }
 
@@ -120,7 +127,11 @@ export function pidOf(dir: string, id: string): number | null {
   }
 }
 
-/** Starts server `id` of the cluster in DIR as a detached process; returns its pid. */
+/**
+ * Starts server `id` of the cluster in DIR as a detached process; returns its pid. The child is
+ * told this process's pid (KVSIM_PARENT_PID), so `serve --exit-with-parent` can tell a parent
+ * that died before the server got to look from one that is alive.
+ */
 export function spawnServer(dir: string, id: string, extraArgs: readonly string[] = []): number {
   const data = serverDir(dir, id);
   mkdirSync(data, { recursive: true });
@@ -129,6 +140,7 @@ export function spawnServer(dir: string, id: string, extraArgs: readonly string[
     const child = spawn(process.execPath, [CLI, 'serve', '--cluster', join(dir, CLUSTER_FILE), '--id', id, '--data', data, ...extraArgs], {
       detached: true,
       stdio: ['ignore', out, out],
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) },
     });
     child.unref();
     if (child.pid === undefined) throw new UserError(`${id}: could not start a server process`);

@@ -5,7 +5,16 @@
 //   RealServer.start({cluster, id, dataDir})
 //     ├─ RealMachine(id)          StoreServer: every replica the ring puts on this machine
 //     ├─ RealMachine(id + '.http') StoreClient for HTTP requests (dials the servers like any client)
-//     └─ HTTP on httpPort         GET/PUT /kv/KEY[?level=…], GET /status, /state, /metrics
+//     └─ HTTP on httpPort         GET/PUT /kv/KEY[?level=…], GET /status, /state, /metrics,
+//                                  GET/POST /control (control.ts: net rules, clock, disk)
+//
+// The cluster file's planted bugs (`bugs`) are the server's: its raft config, its store and its
+// ring (foundingRingOf) all get them, and the HTTP door's client routes by a ring with them too.
+//
+// Control (a test driver playing faults without root): POST /control applies a ControlRequest
+// to the server machine — net rules become its transport filter, a clock adjustment is
+// RealMachine.skew, the fsync delay is its FileDisk's — and answers the state after it; GET
+// /control answers the state. The HTTP door's own client machine is never filtered or skewed.
 //
 // The store server is built with the cluster's FOUNDING ring (cluster-file.ts foundingRingOf),
 // whatever joined or left since: it boots founding replicas only where the founding ring put
@@ -24,7 +33,8 @@ import { UserError } from '../base/errors.js';
 import { RealMachine } from '../real/context.js';
 import { StoreServer } from '../store/server.js';
 import { raftConfigOf } from '../store/settings.js';
-import { foundingRingOf, foundingServersOf, runningServersOf, peersOf, serverOf, type ClusterFile } from './cluster-file.js';
+import { bugsOf, foundingRingOf, foundingServersOf, runningServersOf, peersOf, serverOf, type ClusterFile } from './cluster-file.js';
+import { filterOf, noNetRules, NO_NET_RULES, parseControlRequest, type ControlRequest, type ControlState, type NetRules } from './control.js';
 import { ClientSession, LEVELS, type KvResult } from './client.js';
 import { Metrics } from './metrics.js';
 import type { ReadLevel } from '../history/op.js';
@@ -52,6 +62,7 @@ export class RealServer {
     readonly metrics: Metrics,
     readonly httpPort: number,
     private cluster: ClusterFile,
+    private readonly controls: ControlDoor,
   ) {}
 
   static async start(options: RealServerOptions): Promise<RealServer> {
@@ -62,7 +73,8 @@ export class RealServer {
     const metrics = new Metrics(id);
     // The founding ring, never the current one: see the top of this file.
     const ring = foundingRingOf(cluster);
-    const env = { ring, raftConfig: raftConfigOf(cluster.raft, new Set<string>()), snapshotEvery: cluster.snapshotEvery, bugs: new Set<string>() };
+    const bugs = bugsOf(cluster);
+    const env = { ring, raftConfig: raftConfigOf(cluster.raft, bugs), snapshotEvery: cluster.snapshotEvery, bugs };
     let store: StoreServer | undefined;
     const machine = await RealMachine.start({
       id,
@@ -81,14 +93,15 @@ export class RealServer {
     let client: ClientSession | undefined;
     try {
       client = await ClientSession.open(cluster, `${id}.http`, join(options.dataDir, 'http-client'), log);
-      const http = createServer((req, res) => void handle(req, res, { id, store: store!, machine, client: client!, metrics }));
+      const control = new ControlDoor(id, machine);
+      const http = createServer((req, res) => void handle(req, res, { id, store: store!, machine, client: client!, metrics, control }));
       await new Promise<void>((resolve, reject) => {
         http.once('error', (err) => reject(portError(err, `${options.clusterPath}: servers: ${id} httpPort ${entry.httpPort}`)));
         http.listen(entry.httpPort, entry.host, () => resolve());
       });
       log(`${id}: serving shards ${store!.replicas.size > 0 ? [...store!.replicas.keys()].join(',') : '(none)'} on ${entry.host}:${entry.port}, HTTP on ${entry.httpPort}`);
       metrics.attach(machine, store!);
-      return new RealServer(id, machine, store!, client, http, metrics, entry.httpPort, cluster);
+      return new RealServer(id, machine, store!, client, http, metrics, entry.httpPort, cluster, control);
     } catch (err) {
       await client?.close();
       await machine.close();
@@ -110,6 +123,7 @@ export class RealServer {
       cluster.shards !== before.shards && 'shards',
       cluster.replication !== before.replication && 'replication',
       cluster.vnodes !== before.vnodes && 'vnodes',
+      !same(cluster.bugs ?? [], before.bugs ?? []) && 'the planted bugs',
       !same(cluster.servers.find((s) => s.id === this.id), before.servers.find((s) => s.id === this.id)) && `${this.id}'s own entry`,
     ].filter((x) => x !== false);
     if (changed.length > 0) throw new UserError(`${clusterPath}: not a later version of this cluster (${changed.join(', ')} changed); ignored`);
@@ -142,9 +156,65 @@ export class RealServer {
     await this.machine.close();
   }
 
+  /** Applies a control request (control.ts) to the server machine; returns the state after (POST /control). */
+  control(request: ControlRequest): ControlState {
+    return this.controls.apply(request);
+  }
+
+  /** The control state now (GET /control). */
+  controlState(): ControlState {
+    return this.controls.state();
+  }
+
   /** Shards, roles, terms, commit and applied indices (the /status document). */
   status(): ServerStatus {
     return statusOf(this.id, this.store);
+  }
+}
+
+/**
+ * The server machine's run-time faults: the net rules in force and the sum of the clock jumps
+ * applied (the disk's delay and the clock's drift are read from the machine itself).
+ */
+class ControlDoor {
+  private net: NetRules = NO_NET_RULES;
+  private skewUs = 0;
+
+  constructor(
+    private readonly id: string,
+    private readonly machine: RealMachine,
+  ) {}
+
+  /**
+   * In one turn: net rules replace the transport's filter (none for rules that change nothing),
+   * a clock adjustment jumps the local clock and sets its drift, the fsync delay replaces the
+   * disk's.
+   */
+  apply(request: ControlRequest): ControlState {
+    if (request.net !== undefined) {
+      const rules = request.net;
+      this.net = rules;
+      this.machine.transport.filter = noNetRules(rules) ? null : filterOf(this.id, rules, Math.random, Date.now);
+      this.machine.emit({ t: 0, type: 'fault', action: 'control.net', detail: JSON.stringify(rules) });
+    }
+    if (request.clock !== undefined) {
+      this.machine.skew(request.clock.adjustUs, request.clock.driftPpm);
+      this.skewUs += request.clock.adjustUs;
+    }
+    if (request.disk !== undefined) {
+      this.machine.disk.fsyncDelayMs = request.disk.fsyncDelayMs;
+      this.machine.emit({ t: 0, type: 'fault', action: 'control.disk', detail: `fsyncDelayMs ${request.disk.fsyncDelayMs}` });
+    }
+    return this.state();
+  }
+
+  state(): ControlState {
+    const clock = this.machine.clock;
+    return {
+      net: this.net,
+      clock: { skewUs: this.skewUs, offsetUs: clock.offsetUs(), driftPpm: clock.driftPpm },
+      disk: { fsyncDelayMs: this.machine.disk.fsyncDelayMs },
+    };
   }
 }
 
@@ -200,6 +270,7 @@ interface HttpContext {
   machine: RealMachine;
   client: ClientSession;
   metrics: Metrics;
+  control: ControlDoor;
 }
 
 /** Bound on an HTTP request body (a value). */
@@ -214,6 +285,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, c: HttpContext)
       res.writeHead(200, { 'content-type': c.metrics.contentType });
       res.end(await c.metrics.text());
       return;
+    }
+    if (url.pathname === '/control') {
+      if (req.method === 'GET') return json(res, 200, c.control.state());
+      if (req.method !== 'POST') return json(res, 405, { error: 'expected GET or POST on /control' });
+      const body = await readBody(req);
+      if (body === null) return json(res, 413, { error: `control request too large; expected at most ${BODY_MAX_BYTES} bytes` });
+      let request: ControlRequest;
+      try {
+        request = parseControlRequest(body);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        return json(res, 400, { error: err.message });
+      }
+      return json(res, 200, c.control.apply(request));
     }
     if (url.pathname.startsWith('/kv/')) {
       const key = decodeURIComponent(url.pathname.slice('/kv/'.length));
@@ -230,7 +315,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, c: HttpContext)
       }
       return json(res, 405, { error: 'expected GET or PUT on /kv/KEY' });
     }
-    return json(res, 404, { error: 'expected /kv/KEY, /status, /state or /metrics' });
+    return json(res, 404, { error: 'expected /kv/KEY, /status, /state, /metrics or /control' });
   } catch (err) {
     json(res, 500, { error: (err as Error).message });
   }

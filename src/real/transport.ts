@@ -21,10 +21,12 @@
 // stopped peer cannot make us buffer without end). Delayed messages are bounded too.
 //
 // Peer filter (partitions and drops without root): `filter(from, to, label)` → 'deliver' |
-// 'drop' | {delayMs}, settable at run time, is asked on the SEND side as (self, to, label)
-// before a message is queued, and on the RECEIVE side as (from, self, label) before it is
-// delivered. Configuring one endpoint therefore cuts both directions of its links; configuring
+// 'drop' | {delayMs, copyDelayMs?}, settable at run time, is asked on the SEND side as (self,
+// to, label) before a message is queued, and on the RECEIVE side as (from, self, label) before it
+// is delivered. Configuring one endpoint therefore cuts both directions of its links; configuring
 // both ends applies the rule twice (delays add up). Self-sends skip the socket but not the filter.
+// `copyDelayMs` duplicates the message: a second copy, same envelope and id, goes on (send) or is
+// delivered (receive) after that delay, as the simulator's duplicates are; counted as duplicated.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { assert } from '../base/assert.js';
 import { decodeValue, encodeValue } from './codec.js';
@@ -35,7 +37,8 @@ export interface PeerAddress {
   port: number;
 }
 
-export type FilterVerdict = 'deliver' | 'drop' | { delayMs: number };
+/** `delayMs`: hold the message that long first; `copyDelayMs`: also send/deliver a copy after that long. */
+export type FilterVerdict = 'deliver' | 'drop' | { delayMs: number; copyDelayMs?: number };
 export type PeerFilter = (from: string, to: string, label: string) => FilterVerdict;
 
 export interface Envelope {
@@ -104,6 +107,9 @@ export interface TransportCounters {
   bytesReceived: number;
   droppedFilterSend: number;
   droppedFilterReceive: number;
+  /** Extra copies the filter asked for (copyDelayMs), on each side. */
+  duplicatedSend: number;
+  duplicatedReceive: number;
   droppedQueueFull: number;
   droppedTooLarge: number;
   droppedNoRoute: number;
@@ -161,6 +167,8 @@ export class TcpTransport {
     bytesReceived: 0,
     droppedFilterSend: 0,
     droppedFilterReceive: 0,
+    duplicatedSend: 0,
+    duplicatedReceive: 0,
     droppedQueueFull: 0,
     droppedTooLarge: 0,
     droppedNoRoute: 0,
@@ -244,8 +252,12 @@ export class TcpTransport {
       return;
     }
     const env: Envelope = { from: this.id, to, id, label, payload };
-    if (verdict === 'deliver') this.route(env);
-    else this.hold(verdict.delayMs, env, () => this.route(env));
+    if (verdict === 'deliver') return this.route(env);
+    this.hold(verdict.delayMs, env, () => this.route(env));
+    if (verdict.copyDelayMs !== undefined) {
+      this.counters.duplicatedSend++;
+      this.hold(verdict.copyDelayMs, env, () => this.route(env));
+    }
   }
 
   private route(env: Envelope): void {
@@ -315,7 +327,10 @@ export class TcpTransport {
     const filter = this.filter;
     if (filter === null) return 'deliver';
     const v = filter(from, to, label);
-    if (typeof v === 'object') assert(Number.isFinite(v.delayMs) && v.delayMs >= 0, () => `filter delay ${v.delayMs} ms must be finite and >= 0`);
+    if (typeof v === 'object') {
+      assert(Number.isFinite(v.delayMs) && v.delayMs >= 0, () => `filter delay ${v.delayMs} ms must be finite and >= 0`);
+      assert(v.copyDelayMs === undefined || (Number.isFinite(v.copyDelayMs) && v.copyDelayMs >= 0), () => `filter copy delay ${v.copyDelayMs} ms must be finite and >= 0`);
+    }
     return v;
   }
 
@@ -469,8 +484,12 @@ export class TcpTransport {
       this.options.observer?.dropped(env.id, env.from, env.to, env.label, 'filter');
       return;
     }
-    if (verdict === 'deliver') this.deliverNow(env);
-    else this.hold(verdict.delayMs, env, () => this.deliverNow(env));
+    if (verdict === 'deliver') return this.deliverNow(env);
+    this.hold(verdict.delayMs, env, () => this.deliverNow(env));
+    if (verdict.copyDelayMs !== undefined) {
+      this.counters.duplicatedReceive++;
+      this.hold(verdict.copyDelayMs, env, () => this.deliverNow(env));
+    }
   }
 
   private deliverNow(env: Envelope): void {

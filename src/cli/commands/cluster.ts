@@ -1,16 +1,20 @@
 // `kvsim cluster up|status|down|join|leave --dir DIR`: a local cluster of real server processes,
-// and membership changes driven by the placement driver (src/node/membership.ts).
+// and membership changes driven by the placement driver (src/node/membership.ts). `up --bug
+// NAME` (repeatable) writes planted bugs into the cluster file: every server runs with them.
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parsePositiveInt, parseSeed } from '../options.js';
+import { collect, parsePositiveInt, parseSeed } from '../options.js';
+import { validateBugFlags } from './bugs.js';
 import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape, type ShardLeadership } from '../../node/local-cluster.js';
 import { joinServer, leaveServer, type MembershipResult } from '../../node/membership.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { raftTimingOf } from '../../scenario/raft-timing.js';
 
-function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string }): ClusterShape {
+function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string; bug?: string[] }): ClusterShape {
   const seed = parseSeed(opts.seed) ?? 1;
+  const bugs = opts.bug ?? [];
+  validateBugFlags(bugs);
   if (scenarioFile !== undefined) {
     if (opts.machines !== undefined || opts.shards !== undefined || opts.rf !== undefined) {
       throw new UserError('cluster up: give a scenario file or --machines/--shards/--rf, not both');
@@ -23,6 +27,7 @@ function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; sh
       replication: scenario.cluster.replication ?? 3,
       ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
       seed,
+      bugs,
       raft: raftTimingOf(scenario.raft),
       ...(r.snapshotEvery !== undefined && { snapshotEvery: r.snapshotEvery }),
     };
@@ -32,6 +37,7 @@ function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; sh
     shards: opts.shards === undefined ? 8 : parsePositiveInt(opts.shards, '--shards'),
     replication: opts.rf === undefined ? 3 : parsePositiveInt(opts.rf, '--rf'),
     seed,
+    bugs,
   };
 }
 
@@ -46,9 +52,10 @@ export function registerCluster(program: Command): void {
     .option('--shards <n>', 'shards (default 8)')
     .option('--rf <n>', 'replication factor (default 3)')
     .option('--seed <n>', 'seeds the servers\' random streams (default 1)')
+    .option('--bug <name>', 'every server runs with this planted bug (repeatable; see kvsim bugs)', collect)
     .option('--ready-s <n>', 'bound on waiting for leaders, in seconds', '20')
     .option('--json', 'print the cluster file as JSON')
-    .action(async (scenario: string | undefined, opts: { dir: string; machines?: string; shards?: string; rf?: string; seed?: string; readyS: string; json?: boolean }) => {
+    .action(async (scenario: string | undefined, opts: { dir: string; machines?: string; shards?: string; rf?: string; seed?: string; bug?: string[]; readyS: string; json?: boolean }) => {
       const shape = shapeOf(scenario, opts);
       const readyBoundMs = parsePositiveInt(opts.readyS, '--ready-s') * 1000;
       const t0 = performance.now();
@@ -60,6 +67,7 @@ export function registerCluster(program: Command): void {
       process.stdout.write(`cluster up in ${opts.dir}: ${file.servers.length} servers, ${file.shards} shards, RF ${file.replication}; every shard led after ${Math.round(performance.now() - t0)} ms\n`);
       for (const s of file.servers) process.stdout.write(`  ${s.id}  tcp 127.0.0.1:${s.port}  http http://127.0.0.1:${s.httpPort}/status\n`);
       process.stdout.write(`  cluster file ${join(opts.dir, CLUSTER_FILE)}\n`);
+      if (file.bugs !== undefined) process.stdout.write(`  planted bugs: ${file.bugs.join(', ')}\n`);
     });
   cluster
     .command('status')

@@ -2,6 +2,12 @@
 // (both graceful: stop accepting, close connections, flush and fsync the disk, exit 0). SIGHUP
 // re-reads the cluster file (kvsim cluster join|leave send it): the server dials servers that
 // joined and forgets those that left; a file it cannot use is logged and changes nothing.
+//
+// `--exit-with-parent` (a test driver's servers): every PARENT_POLL_MS the server checks that
+// its parent is still the process that started it — KVSIM_PARENT_PID when spawnServer set it,
+// else process.ppid as first seen — and once it is not (the parent died, even by SIGKILL, and
+// the server was re-parented), it stops as on SIGTERM, bounded by PARENT_GONE_STOP_MAX_MS, then
+// exits. A stopped (SIGSTOP) server notices only once resumed.
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { loadClusterFile, membershipStateOf, serverOf } from '../../node/cluster-file.js';
@@ -9,6 +15,17 @@ import { RealServer } from '../../node/server.js';
 import { isAssertion } from '../../base/assert.js';
 import { UserError } from '../../base/errors.js';
 import { parseSeed } from '../options.js';
+import { PARENT_PID_ENV } from '../../node/local-cluster.js';
+
+/** How often an --exit-with-parent server looks for its parent, and its bound on stopping once it is gone. */
+const PARENT_POLL_MS = 250;
+const PARENT_GONE_STOP_MAX_MS = 2_000;
+
+/** The pid this server's parent should have: the spawner's word, else the parent seen now. */
+function expectedParentPid(): number {
+  const told = Number(process.env[PARENT_PID_ENV]);
+  return Number.isInteger(told) && told > 0 ? told : process.ppid;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -19,7 +36,10 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'data directory (default: <cluster file dir>/<id>)')
     .option('--no-trace', 'do not write DATA/trace.jsonl')
     .option('--fsync-delay-ms <n>', 'delay every fsync by N ms (a slow disk)')
-    .action(async (opts: { cluster: string; id: string; data?: string; trace: boolean; fsyncDelayMs?: string }) => {
+    .option('--exit-with-parent', 'stop (then exit) once the process that started this server is gone')
+    .action(async (opts: { cluster: string; id: string; data?: string; trace: boolean; fsyncDelayMs?: string; exitWithParent?: boolean }) => {
+      // First, before the slow part of start-up: a parent that dies meanwhile is still noticed.
+      const parentPid = opts.exitWithParent === true ? expectedParentPid() : null;
       const fsyncDelayMs = opts.fsyncDelayMs === undefined ? undefined : parseSeed(opts.fsyncDelayMs, '--fsync-delay-ms');
       const cluster = loadClusterFile(opts.cluster);
       serverOf(opts.cluster, cluster, opts.id);
@@ -53,11 +73,29 @@ export function registerServe(program: Command): void {
         }
       };
       process.on('SIGHUP', reload);
+      let parentGone: (() => void) | null = null;
+      let parentWatch: NodeJS.Timeout | null = null;
+      if (parentPid !== null) {
+        parentWatch = setInterval(() => {
+          if (process.ppid === parentPid) return;
+          clearInterval(parentWatch!);
+          log(`${opts.id}: parent process ${parentPid} is gone: stopping`);
+          // Whatever the stop does, the process ends within the bound.
+          setTimeout(() => {
+            log(`${opts.id}: not stopped within ${PARENT_GONE_STOP_MAX_MS} ms of losing the parent; exiting`);
+            process.exit(1);
+          }, PARENT_GONE_STOP_MAX_MS).unref();
+          if (parentGone !== null) parentGone();
+          else process.exit(0); // still starting: nothing to flush yet that a crash would not redo
+        }, PARENT_POLL_MS);
+        parentWatch.unref();
+      }
       server = await RealServer.start({ clusterPath: opts.cluster, cluster, id: opts.id, dataDir, ...(opts.trace ? {} : { tracePath: null }), ...(fsyncDelayMs !== undefined && { fsyncDelayMs }), log });
       if (reloadWanted) reload();
       const running = server;
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
+          if (stopping) return; // a second signal (or the parent watch) while stopping
           log(`${opts.id}: ${signal}: stopping`);
           stopping = true;
           void running.stop().then(() => {
@@ -67,6 +105,9 @@ export function registerServe(program: Command): void {
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+        parentGone = () => stop('parent gone');
       });
+      if (parentWatch !== null) clearInterval(parentWatch);
+      if (parentPid !== null) process.exit(0);
     });
 }
