@@ -3,7 +3,7 @@
 // a circle of types is a circle of concepts). A new folder must be placed in the order here.
 //
 //   base < history < trace < sim < raft < workload < store < real < node < check < scenario < bugs
-//        < harness < explore < replay < report < tui < cli
+//        < harness < live < explore < replay < report < tui < cli
 //
 // base: errors, assertions, time. history: operation records and their formats. trace: typed
 // events. sim: the simulated world. raft: the sans-IO protocol. workload: load generators.
@@ -11,13 +11,14 @@
 // store's MachineContext for an OS process (clock, timers, TCP, files), beside sim's. node: the
 // store run for real (cluster file, server process, local cluster, client). check: the
 // checkers. scenario: the scenario model and its loading. bugs: the planted-bug catalogue.
-// harness: scenario -> cluster, faults, settling, probes, checks. explore: sweeps and shrinking.
+// harness: scenario -> cluster, faults, settling, probes, checks. live: a scenario run against
+// real server processes (the harness's faults and checks, in real time). explore: sweeps and shrinking.
 // replay and report: reading traces back. tui and cli: the user's doors.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { importsOf, sources } from './source-files.js';
 
-export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'real', 'node', 'check', 'scenario', 'bugs', 'harness', 'explore', 'replay', 'report', 'tui', 'cli'];
+export const LAYERS = ['base', 'history', 'trace', 'sim', 'raft', 'workload', 'store', 'real', 'node', 'check', 'scenario', 'bugs', 'harness', 'live', 'explore', 'replay', 'report', 'tui', 'cli'];
 
 export { importsOf };
 

@@ -14,11 +14,17 @@ export function renderSummary(summary: RunSummary & { wallMs: number }): string 
   const lines: string[] = [];
   const undecided = anyUndecided(summary.checks);
   const head = !summary.ok ? chalk.red.bold('FAIL') : undecided ? chalk.yellow.bold('UNDECIDED') : chalk.green.bold('PASS');
-  lines.push(`${head} ${chalk.bold(summary.scenario)}  seed ${summary.seed}  trace ${chalk.cyan(summary.traceHash)}`);
-  const speed = summary.wallMs > 0 ? `${Math.round(summary.simTimeUs / 1000 / summary.wallMs)}x real time` : '';
-  lines.push(
-    `  simulated ${humanDurationUs(summary.simTimeUs)} in ${summary.wallMs} ms wall  (${summary.events} events${speed ? `, ${speed}` : ''})`,
-  );
+  const real = summary.mode === 'real' ? `  ${chalk.magenta('real processes')}` : '';
+  lines.push(`${head} ${chalk.bold(summary.scenario)}  seed ${summary.seed}  trace ${chalk.cyan(summary.traceHash)}${real}`);
+  if (summary.mode === 'real') {
+    // A real run's time is real time: the run and its settle, then start-up, merge and checks.
+    lines.push(`  real run  ${humanDurationUs(summary.simTimeUs)} of load and settle, ${summary.wallMs} ms wall in all  (${summary.events} events merged from every process)`);
+  } else {
+    const speed = summary.wallMs > 0 ? `${Math.round(summary.simTimeUs / 1000 / summary.wallMs)}x real time` : '';
+    lines.push(
+      `  simulated ${humanDurationUs(summary.simTimeUs)} in ${summary.wallMs} ms wall  (${summary.events} events${speed ? `, ${speed}` : ''})`,
+    );
+  }
   const m = summary.messages;
   lines.push(`  messages  ${m.sent} sent, ${m.delivered} delivered, ${m.dropped} dropped;  faults fired ${summary.faults}`);
   const o = summary.ops;

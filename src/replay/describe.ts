@@ -60,6 +60,7 @@ export function compareNames(a: string, b: string): number {
 export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext): string {
   switch (event.type) {
     case 'run.start':
+      if (event.mode === 'real') return `real run of ${event.scenario} (seed ${event.seed}) starts on ${set(event.machines)}; clocks as recorded on the host`;
       return `run of ${event.scenario} (seed ${event.seed}) starts on ${set(event.machines)}`;
     case 'run.end':
       return `run ends after ${event.events} events`;

@@ -83,6 +83,8 @@ export interface StatusView {
   count: number;
   scenario: string;
   seed: number | null;
+  /** A real run (run.start mode 'real'): its times are the host's clocks as recorded. */
+  real: boolean;
   soFar: Record<NotableKind, number>;
 }
 
@@ -239,6 +241,7 @@ export function statusView(replay: Replay, state: ReplayState): StatusView {
     count: replay.count,
     scenario: start?.type === 'run.start' ? start.scenario : '?',
     seed: start?.type === 'run.start' ? start.seed : null,
+    real: start?.type === 'run.start' && start.mode === 'real',
     soFar: replay.notablesSoFar(state.index),
   };
 }

@@ -79,6 +79,8 @@ export interface LevelStaleness {
 export interface ReportModel {
   scenario: string;
   seed: number | null;
+  /** run.start says `mode: 'real'`: real processes, times as the host's clocks recorded them. */
+  realRun: boolean;
   machines: string[];
   bugs: string[];
   traceHash: string;
@@ -145,6 +147,7 @@ export class ReportAggregator {
   private lastUs = 0;
   private scenario = '';
   private seed: number | null = null;
+  private realRun = false;
   private machines: string[] = [];
   private bugs: string[] = [];
   private runEndEvents: number | null = null;
@@ -219,6 +222,7 @@ export class ReportAggregator {
       case 'run.start':
         this.scenario = event.scenario;
         this.seed = event.seed;
+        this.realRun = event.mode === 'real';
         this.machines = [...event.machines];
         return;
       case 'run.summary':
@@ -389,6 +393,7 @@ export class ReportAggregator {
     return {
       scenario: this.scenario || '(unknown scenario)',
       seed: this.seed,
+      realRun: this.realRun,
       machines: this.machines,
       bugs: this.bugs,
       traceHash: this.hasher.digest(),

@@ -88,7 +88,7 @@ export async function writeReport(tracePath: string, outDir: string, options: Re
     renderViolation(model),
     renderStats(model),
   ];
-  const html = renderPage(`kvsim report: ${model.scenario} seed ${model.seed ?? '?'}`, sections);
+  const html = renderPage(`kvsim report: ${model.scenario} seed ${model.seed ?? '?'}${model.realRun ? ' (real run)' : ''}`, sections);
   const htmlPath = join(outDir, 'index.html');
   try {
     mkdirSync(outDir, { recursive: true });

@@ -56,6 +56,9 @@ function groupColor(group: string): string {
 
 // ---------------------------------------------------------------------------------------- header
 
+/** What the header says of a real run (run.start mode 'real'); simulated runs say nothing. */
+export const REAL_RUN_NOTE = 'real run — clocks as recorded on the host (not reproducible from the seed)';
+
 export function renderHeader(model: ReportModel, info: HeaderInfo): string {
   const v = model.verdicts;
   const allOk = v !== null && v.checks.every((c) => c.ok !== false);
@@ -64,10 +67,12 @@ export function renderHeader(model: ReportModel, info: HeaderInfo): string {
   const rows: string[][] = [
     ['scenario', esc(model.scenario)],
     ['seed', esc(model.seed === null ? '?' : String(model.seed))],
-    ['reproduce', `<code class="repro">${esc(info.reproduce)}</code>`],
+    // A real run is not reproducible; the command simulates the same scenario and seed.
+    [model.realRun ? 'simulate it' : 'reproduce', `<code class="repro">${esc(info.reproduce)}</code>`],
     ['trace hash', `<code class="hash">${esc(model.traceHash)}</code> <span class="dim">(recomputed over ${esc(info.tracePath)}: ${esc(complete)})</span>`],
-    ['simulated time', esc(fmtUs(model.endUs))],
+    [model.realRun ? 'run time' : 'simulated time', esc(fmtUs(model.endUs))],
   ];
+  if (model.realRun) rows.splice(2, 0, ['mode', esc(REAL_RUN_NOTE)]);
   if (model.bugs.length > 0) rows.push(['planted bugs', esc(model.bugs.join(', '))]);
   if (v?.ops !== undefined) rows.push(['operations', esc(`${v.ops.total} total: ${v.ops.ok} ok, ${v.ops.failed} failed, ${v.ops.indeterminate} indeterminate`)]);
   if (v?.elections !== undefined) rows.push(['elections', esc(String(v.elections))]);
@@ -82,7 +87,8 @@ export function renderHeader(model: ReportModel, info: HeaderInfo): string {
           v.checks.map((c) => [esc(c.name), c.ok === true ? '<span class="verdict ok">ok</span>' : c.ok === false ? '<span class="verdict fail">FAILED</span>' : '<span class="verdict na">n/a</span>', esc(c.message ?? '')]),
           'checks',
         );
-  return `<header id="header"><h1>kvsim report: ${esc(model.scenario)} seed ${esc(String(model.seed ?? '?'))} ${status}</h1>${facts}<h3>Checks</h3>${checks}</header>`;
+  const real = model.realRun ? ' (real run)' : '';
+  return `<header id="header"><h1>kvsim report: ${esc(model.scenario)} seed ${esc(String(model.seed ?? '?'))}${real} ${status}</h1>${facts}<h3>Checks</h3>${checks}</header>`;
 }
 
 // --------------------------------------------------------------------------------------- latency

@@ -6,7 +6,12 @@ import type { StoreEvent } from './events-store.js';
 
 /** Events of the simulation kernel itself. */
 export type SimEvent =
-  | { t: number; type: 'run.start'; seed: number; scenario: string; machines: string[] }
+  /**
+   * `mode: 'real'`: a run of real processes, merged from their traces (src/real/merge.ts); its
+   * times are the host's clocks as recorded. Absent for a simulated run (never written there,
+   * so simulated traces and their hashes are unchanged).
+   */
+  | { t: number; type: 'run.start'; seed: number; scenario: string; machines: string[]; mode?: 'real' }
   | { t: number; type: 'run.end'; events: number }
   /** The run's verdicts, written just before run.end so a trace alone can be reported on. */
   | { t: number; type: 'run.summary'; scenario: string; seed: number; bugs: string[]; summary: Record<string, unknown> }

@@ -14,6 +14,8 @@ export function titlePieces(status: StatusView, filter: Filter | null): Piece[] 
   const pieces: Piece[] = [
     { text: 'kvsim replay ', bold: true, color: 'cyan' },
     { text: `${status.scenario}${status.seed !== null ? ` seed ${status.seed}` : ''}  `, bold: true },
+    // Only for real runs, so the frames of simulated traces are unchanged.
+    ...(status.real ? [{ text: 'real run, host clocks  ', bold: true, color: 'yellow' }] : []),
     { text: `t ${formatSecondsMs(status.tUs)}/${formatSecondsMs(status.durationUs)}  ` },
     { text: `event ${status.index + 1}/${status.count}  `, dim: true },
   ];

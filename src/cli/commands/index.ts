@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerBugs } from './bugs.js';
+import { registerCalibrate } from './calibrate.js';
 import { registerCheck } from './check.js';
 import { registerCluster } from './cluster.js';
 import { registerHunt } from './hunt.js';
 import { registerKv } from './kv.js';
 import { registerMerge } from './merge.js';
+import { registerReal } from './real.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRing } from './ring.js';
@@ -19,11 +21,13 @@ import { registerSweep } from './sweep.js';
 export function registerCommands(program: Command): void {
   registerBench(program);
   registerBugs(program);
+  registerCalibrate(program);
   registerCheck(program);
   registerCluster(program);
   registerHunt(program);
   registerKv(program);
   registerMerge(program);
+  registerReal(program);
   registerReplay(program);
   registerReport(program);
   registerRing(program);
