@@ -60,6 +60,8 @@ interface GroupState {
   commitByTerm: Map<number, { index: number; event: RaftEvent }>;
   /** `${replica}/${requestId}` → max committed index when the read was asked. */
   readsAsked: Map<string, { index: number; event: RaftEvent; by: RaftEvent | null }>;
+  /** With a clock uncertainty: each rise of maxCommitted, in trace order (see commitsBefore). */
+  commitRises: { t: number; index: number; event: RaftEvent }[];
   /** Each replica's membership in force, from raft.restart and raft.conf (unknown: older traces). */
   confs: Map<string, ReplicaConf>;
   /** `${term}/${candidate}` → replicas that granted it a real vote in that term. */
@@ -88,6 +90,13 @@ export type RaftInvariantVerdict = {
 export interface RaftInvariantOptions {
   /** Checks not to enforce (tests use it to watch a later consequence of a broken rule). */
   skip?: readonly RaftCheckName[];
+  /**
+   * How far apart two events of different replicas may be and still be in either order (µs).
+   * 0 in a simulation (one clock). Traces merged from several processes (src/real/merge.ts) are
+   * ordered by host clocks that agree only so closely: read safety then counts as "committed
+   * before the read was asked" only what was committed more than this before it.
+   */
+  clockUncertaintyUs?: number;
 }
 
 export class RaftInvariantOracle {
@@ -95,9 +104,33 @@ export class RaftInvariantOracle {
   private first: RaftViolation | null = null;
   readonly stats: RaftInvariantStats = { events: 0, leaders: 0, commits: 0, applies: 0, reads: 0 };
   private readonly skip: ReadonlySet<RaftCheckName>;
+  private readonly uncertaintyUs: number;
 
   constructor(options: RaftInvariantOptions = {}) {
     this.skip = new Set(options.skip ?? []);
+    this.uncertaintyUs = options.clockUncertaintyUs ?? 0;
+  }
+
+  /** Records a rise of the group's highest committed index (tracked only with a clock uncertainty). */
+  private rise(g: GroupState, e: RaftEvent, index: number): void {
+    g.maxCommitted = index;
+    g.maxCommittedEvent = e;
+    if (this.uncertaintyUs > 0) g.commitRises.push({ t: e.t, index, event: e });
+  }
+
+  /** The highest index committed more than the clock uncertainty before `t`, and by which event. */
+  private committedBefore(g: GroupState, t: number): { index: number; by: RaftEvent | null } {
+    if (this.uncertaintyUs === 0) return { index: g.maxCommitted, by: g.maxCommittedEvent };
+    const rises = g.commitRises;
+    let lo = 0;
+    let hi = rises.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (rises[mid]!.t < t - this.uncertaintyUs) lo = mid + 1;
+      else hi = mid;
+    }
+    const r = rises[lo - 1];
+    return r === undefined ? { index: 0, by: null } : { index: r.index, by: r.event };
   }
 
   get violation(): RaftViolation | null {
@@ -131,6 +164,7 @@ export class RaftInvariantOracle {
         maxCommittedEvent: null,
         commitByTerm: new Map(),
         readsAsked: new Map(),
+        commitRises: [],
         confs: new Map(),
         votes: new Map(),
       };
@@ -169,10 +203,7 @@ export class RaftInvariantOracle {
           const v = this.point(g, e, i, term, hash) ?? this.record(g.committed, e, i, hash, term, 'committed');
           if (v !== null) return v;
         }
-        if (e.to > g.maxCommitted) {
-          g.maxCommitted = e.to;
-          g.maxCommittedEvent = e;
-        }
+        if (e.to > g.maxCommitted) this.rise(g, e, e.to);
         const inTerm = g.commitByTerm.get(e.term);
         if (inTerm === undefined || e.to > inTerm.index) g.commitByTerm.set(e.term, { index: e.to, event: e });
         return null;
@@ -189,14 +220,14 @@ export class RaftInvariantOracle {
       case 'raft.snapshot': {
         const v = this.point(g, e, e.index, e.term, e.hash) ?? this.against(g.committed, e, e.index, e.hash, 'committed');
         if (v !== null) return v;
-        if (e.index > g.maxCommitted) {
-          g.maxCommitted = e.index;
-          g.maxCommittedEvent = e;
-        }
+        if (e.index > g.maxCommitted) this.rise(g, e, e.index);
         return null;
       }
       case 'raft.read-request':
-        g.readsAsked.set(`${e.replica}/${e.requestId}`, { index: g.maxCommitted, event: e, by: g.maxCommittedEvent });
+        {
+          const before = this.committedBefore(g, e.t);
+          g.readsAsked.set(`${e.replica}/${e.requestId}`, { index: before.index, event: e, by: before.by });
+        }
         return null;
       case 'raft.read': {
         const key = `${e.replica}/${e.requestId}`;

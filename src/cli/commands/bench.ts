@@ -7,10 +7,10 @@ import { meetsTarget, type BenchFigure, type BenchSection } from '../bench/types
 import { UserError } from '../errors.js';
 
 /** Section names in run order; each section module is imported only when the bench runs. */
-export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'explore', 'growth', 'real'] as const;
+export const SECTION_NAMES = ['kernel', 'raft', 'store', 'checker', 'tui', 'explore', 'growth', 'real', 'live'] as const;
 
 async function loadSections(): Promise<BenchSection[]> {
-  const [k, r, s, c, t, e, g, real] = await Promise.all([
+  const [k, r, s, c, t, e, g, real, live] = await Promise.all([
     import('../bench/kernel.js'),
     import('../bench/raft.js'),
     import('../bench/store.js'),
@@ -19,8 +19,9 @@ async function loadSections(): Promise<BenchSection[]> {
     import('../bench/explore.js'),
     import('../bench/growth.js'),
     import('../bench/real.js'),
+    import('../bench/live.js'),
   ]);
-  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, e.exploreSection, g.growthSection, real.realSection];
+  return [k.kernelSection, r.raftSection, s.storeSection, c.checkerSection, t.tuiSection, e.exploreSection, g.growthSection, real.realSection, live.liveSection];
 }
 
 export function registerBench(program: Command): void {
