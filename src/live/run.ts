@@ -55,6 +55,7 @@ import type { Rng } from '../sim/random.js';
 import { LiveClients } from './clients.js';
 import { LiveHost } from './host.js';
 import { LiveServers } from './servers.js';
+import { markStaleReads } from './staleness.js';
 
 /** Fault actions a real run cannot apply yet: refused up front, never skipped. */
 const NOT_IN_REAL_RUNS: Partial<Record<FaultSpec extends unknown ? string : never, string>> = {
@@ -239,7 +240,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       trace.write(event, clock.wallUs(event.t));
     };
     clients = new LiveClients(settings, clock, peersOf(cluster, null), options.seed, clientTraceDir, () => host?.progressed());
-    const machines = [...settings.machines, ...settings.clients, 'probe'];
+    const machines = settings.machines; // the servers, as a simulated run.start lists them
     emit({ t: 0, type: 'run.start', seed: options.seed, scenario: name, machines, mode: 'real' });
     const liveClients = clients;
     host = new LiveHost({
@@ -359,7 +360,8 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
     finalTrace.write({ t: clock.trueUs(), type: 'run.end', events: 0 }, endWall);
     finalTrace.close();
     const tracePath = options.tracePath ?? join(dir, 'trace.jsonl');
-    const merged = await mergeTraces(driverTracePath, [...serverTraces, ...clientTraces], tracePath);
+    const merged = await mergeTraces(driverTracePath, [...serverTraces, ...clientTraces], partialPath);
+    await markStaleReads(partialPath, tracePath, committed);
     rmSync(partialPath, { force: true });
     summary.events = merged.events;
     summary.traceHash = createHash('sha256').update(readFileSync(tracePath)).digest('hex').slice(0, 16);

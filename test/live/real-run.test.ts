@@ -78,8 +78,12 @@ describe('kvsim real', () => {
 
   it('real-partition: stale follower reads counted, linearizable reads linearizable, liveness after the heal', async () => {
     const dir = join(tempDir(), 'run');
-    const summary = await runReal(loadScenarioFile(join(ROOT, 'scenarios/real-partition.yaml')), { seed: 1, bugs: [], dir, registry: new Set() });
+    const tracePath = join(dirs.at(-1)!, 'trace.jsonl');
+    const summary = await runReal(loadScenarioFile(join(ROOT, 'scenarios/real-partition.yaml')), { seed: 1, bugs: [], dir, registry: new Set(), tracePath });
     expect(summary.staleReads).toBeGreaterThan(0);
+    // The merged trace marks stale reads too (what replay and the report draw).
+    const staleMarks = readFileSync(tracePath, 'utf8').split('\n').filter((l) => l.includes('"type":"store.read"') && l.includes('"stale":true')).length;
+    expect(staleMarks).toBeGreaterThan(0);
     const eventual = summary.checks.eventual;
     expect(eventual.ok).toBe(true);
     if (eventual.ok !== null) expect(eventual.staleness.byLevel.follower?.stale).toBeGreaterThan(0);
