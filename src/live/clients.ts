@@ -16,7 +16,8 @@ import type { RealClock } from '../real/clock.js';
 import { RealMachine } from '../real/context.js';
 import type { PeerAddress } from '../real/transport.js';
 import { StoreClient, type ClientOptions } from '../store/client.js';
-import type { Ring } from '../store/ring.js';
+import { SessionRouter } from '../node/client.js';
+import { currentRingOf, runningServersOf, type ClusterFile } from '../node/cluster-file.js';
 import { keyDistribution } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadShared } from '../workload/driver.js';
 import { PROBE_CLIENT, PROBE_CLIENT_BASE, PROBE_RETRY_DELAY_US, probeKeyInShard, type StoreSettings } from '../harness/store-engine.js';
@@ -31,6 +32,8 @@ export class LiveClients {
   readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
   readonly machines: RealMachine[] = [];
   private probe: ClientMachine | undefined;
+  /** Routes by the cluster's current ring; a membership change swaps it (updateCluster). */
+  private readonly router: SessionRouter;
   started = 0;
   completed = 0;
   private readonly tempDir: string;
@@ -44,15 +47,27 @@ export class LiveClients {
     private readonly onCompleted: () => void,
   ) {
     this.tempDir = mkdtempSync(join(tmpdir(), 'kvsim-live-clients-'));
+    this.router = new SessionRouter(settings.ring, null);
   }
 
-  private async machine(id: string, options: ClientOptions, ring: Ring): Promise<ClientMachine> {
+  /** After a join or leave: the new ring, and addresses for servers that joined. */
+  updateCluster(cluster: ClusterFile): void {
+    this.router.ring = currentRingOf(cluster);
+    const running = new Set<string>();
+    for (const s of runningServersOf(cluster)) {
+      running.add(s.id);
+      for (const m of this.machines) m.transport.setPeer(s.id, { host: s.host, port: s.port });
+    }
+    for (const s of cluster.servers) if (!running.has(s.id)) for (const m of this.machines) m.transport.removePeer(s.id);
+  }
+
+  private async machine(id: string, options: ClientOptions): Promise<ClientMachine> {
     let client: StoreClient | undefined;
     const machine = await RealMachine.start({
       id,
       seed: this.seed,
       boot: (ctx) => {
-        client = new StoreClient(ctx, ring, options, () => this.clock.trueUs());
+        client = new StoreClient(ctx, this.router, options, () => this.clock.trueUs());
         return { onMessage: (from, payload) => client!.onReply(from, payload) };
       },
       dataDir: join(this.tempDir, id),
@@ -71,7 +86,7 @@ export class LiveClients {
     const s = this.settings;
     const dist = keyDistribution(s.keys);
     for (const [index, id] of s.clients.entries()) {
-      const { machine, client } = await this.machine(id, s.client, s.ring);
+      const { machine, client } = await this.machine(id, s.client);
       const ctx = machine.ctx;
       const driver = new WorkloadDriver(index, s.workload, dist, this.shared, ctx.rng('workload'), {
         trueNowUs: () => this.clock.trueUs(),
@@ -88,7 +103,7 @@ export class LiveClients {
       });
       machine.runProcess(() => driver.start());
     }
-    this.probe = await this.machine('probe', { ...s.client, ...PROBE_CLIENT, timeoutUs: s.settleUs }, s.ring);
+    this.probe = await this.machine('probe', { ...s.client, ...PROBE_CLIENT, timeoutUs: s.settleUs });
   }
 
   get pending(): number {

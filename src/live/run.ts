@@ -18,7 +18,7 @@
 //                (replay, report), the history
 //
 // Faults the real runtime cannot produce, and scenario settings it cannot honour, are refused
-// with a clear error (membership changes and leadership transfers: not in real runs yet) or
+// with a clear error (leadership transfers, replace, a placement block: not in real runs yet) or
 // listed in the summary's `approximations` (the loopback network's own latency replaces the
 // scenario's latency model; the real disk replaces its fsync model; SIGKILL keeps the page
 // cache, so no acknowledged-but-unsynced write is lost the way a simulated crash loses one).
@@ -60,10 +60,11 @@ import { markStaleReads } from './staleness.js';
 /** Fault actions a real run cannot apply yet: refused up front, never skipped. */
 const NOT_IN_REAL_RUNS: Partial<Record<FaultSpec extends unknown ? string : never, string>> = {
   transfer: 'a leadership transfer needs a control request the servers do not offer yet',
-  join: 'membership changes in real runs are `kvsim cluster join|leave`, not scenario faults yet',
-  leave: 'membership changes in real runs are `kvsim cluster join|leave`, not scenario faults yet',
-  replace: 'membership changes in real runs are `kvsim cluster join|leave`, not scenario faults yet',
+  replace: 'a replace retires a dead server, and a real leave needs the leaver to answer; use crash, then join and leave',
 };
+
+/** Bound on one membership change (join or leave: the placement driver until placed). */
+const MEMBERSHIP_BOUND_MS = 60_000;
 
 /** How far apart two processes' events may be and still be in either order (see the top). */
 const CLOCK_UNCERTAINTY_US = 1_000;
@@ -101,6 +102,7 @@ export interface RealRunSummary extends RunSummary {
     servers: string[];
     restarts: number;
     controlFailures: number;
+    membership: { joined: string[]; left: string[]; failures: string[] };
     approximations: string[];
   };
 }
@@ -118,7 +120,7 @@ export function refuseForReal(loaded: LoadedScenario): void {
   (scenario.faults ?? []).forEach((fault, i) => {
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
-    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike`);
+    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave`);
   });
 }
 
@@ -139,14 +141,22 @@ class LiveTargets implements FaultTargets {
   leaders: { shard: number; leader: string | null; term: number }[] = [];
   elections = 0;
   private readonly seenTerms = new Set<string>();
+  /** Membership changes run one after another (membership.ts takes a lock per directory). */
+  private membership: Promise<void> = Promise.resolve();
+  readonly joined: string[] = [];
+  readonly left: string[] = [];
+  readonly membershipFailures: string[] = [];
 
   constructor(
     private readonly settings: StoreSettings,
     private readonly clients: LiveClients,
+    private readonly liveServers: LiveServers,
+    private readonly afterMembership: () => void,
+    private readonly log: (line: string) => void,
   ) {}
 
   servers(): string[] {
-    return this.settings.machines;
+    return this.liveServers.running;
   }
 
   observe(cluster: ClusterFile, statuses: readonly (ServerStatus | null)[]): void {
@@ -183,19 +193,58 @@ class LiveTargets implements FaultTargets {
     return false;
   }
 
+  /** Resolves once every membership change asked for so far has finished (or failed). */
+  membershipIdle(): Promise<void> {
+    return this.membership;
+  }
+
+  private enqueue(what: string, change: () => Promise<void>): void {
+    this.membership = this.membership.then(change).catch((err: unknown) => {
+      const message = `${what}: ${(err as Error).message.split('\n')[0]}`;
+      this.membershipFailures.push(message);
+      this.log(message);
+    });
+  }
+
   applyEngineFault(action: EngineFaultAction): { undo?: () => void; detail: string } | undefined {
-    if (action.kind !== 'spike') return undefined; // refused before the run (refuseForReal)
-    const shared = this.clients.shared;
-    const before = { factor: shared.rateFactor, key: shared.hotKey };
-    shared.rateFactor = action.factor;
-    shared.hotKey = action.key;
-    return {
-      undo: () => {
-        shared.rateFactor = before.factor;
-        shared.hotKey = before.key;
-      },
-      detail: `load x${action.factor}${action.key ? ` hot key ${action.key}` : ''}`,
-    };
+    const servers = this.liveServers;
+    switch (action.kind) {
+      case 'spike': {
+        const shared = this.clients.shared;
+        const before = { factor: shared.rateFactor, key: shared.hotKey };
+        shared.rateFactor = action.factor;
+        shared.hotKey = action.key;
+        return {
+          undo: () => {
+            shared.rateFactor = before.factor;
+            shared.hotKey = before.key;
+          },
+          detail: `load x${action.factor}${action.key ? ` hot key ${action.key}` : ''}`,
+        };
+      }
+      case 'join':
+        // A real cluster names a newcomer itself (the next free id), as `kvsim cluster join` does.
+        this.enqueue(`join of ${action.machine}`, async () => {
+          const id = await servers.join(MEMBERSHIP_BOUND_MS, this.log);
+          this.joined.push(id);
+          this.clients.updateCluster(servers.cluster);
+          this.afterMembership();
+        });
+        return { detail: `${action.machine} joins (a new server process; the placement driver moves replicas onto it)` };
+      case 'leave': {
+        const id = action.machine;
+        if (!servers.running.includes(id)) return { detail: `${id} is not a running member: nothing to leave` };
+        this.enqueue(`leave of ${id}`, async () => {
+          await servers.leave(id, MEMBERSHIP_BOUND_MS, this.log);
+          this.left.push(id);
+          this.clients.updateCluster(servers.cluster);
+          this.afterMembership();
+        });
+        return { detail: `${id} leaves (the placement driver moves its replicas away, then it stops for good)` };
+      }
+      default:
+        return undefined; // refused before the run (refuseForReal)
+    }
   }
 }
 
@@ -253,7 +302,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       log,
     });
     const liveHost = host;
-    const targets = new LiveTargets(settings, clients);
+    const targets = new LiveTargets(settings, clients, servers, () => liveHost.pushNet(), log);
     await clients.start();
     // A scenario's base network loss is a fault in force from the start.
     const net = scenario.network;
@@ -266,7 +315,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
     let exited: { id: string; log: string }[] = [];
     while (clock.trueUs() < scenario.duration) {
       const statuses = await servers.statuses();
-      targets.observe(cluster, statuses);
+      targets.observe(servers.cluster, statuses);
       liveHost.progressed();
       exited = servers.exitedUnasked();
       if (exited.length > 0) break;
@@ -274,7 +323,8 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
     }
     if (exited.length > 0) return await abortedByServer(exited);
 
-    // Settle: undo every fault, then probe.
+    // Settle: membership changes under way finish first (bounded), then every fault is undone.
+    await targets.membershipIdle();
     const network = host.network;
     network.heal('all');
     if (network.faultDrop !== 0 || network.faultDuplicate !== 0 || network.faultDelayExtraUs !== 0) network.setFaultRates(0, 0, 0);
@@ -306,7 +356,8 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
     const committed = committedOf(states, clients.history);
     const partialPath = join(dir, 'merged.partial.jsonl');
     trace.close();
-    const serverTraces = servers.ids.map((id) => join(serverDir(dir, id), 'trace.jsonl')).filter((p) => existsSync(p));
+    // The servers' traces, and the placement driver's if a membership change ran one.
+    const serverTraces = [...servers.ids, 'pd'].map((id) => join(serverDir(dir, id), 'trace.jsonl')).filter((p) => existsSync(p));
     const clientTraces = readdirSync(clientTraceDir).map((f) => join(clientTraceDir, f));
     await mergeTraces(driverTracePath, [...serverTraces, ...clientTraces], partialPath);
     const observed = await observeTrace(partialPath);
@@ -344,6 +395,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
         servers: servers.ids,
         restarts: servers.restarts,
         controlFailures: host.controlFailures,
+        membership: { joined: targets.joined, left: targets.left, failures: targets.membershipFailures },
         approximations: approximationsOf(scenario),
       },
     };
@@ -396,7 +448,7 @@ async function waitAllUp(servers: LiveServers): Promise<void> {
   const deadline = performance.now() + RESTART_BOUND_MS;
   while (performance.now() < deadline) {
     const statuses = await servers.statuses();
-    if (statuses.every((s) => s !== null)) return;
+    if (servers.cluster.servers.every((s, i) => servers.state.get(s.id) === 'left' || statuses[i] !== null)) return;
     await sleep(50);
   }
 }

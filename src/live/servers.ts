@@ -5,6 +5,8 @@
 //   kill(id)        SIGKILL (a crash); the data directory stays for respawn(id)
 //   respawn(id)     a new process on the same data directory (a restart)
 //   pause/resume    SIGSTOP / SIGCONT
+//   join()/leave(id) a membership change through src/node/membership.ts (the placement driver
+//                   until placed); the cluster file is re-read and a joined server adopted
 //   stopAll()       graceful: SIGCONT what is paused, SIGTERM, wait, SIGKILL what is left
 //   killAllNow()    synchronous SIGKILL of every process (process 'exit' and signal handlers)
 //
@@ -14,11 +16,13 @@
 // piece of process-wide state here, and only the CLI installs the handlers.
 import { join } from 'node:path';
 import { UserError } from '../base/errors.js';
-import type { ClusterFile } from '../node/cluster-file.js';
-import { alive, logTail, pidOf, serverDir, sleep, spawnServer, statusesOf, waitUntilLed } from '../node/local-cluster.js';
+import { loadClusterFile, membershipStateOf, runningServersOf, type ClusterFile } from '../node/cluster-file.js';
+import { alive, CLUSTER_FILE, logTail, pidOf, serverDir, sleep, spawnServer, statusesOf, waitUntilLed } from '../node/local-cluster.js';
+import { joinServer, leaveServer } from '../node/membership.js';
 import type { ServerState, ServerStatus } from '../node/server.js';
 
-export type LiveState = 'up' | 'crashed' | 'paused';
+/** `leaving`: its replicas move away and membership.ts stops it; `left`: gone for good. */
+export type LiveState = 'up' | 'crashed' | 'paused' | 'leaving' | 'left';
 
 /** Bound on a graceful stop before SIGKILL. */
 const STOP_GRACE_MS = 5_000;
@@ -31,7 +35,7 @@ export class LiveServers {
 
   private constructor(
     readonly dir: string,
-    readonly cluster: ClusterFile,
+    public cluster: ClusterFile,
     private readonly registry: Set<LiveServers>,
   ) {}
 
@@ -49,8 +53,36 @@ export class LiveServers {
     return servers;
   }
 
+  /** Every server the run has had (joined ones included, left ones too). */
   get ids(): string[] {
     return this.cluster.servers.map((s) => s.id);
+  }
+
+  /** Servers on the current ring or leaving it (what fault targets pick among). */
+  get running(): string[] {
+    return runningServersOf(this.cluster).map((s) => s.id);
+  }
+
+  /** Adds server n(max+1) and places replicas on it (bounded); returns its id. */
+  async join(boundMs: number, log: (line: string) => void): Promise<string> {
+    const result = await joinServer({ dir: this.dir, boundMs, log, serverArgs: ['--exit-with-parent'] });
+    this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
+    const pid = pidOf(this.dir, result.id);
+    if (pid !== null) this.pids.set(result.id, pid);
+    this.state.set(result.id, 'up');
+    return result.id;
+  }
+
+  /** Moves `id`'s replicas away, then membership.ts stops it for good (bounded). */
+  async leave(id: string, boundMs: number, log: (line: string) => void): Promise<void> {
+    this.state.set(id, 'leaving');
+    try {
+      await leaveServer({ dir: this.dir, id, boundMs, log });
+    } finally {
+      this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
+      if (membershipStateOf(this.cluster, id) === 'left') this.state.set(id, 'left');
+      else if (this.state.get(id) === 'leaving') this.state.set(id, 'up');
+    }
   }
 
   httpPortOf(id: string): number {
@@ -126,7 +158,7 @@ export class LiveServers {
     const out: { id: string; log: string }[] = [];
     for (const [id, st] of this.state) {
       const pid = this.pids.get(id);
-      if (st !== 'crashed' && pid !== undefined && !alive(pid)) out.push({ id, log: logTail(this.dir, id, 4) });
+      if ((st === 'up' || st === 'paused') && pid !== undefined && !alive(pid)) out.push({ id, log: logTail(this.dir, id, 4) });
     }
     return out;
   }
@@ -141,7 +173,7 @@ export class LiveServers {
     for (const [id, pid] of live) if (alive(pid)) this.signal(id, 'SIGKILL');
     const killDeadline = performance.now() + 2_000;
     while (performance.now() < killDeadline && live.some(([, pid]) => alive(pid))) await sleep(10);
-    for (const id of this.ids) this.state.set(id, 'crashed');
+    for (const id of this.ids) if (this.state.get(id) !== 'left') this.state.set(id, 'crashed');
     this.registry.delete(this);
   }
 

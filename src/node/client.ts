@@ -53,7 +53,7 @@ export interface KvResult {
 const FOLLOW_MIN_INTERVAL_MS = 200;
 
 /** The session's routing table: a ring that updateCluster may swap for a newer one. */
-class SessionRouter implements Router {
+export class SessionRouter implements Router {
   constructor(
     public ring: Ring,
     private readonly onRefresh: (() => void) | null,

@@ -74,6 +74,8 @@ export interface MembershipOptions {
   boundMs: number;
   /** Progress lines (moves started and done); default: none. */
   log?: (line: string) => void;
+  /** Extra `kvsim serve` arguments for a joining server (kvsim real: --exit-with-parent). */
+  serverArgs?: readonly string[];
 }
 
 export interface MembershipResult {
@@ -103,7 +105,7 @@ export async function joinServer(options: MembershipOptions): Promise<Membership
     const [port, httpPort] = (await freePorts(2)) as [number, number];
     const cluster = withChange(file, before, { op: 'join', id }, { id, host: '127.0.0.1', port, httpPort });
     writeClusterFile(file, cluster);
-    const pid = spawnServer(dir, id);
+    const pid = spawnServer(dir, id, options.serverArgs ?? []);
     try {
       await waitUntilAnswers(dir, id, httpPort, Math.min(START_BOUND_MS_MAX, options.boundMs));
     } catch (err) {

@@ -102,6 +102,15 @@ describe('kvsim real', () => {
     expect(serverPids(dir).filter(running)).toEqual([]);
   }, 90_000);
 
+  it('real-membership: a server joins and a founding one leaves under load (new and stopped processes, the placement driver); every check passes', async () => {
+    const dir = join(tempDir(), 'run');
+    const summary = await runReal(loadScenarioFile(join(ROOT, 'scenarios/real-membership.yaml')), { seed: 1, bugs: [], dir, registry: new Set() });
+    expect(summary.real.membership).toEqual({ joined: ['n4'], left: ['n1'], failures: [] });
+    expect(summary.real.servers).toEqual(['n1', 'n2', 'n3', 'n4']);
+    for (const [name, v] of Object.entries(summary.checks)) expect([name, v.ok]).toEqual([name, true]);
+    expect(serverPids(dir).filter(running)).toEqual([]);
+  }, 120_000);
+
   it('SIGINT to kvsim real stops every server it started (exit 130)', async () => {
     const dir = join(tempDir(), 'run');
     const child = spawn(process.execPath, [CLI, 'real', join(ROOT, 'scenarios/real-leader-crash.yaml'), '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
