@@ -1,4 +1,5 @@
 // Parsing of flag values shared by commands. Bad values are UserErrors naming the flag.
+import { mkdirSync } from 'node:fs';
 import { UserError } from './errors.js';
 
 export function parseSeed(text: string | undefined, flag = '--seed'): number | undefined {
@@ -28,4 +29,15 @@ export function parseSeedRange(text: string, flag = '--seeds'): { from: number; 
 
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** A report is drawn from the trace: `--report DIR` without `--trace` writes it to DIR/trace.jsonl (DIR is created). */
+export function traceForReport(report: string | undefined, trace: string | undefined): string | undefined {
+  if (report === undefined || trace !== undefined) return trace;
+  try {
+    mkdirSync(report, { recursive: true });
+  } catch {
+    throw new UserError(`--report: cannot create the directory ${report}`);
+  }
+  return `${report.replace(/\/+$/, '')}/trace.jsonl`;
 }

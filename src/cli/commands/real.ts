@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
-import { collect, parseSeed } from '../options.js';
+import { collect, parseSeed, traceForReport } from '../options.js';
 import { anyUndecided } from '../../harness/verdicts.js';
 import type { LiveServers } from '../../live/servers.js';
 
@@ -39,15 +39,7 @@ export function registerReal(program: Command): void {
       validateBugFlags(bugs);
       validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
       refuseForReal(loaded);
-      if (opts.report !== undefined && opts.trace === undefined) {
-        const { mkdirSync } = await import('node:fs');
-        try {
-          mkdirSync(opts.report, { recursive: true });
-        } catch {
-          throw new UserError(`--report: cannot create the directory ${opts.report}`);
-        }
-        opts.trace = `${opts.report.replace(/\/+$/, '')}/trace.jsonl`;
-      }
+      opts.trace = traceForReport(opts.report, opts.trace);
       const registry = new Set<LiveServers>();
       const reap = () => {
         for (const s of [...registry]) s.killAllNow();

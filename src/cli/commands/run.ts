@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
-import { collect, parseSeed } from '../options.js';
+import { collect, parseSeed, traceForReport } from '../options.js';
 import { isAssertion } from '../../base/assert.js';
 import { anyUndecided } from '../../harness/verdicts.js';
 
@@ -32,15 +32,7 @@ export function registerRun(program: Command): void {
       validateBugFlags(bugs);
       validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
       // A report is drawn from the trace, so --report needs one even without --trace.
-      if (opts.report !== undefined && opts.trace === undefined) {
-        const { mkdirSync } = await import('node:fs');
-        try {
-          mkdirSync(opts.report, { recursive: true });
-        } catch {
-          throw new UserError(`--report: cannot create the directory ${opts.report}`);
-        }
-        opts.trace = `${opts.report.replace(/\/+$/, '')}/trace.jsonl`;
-      }
+      opts.trace = traceForReport(opts.report, opts.trace);
       const startMs = performance.now();
       let summary;
       try {
