@@ -18,7 +18,7 @@
 //                (replay, report), the history
 //
 // Faults the real runtime cannot produce, and scenario settings it cannot honour, are refused
-// with a clear error (leadership transfers, replace, a placement block: not in real runs yet) or
+// with a clear error (leadership transfers and a placement block: not in real runs yet) or
 // listed in the summary's `approximations` (the loopback network's own latency replaces the
 // scenario's latency model; the real disk replaces its fsync model; SIGKILL keeps the page
 // cache, so no acknowledged-but-unsynced write is lost the way a simulated crash loses one).
@@ -60,7 +60,6 @@ import { markStaleReads } from './staleness.js';
 /** Fault actions a real run cannot apply yet: refused up front, never skipped. */
 const NOT_IN_REAL_RUNS: Partial<Record<FaultSpec extends unknown ? string : never, string>> = {
   transfer: 'a leadership transfer needs a control request the servers do not offer yet',
-  replace: 'a replace retires a dead server, and a real leave needs the leaver to answer; use crash, then join and leave',
 };
 
 /** Bound on one membership change (join or leave: the placement driver until placed). */
@@ -120,7 +119,7 @@ export function refuseForReal(loaded: LoadedScenario): void {
   (scenario.faults ?? []).forEach((fault, i) => {
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
-    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave`);
+    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave, replace`);
   });
 }
 
@@ -241,6 +240,18 @@ class LiveTargets implements FaultTargets {
           this.afterMembership();
         });
         return { detail: `${id} leaves (the placement driver moves its replicas away, then it stops for good)` };
+      }
+      case 'replace': {
+        const id = action.machine;
+        if (!servers.running.includes(id)) return { detail: `${id} is not a running member: nothing to replace` };
+        this.enqueue(`replace of ${id}`, async () => {
+          const fresh = await servers.replace(id, MEMBERSHIP_BOUND_MS, this.log);
+          this.joined.push(fresh);
+          this.left.push(id);
+          this.clients.updateCluster(servers.cluster);
+          this.afterMembership();
+        });
+        return { detail: `${id} fails for good (SIGKILL); a new server process takes its replicas` };
       }
       default:
         return undefined; // refused before the run (refuseForReal)
@@ -387,6 +398,10 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       checks: judged.checks,
       faults: faults.faultsFired,
       shed: clients.shared.shed,
+      // As a simulated run reports its placement driver: here the membership changes' drivers.
+      ...(targets.joined.length + targets.left.length + targets.membershipFailures.length > 0 && {
+        placement: { movesCompleted: servers.movesCompleted, settled: targets.membershipFailures.length === 0, machines: servers.running },
+      }),
       expectations: { ok: true, failed: [] },
       ok: true,
       mode: 'real',

@@ -5,8 +5,9 @@
 //   kill(id)        SIGKILL (a crash); the data directory stays for respawn(id)
 //   respawn(id)     a new process on the same data directory (a restart)
 //   pause/resume    SIGSTOP / SIGCONT
-//   join()/leave(id) a membership change through src/node/membership.ts (the placement driver
-//                   until placed); the cluster file is re-read and a joined server adopted
+//   join()/leave(id)/replace(id)  a membership change through src/node/membership.ts (the
+//                   placement driver until placed); the cluster file is re-read and a new
+//                   server adopted
 //   stopAll()       graceful: SIGCONT what is paused, SIGTERM, wait, SIGKILL what is left
 //   killAllNow()    synchronous SIGKILL of every process (process 'exit' and signal handlers)
 //
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { UserError } from '../base/errors.js';
 import { loadClusterFile, membershipStateOf, runningServersOf, type ClusterFile } from '../node/cluster-file.js';
 import { alive, CLUSTER_FILE, logTail, pidOf, serverDir, sleep, spawnServer, statusesOf, waitUntilLed } from '../node/local-cluster.js';
-import { joinServer, leaveServer } from '../node/membership.js';
+import { joinServer, leaveServer, replaceServer } from '../node/membership.js';
 import type { ServerState, ServerStatus } from '../node/server.js';
 
 /** `leaving`: its replicas move away and membership.ts stops it; `left`: gone for good. */
@@ -64,8 +65,12 @@ export class LiveServers {
   }
 
   /** Adds server n(max+1) and places replicas on it (bounded); returns its id. */
+  /** Placement moves completed by this run's membership changes. */
+  movesCompleted = 0;
+
   async join(boundMs: number, log: (line: string) => void): Promise<string> {
     const result = await joinServer({ dir: this.dir, boundMs, log, serverArgs: ['--exit-with-parent'] });
+    this.movesCompleted += result.movesCompleted;
     this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
     const pid = pidOf(this.dir, result.id);
     if (pid !== null) this.pids.set(result.id, pid);
@@ -73,11 +78,27 @@ export class LiveServers {
     return result.id;
   }
 
+  /** `id` fails for good (SIGKILL) and a new server takes its place; returns the newcomer's id. */
+  async replace(id: string, boundMs: number, log: (line: string) => void): Promise<string> {
+    this.state.set(id, 'leaving');
+    try {
+      const result = await replaceServer({ dir: this.dir, id, boundMs, log, serverArgs: ['--exit-with-parent'] });
+      this.movesCompleted += result.movesCompleted;
+      const pid = pidOf(this.dir, result.replacement);
+      if (pid !== null) this.pids.set(result.replacement, pid);
+      this.state.set(result.replacement, 'up');
+      return result.replacement;
+    } finally {
+      this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
+      this.state.set(id, membershipStateOf(this.cluster, id) === 'left' ? 'left' : 'crashed');
+    }
+  }
+
   /** Moves `id`'s replicas away, then membership.ts stops it for good (bounded). */
   async leave(id: string, boundMs: number, log: (line: string) => void): Promise<void> {
     this.state.set(id, 'leaving');
     try {
-      await leaveServer({ dir: this.dir, id, boundMs, log });
+      this.movesCompleted += (await leaveServer({ dir: this.dir, id, boundMs, log })).movesCompleted;
     } finally {
       this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
       if (membershipStateOf(this.cluster, id) === 'left') this.state.set(id, 'left');

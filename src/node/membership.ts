@@ -13,7 +13,12 @@
 //          timeout, a kill) is resumed by running the same leave again; a join cut short
 //          leaves the newcomer a member, and the next join's or leave's driver finishes its
 //          moves too (it places the whole cluster).
-// Both refuse to start (exit 1) while a server that should be running does not answer.
+//   replace  the server fails for good (SIGKILL if it still runs): a newcomer joins, and the
+//          failed one is recorded as leaving and left at once (it will never answer); the
+//          driver, told it is retired, moves its replicas to the newcomer and drops the dead
+//          replicas from their groups — the simulator's StoreCluster.replace, for real.
+// Each refuses to start (exit 1) while a server that should be running does not answer (for
+// replace: any but the failed one).
 //
 // The driver is built exactly as StoreCluster.startPlacement builds it: the directory holds
 // the current ring (cluster-file.ts currentRingOf), servers() are its machines, hosts() every
@@ -48,6 +53,7 @@ import {
   everyShardLed,
   fetchStatus,
   freePorts,
+  killServer,
   leadersOf,
   livePidOf,
   logTail,
@@ -79,7 +85,7 @@ export interface MembershipOptions {
 }
 
 export interface MembershipResult {
-  op: 'join' | 'leave';
+  op: 'join' | 'leave' | 'replace';
   id: string;
   /** True when the leave had been recorded by an earlier, unfinished command. */
   resumed: boolean;
@@ -160,6 +166,43 @@ export async function leaveServer(options: MembershipOptions & { id: string }): 
   }
 }
 
+/** `id` failed for good; a new server takes its place on the ring (see the top). */
+export async function replaceServer(options: MembershipOptions & { id: string }): Promise<MembershipResult & { replacement: string }> {
+  const t0 = performance.now();
+  const { dir, id: failed } = options;
+  const log = options.log ?? (() => {});
+  const file = join(dir, CLUSTER_FILE);
+  const release = takeMembershipLock(dir);
+  try {
+    const before = loadClusterFile(file);
+    serverOf(file, before, failed);
+    if (membershipStateOf(before, failed) !== 'member') throw new UserError(`${file}: ${failed} is not a member of the ring (it is leaving or left); expected a member to replace`);
+    await killServer(dir, failed);
+    await requireAnswering(dir, { ...before, servers: before.servers.filter((s) => s.id !== failed) }, `replace of ${failed}`);
+    const id = nextServerId(before);
+    const [port, httpPort] = (await freePorts(2)) as [number, number];
+    // Join first, then the failed one leaves and has left: a ring never below the replication factor.
+    let cluster = withChange(file, before, { op: 'join', id }, { id, host: '127.0.0.1', port, httpPort });
+    cluster = withChange(file, cluster, { op: 'leave', id: failed });
+    cluster = withChange(file, cluster, { op: 'left', id: failed });
+    writeClusterFile(file, cluster);
+    const pid = spawnServer(dir, id, options.serverArgs ?? []);
+    try {
+      await waitUntilAnswers(dir, id, httpPort, Math.min(START_BOUND_MS_MAX, options.boundMs));
+    } catch (err) {
+      await stopServer(dir, id);
+      writeClusterFile(file, before);
+      throw err;
+    }
+    log(`${failed}: failed for good; ${id} takes its place (tcp 127.0.0.1:${port}, http ${httpPort}, pid ${pid})`);
+    signalReload(dir, cluster, id);
+    const placed = await runDriver(dir, cluster, `replace of ${failed}`, t0 + options.boundMs, log, new Set([failed]));
+    return { op: 'replace', id: failed, replacement: id, resumed: false, ...placed, ms: Math.round(performance.now() - t0) };
+  } finally {
+    release();
+  }
+}
+
 /** The driver's part: runs it until the cluster is placed (see the top), or fails at the deadline. */
 async function runDriver(
   dir: string,
@@ -167,6 +210,7 @@ async function runDriver(
   what: string,
   deadlineMs: number,
   log: (line: string) => void,
+  retired: ReadonlySet<string> = new Set(),
 ): Promise<Pick<MembershipResult, 'movesStarted' | 'movesCompleted' | 'driverMs' | 'shards'>> {
   const t0 = performance.now();
   const ring = currentRingOf(cluster);
@@ -196,7 +240,7 @@ async function runDriver(
   });
   try {
     machine.runProcess(() => {
-      driver = new PlacementDriver(machine.ctx, directory, () => ring.machines, () => running, () => false, DEFAULT_PLACEMENT, notify);
+      driver = new PlacementDriver(machine.ctx, directory, () => ring.machines, () => running, (m) => retired.has(m), DEFAULT_PLACEMENT, notify);
     });
     const placedDriver = driver as PlacementDriver | null;
     if (placedDriver === null) throw new UserError(`${what}: the placement driver could not start`);

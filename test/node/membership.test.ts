@@ -20,7 +20,7 @@ import {
   type ClusterFile,
 } from '../../src/node/cluster-file.js';
 import { ClientSession, type KvResult } from '../../src/node/client.js';
-import { placementGaps } from '../../src/node/membership.js';
+import { placementGaps, replaceServer } from '../../src/node/membership.js';
 import { RealClock } from '../../src/real/clock.js';
 import { RealMachine } from '../../src/real/context.js';
 import type { AdminReply } from '../../src/store/protocol.js';
@@ -207,6 +207,30 @@ describe('membership changes of a real cluster', () => {
     expect(loadClusterFile(file).membership).toHaveLength(3);
     const down = await clusterDown(dir);
     expect(down).toEqual({ stopped: ['n2', 'n3', 'n4'], killed: [], notRunning: [], left: ['n1'] });
+  });
+
+  it('replaceServer: n2 fails for good, n4 takes its replicas; the cluster is placed on the new ring and keeps its data', async () => {
+    const dir = tempDir();
+    onCleanup(async () => {
+      await clusterDown(dir).catch(() => undefined);
+    });
+    const file = join(dir, CLUSTER_FILE);
+    const founded = await clusterUp({ dir, machines: 3, shards: 2, replication: 3, seed: 7, readyBoundMs: 15_000 });
+    const session = await ClientSession.open(founded, 'c', null, () => {});
+    onCleanup(() => session.close());
+    expect((await session.put('k', 'before')).outcome).toBe('ok');
+    const result = await replaceServer({ dir, id: 'n2', boundMs: 40_000 });
+    expect(result).toMatchObject({ op: 'replace', id: 'n2', replacement: 'n4' });
+    expect(result.movesCompleted).toBeGreaterThanOrEqual(2);
+    const after = loadClusterFile(file);
+    expect(after.membership).toEqual([{ op: 'join', id: 'n4' }, { op: 'leave', id: 'n2' }, { op: 'left', id: 'n2' }]);
+    expect(livePidOf(dir, 'n2')).toBe(null);
+    expect(placementGaps(after, await statusesOf(after))).toEqual([]);
+    // No group still counts the dead replica: every shard's replicas are n1, n3, n4.
+    for (const st of await statusesOf(after)) if (st !== null) expect(['n1', 'n3', 'n4']).toContain(st.id);
+    session.updateCluster(after);
+    expect((await session.get('k')).value).toBe('before');
+    expect((await session.put('k', 'after')).outcome).toBe('ok');
   });
 
   it('bad input: leave of an unknown id, of a left id, below the replication factor; a bad membership log; serving a left id', async () => {

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeed } from '../options.js';
 import { validateBugFlags } from './bugs.js';
 import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape, type ShardLeadership } from '../../node/local-cluster.js';
-import { joinServer, leaveServer, type MembershipResult } from '../../node/membership.js';
+import { joinServer, leaveServer, replaceServer, type MembershipResult } from '../../node/membership.js';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { raftTimingOf } from '../../scenario/raft-timing.js';
 
@@ -125,6 +125,18 @@ export function registerCluster(program: Command): void {
       const r = await leaveServer({ dir: opts.dir, id: opts.id, boundMs, ...(!opts.json && { log: (line: string) => process.stdout.write(`${line}\n`) }) });
       printMembership(r, opts.json === true);
     });
+  cluster
+    .command('replace')
+    .description('a server failed for good: kill it if it runs, add a new one in its place, and rebuild its replicas there with the placement driver')
+    .requiredOption('--dir <dir>', 'the cluster directory')
+    .requiredOption('--id <id>', 'the failed server (n1, n2, ...)')
+    .option('--bound-s <n>', 'bound on the whole change, in seconds', '60')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { dir: string; id: string; boundS: string; json?: boolean }) => {
+      const boundMs = parsePositiveInt(opts.boundS, '--bound-s') * 1000;
+      const r = await replaceServer({ dir: opts.dir, id: opts.id, boundMs, ...(!opts.json && { log: (line: string) => process.stdout.write(`${line}\n`) }) });
+      printMembership(r, opts.json === true);
+    });
 }
 
 /** `0:n1@1 1:n4@2 ...` (shard:leader@term). */
@@ -132,8 +144,8 @@ function leadershipText(shards: readonly ShardLeadership[]): string {
   return shards.map((x) => `${x.shard}:${x.leader ?? '-'}@${x.term < 0 ? '-' : x.term}`).join(' ');
 }
 
-function printMembership(r: MembershipResult, json: boolean): void {
-  const verb = r.op === 'join' ? 'joined' : 'left';
+function printMembership(r: MembershipResult & { replacement?: string }, json: boolean): void {
+  const verb = r.op === 'join' ? 'joined' : r.op === 'leave' ? 'left' : 'replaced';
   if (json) {
     const { op: _op, id, ...rest } = r;
     process.stdout.write(JSON.stringify({ [verb]: id, ...rest }) + '\n');
@@ -141,6 +153,6 @@ function printMembership(r: MembershipResult, json: boolean): void {
   }
   const led = r.shards.filter((x) => x.leader !== null).length;
   process.stdout.write(
-    `${r.id} ${verb}${r.resumed ? ' (resumed)' : ''}: ${r.movesCompleted} move${r.movesCompleted === 1 ? '' : 's'} done, placed ${r.driverMs} ms after the driver started, ${r.ms} ms in all; shards led ${led}/${r.shards.length}  ${leadershipText(r.shards)}\n`,
+    `${r.id} ${verb}${r.replacement !== undefined ? ` by ${r.replacement}` : ''}${r.resumed ? ' (resumed)' : ''}: ${r.movesCompleted} move${r.movesCompleted === 1 ? '' : 's'} done, placed ${r.driverMs} ms after the driver started, ${r.ms} ms in all; shards led ${led}/${r.shards.length}  ${leadershipText(r.shards)}\n`,
   );
 }
