@@ -12,6 +12,7 @@ import { loadScenarioFile } from '../../src/scenario/load.js';
 import { runReal } from '../../src/live/run.js';
 import type { LiveServers } from '../../src/live/servers.js';
 import { loadTraceFile } from '../../src/replay/trace-store.js';
+import { compareWithSimulation, type Comparison } from '../../src/live/compare.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -57,7 +58,18 @@ describe('kvsim real', () => {
     const dir = join(tempDir(), 'run');
     const registry = new Set<LiveServers>();
     const tracePath = join(dirs.at(-1)!, 'trace.jsonl');
-    const summary = await runReal(loadScenarioFile(join(ROOT, 'scenarios/real-leader-crash.yaml')), { seed: 1, bugs: [], dir, registry, tracePath });
+    const loaded = loadScenarioFile(join(ROOT, 'scenarios/real-leader-crash.yaml'));
+    let comparison: Comparison | undefined;
+    const summary = await runReal(loaded, {
+      seed: 1,
+      bugs: [],
+      dir,
+      registry,
+      tracePath,
+      inspect: async (run) => {
+        comparison = (await compareWithSimulation(loaded, 1, [], run)).json;
+      },
+    });
     expect(summary.mode).toBe('real');
     expect(summary.real.restarts).toBe(1);
     expect(summary.faults).toBe(2); // the slow disk, then the crash
@@ -74,6 +86,17 @@ describe('kvsim real', () => {
     const start = store.event(0);
     expect(start.type === 'run.start' && start.mode === 'real').toBe(true);
     expect(store.typeAt(store.count - 1)).toBe('run.end');
+    // --compare: both runs measured the same way; the crash cost each a leader for a while.
+    for (const side of [comparison!.simulation, comparison!.real]) {
+      expect(side.latency.put!.count).toBeGreaterThan(100);
+      expect(side.latency.put!.p50Ms).toBeGreaterThan(0);
+      expect(side.latency.put!.p99Ms).toBeGreaterThanOrEqual(side.latency.put!.p50Ms);
+      expect(side.unavailability).toHaveLength(1);
+      expect(side.unavailability[0]!.fault).toMatch(/^crash n\d at 2 s$/);
+      expect(side.unavailability[0]!.leaderlessMs).toBeGreaterThan(0);
+      expect(side.unavailability[0]!.leaderlessMs).toBeLessThan(2_000);
+    }
+    expect(comparison!.real.elections).toBe(summary.elections);
   }, 90_000);
 
   it('real-partition: stale follower reads counted, linearizable reads linearizable, liveness after the heal', async () => {
