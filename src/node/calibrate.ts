@@ -12,13 +12,15 @@
 //     ├─ fitLink / fitDisk   the simulator's parameters (how: at each function)
 //     └─ calibrationYaml     the scenario fragment (network: and disk:) with a comment header
 //
-// Clocks. Every process stamps `wallUs` as its clock's origin (Date.now() at start, whole
-// milliseconds) plus monotonic time since (src/real/clock.ts), so two processes' wallUs differ
-// by a constant of up to ±1 ms — more than a loopback hop. Raw one-way latencies of one direction
-// come out negative on this machine. Per pair of servers that exchanged messages both ways the
-// offset θ (b's stamp minus a's for one instant) is estimated by the minimum filter of NTP and
-// Cristian: θ = (min(a→b) − min(b→a)) / 2, assuming the fastest hop is as fast both ways; each
-// sample is corrected by it. A pair heard only one way is left out (its offset is unknown).
+// Clocks. Every process stamps `wallUs` as its clock's origin (the process's high-resolution
+// time origin on the wall clock) plus monotonic time since (src/real/clock.ts), so two processes'
+// wallUs agree to a few µs (servers built before that used Date.now(), whole milliseconds: up
+// to ±1 ms apart, more than a loopback hop). What remains is refined per pair of servers that
+// exchanged at least PAIR_SAMPLES_MIN messages each way: the offset θ (b's stamp minus a's for
+// one instant) by the minimum filter of NTP and Cristian, θ = (min(a→b) − min(b→a)) / 2,
+// assuming the fastest hop is as fast both ways; each sample is corrected by it. A thinner pair
+// keeps θ = 0 (a minimum over a few samples under load says nothing about the clocks); a pair
+// heard only one way is left out.
 //
 // Message ids are the sender's message numbers, unique per sender process only and restarted
 // when a server restarts (src/real/context.ts): a (from, id) seen twice in the window is
@@ -409,6 +411,9 @@ function readLinesFrom(path: string, fromBytes: number, onLine: (line: string) =
  * One-way latencies (µs) of every paired message, each pair of servers' clock offset removed
  * (see the top of this file); messages of a pair heard only one way are skipped and counted.
  */
+/** Messages each way a pair needs before its clock offset is estimated (see the top). */
+const PAIR_SAMPLES_MIN = 50;
+
 export function oneWayLatencies(messages: Messages): { samples: number[]; pairs: { a: string; b: string; offsetUs: number; messages: number }[]; skippedOneWay: number } {
   const byLink = new Map<string, number[]>();
   for (const [key, d] of messages.delivers) {
@@ -430,7 +435,7 @@ export function oneWayLatencies(messages: Messages): { samples: number[]; pairs:
       continue;
     }
     if (a > b) continue; // each pair once, from its smaller id
-    const offsetUs = (minOf(ab) - minOf(ba)) / 2;
+    const offsetUs = ab.length >= PAIR_SAMPLES_MIN && ba.length >= PAIR_SAMPLES_MIN ? (minOf(ab) - minOf(ba)) / 2 : 0;
     for (const x of ab) samples.push(x - offsetUs);
     for (const x of ba) samples.push(x + offsetUs);
     pairs.push({ a, b, offsetUs: Math.round(offsetUs), messages: ab.length + ba.length });
