@@ -18,7 +18,7 @@
 //                (replay, report), the history
 //
 // Faults the real runtime cannot produce, and scenario settings it cannot honour, are refused
-// with a clear error (leadership transfers and a placement block: not in real runs yet) or
+// with a clear error (leadership transfers and placement autoscaling: not in real runs yet) or
 // listed in the summary's `approximations` (the loopback network's own latency replaces the
 // scenario's latency model; the real disk replaces its fsync model; SIGKILL keeps the page
 // cache, so no acknowledged-but-unsynced write is lost the way a simulated crash loses one).
@@ -115,7 +115,9 @@ export function refuseForReal(loaded: LoadedScenario): void {
   if (scenario.cluster.shards === undefined && scenario.workload === undefined) {
     throw new UserError(`${file}: a real run needs a store scenario (cluster.shards or a workload); the ping demo has no real counterpart`);
   }
-  if (scenario.placement !== undefined) throw new UserError(`${file}: placement: the placement driver does not run in real runs yet; expected a scenario without placement`);
+  if (scenario.placement?.autoscale === true) {
+    throw new UserError(`${file}: placement.autoscale: real runs place replicas for membership changes only (the driver does not run all along to add read replicas); expected autoscale off`);
+  }
   (scenario.faults ?? []).forEach((fault, i) => {
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
@@ -286,6 +288,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
   // Kept unless the run ends well (a throw keeps it too: its logs say why).
   let keepAtEnd = true;
   const servers = await LiveServers.start(dir, cluster, options.registry, options.readyBoundMs ?? 20_000);
+  if (settings.placement !== null) servers.placement = settings.placement;
   let clients: LiveClients | undefined;
   let host: LiveHost | undefined;
   let driverTrace: TraceFile | undefined;

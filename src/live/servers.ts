@@ -20,6 +20,7 @@ import { UserError } from '../base/errors.js';
 import { loadClusterFile, membershipStateOf, runningServersOf, type ClusterFile } from '../node/cluster-file.js';
 import { alive, CLUSTER_FILE, logTail, pidOf, serverDir, sleep, spawnServer, statusesOf, waitUntilLed } from '../node/local-cluster.js';
 import { joinServer, leaveServer, replaceServer } from '../node/membership.js';
+import type { PlacementOptions } from '../store/placement.js';
 import type { ServerState, ServerStatus } from '../node/server.js';
 
 /** `leaving`: its replicas move away and membership.ts stops it; `left`: gone for good. */
@@ -33,6 +34,9 @@ export class LiveServers {
   /** pid of every process this run started (alive or not), for the reaper. */
   readonly pids = new Map<string, number>();
   restarts = 0;
+
+  /** The placement driver's settings for membership changes (a scenario's `placement:`). */
+  placement: PlacementOptions | undefined;
 
   private constructor(
     readonly dir: string,
@@ -69,7 +73,7 @@ export class LiveServers {
   movesCompleted = 0;
 
   async join(boundMs: number, log: (line: string) => void): Promise<string> {
-    const result = await joinServer({ dir: this.dir, boundMs, log, serverArgs: ['--exit-with-parent'] });
+    const result = await joinServer({ dir: this.dir, boundMs, log, serverArgs: ['--exit-with-parent'], ...(this.placement !== undefined && { placement: this.placement }) });
     this.movesCompleted += result.movesCompleted;
     this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
     const pid = pidOf(this.dir, result.id);
@@ -82,7 +86,7 @@ export class LiveServers {
   async replace(id: string, boundMs: number, log: (line: string) => void): Promise<string> {
     this.state.set(id, 'leaving');
     try {
-      const result = await replaceServer({ dir: this.dir, id, boundMs, log, serverArgs: ['--exit-with-parent'] });
+      const result = await replaceServer({ dir: this.dir, id, boundMs, log, serverArgs: ['--exit-with-parent'], ...(this.placement !== undefined && { placement: this.placement }) });
       this.movesCompleted += result.movesCompleted;
       const pid = pidOf(this.dir, result.replacement);
       if (pid !== null) this.pids.set(result.replacement, pid);
@@ -98,7 +102,7 @@ export class LiveServers {
   async leave(id: string, boundMs: number, log: (line: string) => void): Promise<void> {
     this.state.set(id, 'leaving');
     try {
-      this.movesCompleted += (await leaveServer({ dir: this.dir, id, boundMs, log })).movesCompleted;
+      this.movesCompleted += (await leaveServer({ dir: this.dir, id, boundMs, log, ...(this.placement !== undefined && { placement: this.placement }) })).movesCompleted;
     } finally {
       this.cluster = loadClusterFile(join(this.dir, CLUSTER_FILE));
       if (membershipStateOf(this.cluster, id) === 'left') this.state.set(id, 'left');

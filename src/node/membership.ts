@@ -34,7 +34,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { EXIT_CHECK_FAILED, UserError } from '../base/errors.js';
 import { RealMachine } from '../real/context.js';
-import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementEvent } from '../store/placement.js';
+import { DEFAULT_PLACEMENT, PlacementDriver, type Directory, type PlacementEvent, type PlacementOptions } from '../store/placement.js';
 import {
   currentRingOf,
   loadClusterFile,
@@ -70,7 +70,7 @@ import type { ServerStatus } from './server.js';
 const SETTLED_POLLS_MIN = 3;
 /** Bound on a joining server's start-up (disk, listen, HTTP), within the command's bound. */
 const START_BOUND_MS_MAX = 15_000;
-const POLL_MS = DEFAULT_PLACEMENT.roundUs / 1000;
+const POLL_MS = DEFAULT_PLACEMENT.roundUs / 1000; // the driver's own rounds may differ: polling is only for "placed"
 /** The driver's machine id, as in simulation. */
 const DRIVER_ID = 'pd';
 
@@ -82,6 +82,8 @@ export interface MembershipOptions {
   log?: (line: string) => void;
   /** Extra `kvsim serve` arguments for a joining server (kvsim real: --exit-with-parent). */
   serverArgs?: readonly string[];
+  /** The driver's settings (a scenario's `placement:` block); default DEFAULT_PLACEMENT. */
+  placement?: PlacementOptions;
 }
 
 export interface MembershipResult {
@@ -123,7 +125,7 @@ export async function joinServer(options: MembershipOptions): Promise<Membership
     log(`${id}: listed in ${file} (tcp 127.0.0.1:${port}, http ${httpPort}); started, pid ${pid}, answering after ${Math.round(performance.now() - t0)} ms`);
     const told = signalReload(dir, cluster, id);
     if (told.length > 0) log(`told ${told.join(' ')} to re-read ${CLUSTER_FILE} (SIGHUP)`);
-    const placed = await runDriver(dir, cluster, `join of ${id}`, t0 + options.boundMs, log);
+    const placed = await runDriver(dir, cluster, `join of ${id}`, t0 + options.boundMs, log, new Set(), options.placement);
     return { op: 'join', id, resumed: false, ...placed, ms: Math.round(performance.now() - t0) };
   } finally {
     release();
@@ -154,7 +156,7 @@ export async function leaveServer(options: MembershipOptions & { id: string }): 
     }
     const told = signalReload(dir, cluster, null);
     if (told.length > 0) log(`told ${told.join(' ')} to re-read ${CLUSTER_FILE} (SIGHUP)`);
-    const placed = await runDriver(dir, cluster, `leave of ${id}`, t0 + options.boundMs, log);
+    const placed = await runDriver(dir, cluster, `leave of ${id}`, t0 + options.boundMs, log, new Set(), options.placement);
     const how = await stopServer(dir, id);
     log(`${id}: ${how === 'not-running' ? 'was not running' : how === 'stopped' ? 'stopped (disk flushed)' : 'killed after the grace period'}`);
     cluster = withChange(file, cluster, { op: 'left', id });
@@ -196,7 +198,7 @@ export async function replaceServer(options: MembershipOptions & { id: string })
     }
     log(`${failed}: failed for good; ${id} takes its place (tcp 127.0.0.1:${port}, http ${httpPort}, pid ${pid})`);
     signalReload(dir, cluster, id);
-    const placed = await runDriver(dir, cluster, `replace of ${failed}`, t0 + options.boundMs, log, new Set([failed]));
+    const placed = await runDriver(dir, cluster, `replace of ${failed}`, t0 + options.boundMs, log, new Set([failed]), options.placement);
     return { op: 'replace', id: failed, replacement: id, resumed: false, ...placed, ms: Math.round(performance.now() - t0) };
   } finally {
     release();
@@ -211,6 +213,7 @@ async function runDriver(
   deadlineMs: number,
   log: (line: string) => void,
   retired: ReadonlySet<string> = new Set(),
+  placement: PlacementOptions = DEFAULT_PLACEMENT,
 ): Promise<Pick<MembershipResult, 'movesStarted' | 'movesCompleted' | 'driverMs' | 'shards'>> {
   const t0 = performance.now();
   const ring = currentRingOf(cluster);
@@ -240,7 +243,7 @@ async function runDriver(
   });
   try {
     machine.runProcess(() => {
-      driver = new PlacementDriver(machine.ctx, directory, () => ring.machines, () => running, (m) => retired.has(m), DEFAULT_PLACEMENT, notify);
+      driver = new PlacementDriver(machine.ctx, directory, () => ring.machines, () => running, (m) => retired.has(m), placement, notify);
     });
     const placedDriver = driver as PlacementDriver | null;
     if (placedDriver === null) throw new UserError(`${what}: the placement driver could not start`);
