@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerBugs } from './bugs.js';
 import { registerCalibrate } from './calibrate.js';
+import { registerCampaign } from './campaign.js';
 import { registerCheck } from './check.js';
 import { registerCluster } from './cluster.js';
 import { registerHunt } from './hunt.js';
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerBugs(program);
   registerCalibrate(program);
+  registerCampaign(program);
   registerCheck(program);
   registerCluster(program);
   registerHunt(program);
