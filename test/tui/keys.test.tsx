@@ -24,6 +24,12 @@ const KEYS = {
 /** ink redraws asynchronously: give it a moment after each key. */
 const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** On a loaded machine a key can take longer than a tick: wait for its effect, within a bound. */
+async function until(cond: () => boolean, boundMs = 3_000): Promise<void> {
+  const deadline = performance.now() + boundMs;
+  while (!cond() && performance.now() < deadline) await tick(20);
+}
+
 function start(startAt = 0) {
   let quitWith: UiState | null = null;
   const app = render(<App replay={replay} startAt={startAt} columns={100} rows={30} onQuit={(ui) => (quitWith = ui)} />);
@@ -74,18 +80,29 @@ describe('keys', () => {
     await tick();
     expect(s.status()).toMatch(/^\|\| pause 1x/);
     await s.press(']', ']');
+    await until(() => /4x/.test(s.status()));
     expect(s.status()).toMatch(/4x/);
     for (let i = 0; i < 10; i++) await s.press(']');
+    await until(() => /64x/.test(s.status()));
     expect(s.status()).toMatch(/64x/);
     await s.press(' ');
     await tick(200);
+    await until(() => /^> play 64x/.test(s.status()) && s.eventNo() > 0);
     expect(s.status()).toMatch(/^> play 64x/);
     expect(s.eventNo()).toBeGreaterThan(0);
     await s.press(' ');
-    const paused = s.eventNo();
+    // The pause takes effect once the frame says so and stops changing; then it must stay put.
+    await until(() => /^\|\| pause/.test(s.status()));
+    let paused = s.eventNo();
+    for (let i = 0; i < 20; i++) {
+      await tick(50);
+      if (s.eventNo() === paused) break;
+      paused = s.eventNo();
+    }
     await tick(150);
     expect(s.eventNo()).toBe(paused);
     for (let i = 0; i < 12; i++) await s.press('[');
+    await until(() => /0\.25x/.test(s.status()));
     expect(s.status()).toMatch(/0\.25x/);
   });
 
@@ -182,6 +199,7 @@ describe('keys', () => {
     const s = start(42);
     await tick();
     await s.press('q');
+    await until(() => s.quit() !== null);
     expect(s.quit()).toMatchObject({ quit: true, cursor: 42 });
   });
 });
