@@ -97,7 +97,9 @@ async function unavailabilityOf(tracePath: string): Promise<Unavailability[]> {
       const before = leaderOf.get(e.group);
       if (before === undefined || e.term >= before.term) leaderOf.set(e.group, { machine, term: e.term });
       for (const o of open) {
-        if (!o.missing.has(e.group)) continue;
+        // An election stamped no later than the fault is not the one the fault caused (merged
+        // traces of several processes are in causal order, not always in time order).
+        if (!o.missing.has(e.group) || e.t <= o.t) continue;
         o.missing.delete(e.group);
         o.worstUs = Math.max(o.worstUs, e.t - o.t);
       }

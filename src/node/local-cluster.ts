@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../base/errors.js';
 import { CLUSTER_FILE_VERSION, PLANTED_BUG_NAMES, clusterFileText, currentRingOf, loadClusterFile, membershipStateOf, type ClusterFile, type MembershipState } from './cluster-file.js';
 import type { RaftTiming } from '../store/settings.js';
+import { MONO_WALL_ENV, monoWallOffsetUs } from '../real/clock.js';
 import type { ServerStatus } from './server.js';
 
 /** The kvsim entry point servers are started with (the built one, also when tests run sources). */
@@ -140,7 +141,9 @@ export function spawnServer(dir: string, id: string, extraArgs: readonly string[
     const child = spawn(process.execPath, [CLI, 'serve', '--cluster', join(dir, CLUSTER_FILE), '--id', id, '--data', data, ...extraArgs], {
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) },
+      // The parent's pid (see above) and its wall-minus-monotonic offset, so the whole cluster
+      // stamps traces on one wall clock (src/real/clock.ts monoWallOffsetUs).
+      env: { ...process.env, [PARENT_PID_ENV]: String(process.pid), [MONO_WALL_ENV]: String(monoWallOffsetUs()) },
     });
     child.unref();
     if (child.pid === undefined) throw new UserError(`${id}: could not start a server process`);

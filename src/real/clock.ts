@@ -29,6 +29,24 @@ export interface RealClockOptions {
   nowNs?: () => bigint;
 }
 
+/** Carries a process's wall-minus-monotonic offset (µs) to the processes it starts. */
+export const MONO_WALL_ENV = 'KVSIM_MONO_WALL_US';
+
+/**
+ * The host's wall clock minus its monotonic clock, in µs. process.hrtime reads Linux's
+ * CLOCK_MONOTONIC, one clock for every process of the host, so processes that share this offset
+ * agree on wall time exactly. A process started by kvsim is handed its parent's offset
+ * (MONO_WALL_ENV, see local-cluster.ts spawnServer); otherwise it is the process's own: its
+ * high-resolution time origin minus the monotonic time then — a constant per process, right to
+ * within what the start-up measured, which under load can be off by several milliseconds (so two
+ * processes left to measure it themselves can disagree by that much).
+ */
+export function monoWallOffsetUs(): number {
+  const inherited = process.env[MONO_WALL_ENV];
+  if (inherited !== undefined && /^-?\d+$/.test(inherited)) return Number(inherited);
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) - Number(process.hrtime.bigint() / 1000n);
+}
+
 export class RealClock {
   private readonly startNs: bigint;
   /** True time when the clock was made (0 unless an earlier origin was given). */
@@ -41,10 +59,11 @@ export class RealClock {
   constructor(options: RealClockOptions = {}) {
     this.nowNs = options.nowNs ?? (() => process.hrtime.bigint());
     this.startNs = this.nowNs();
-    // Microsecond resolution (Date.now() has only milliseconds): the process's high-resolution
-    // time origin on the wall clock plus the monotonic time since. Traces of several processes
-    // on one host then line up to a few µs instead of up to a millisecond.
-    const wallNowUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+    // The wall clock as the host's monotonic clock plus one offset (monoWallOffsetUs): processes
+    // handed the same offset stamp one instant alike, to the µs. A fake time source (tests) is
+    // not the host's clock: its wall time is the process's own estimate.
+    const wallNowUs =
+      options.nowNs === undefined ? Number(this.startNs / 1000n) + monoWallOffsetUs() : Math.round((performance.timeOrigin + performance.now()) * 1000);
     this.originWallUs = options.originWallUs ?? wallNowUs;
     assert(Number.isSafeInteger(this.originWallUs), 'the clock origin is whole microseconds');
     // An origin "in the future" (the wall clock was stepped back) starts true time at 0.
