@@ -12,10 +12,10 @@
 //     ├─ fitLink / fitDisk   the simulator's parameters (how: at each function)
 //     └─ calibrationYaml     the scenario fragment (network: and disk:) with a comment header
 //
-// Clocks. Every process stamps `wallUs` as its clock's origin (the process's high-resolution
-// time origin on the wall clock) plus monotonic time since (src/real/clock.ts), so two processes'
-// wallUs agree to a few µs (servers built before that used Date.now(), whole milliseconds: up
-// to ±1 ms apart, more than a loopback hop). What remains is refined per pair of servers that
+// Clocks. Every process stamps `wallUs` as the host's monotonic clock plus one wall offset that
+// `kvsim cluster up` hands to every server it starts (src/real/clock.ts monoWallOffsetUs), so
+// the servers' wallUs agree to the µs (servers started otherwise measure the offset themselves,
+// which under load can be several ms off; servers built before that used Date.now(): ±1 ms). What remains is refined per pair of servers that
 // exchanged at least PAIR_SAMPLES_MIN messages each way: the offset θ (b's stamp minus a's for
 // one instant) by the minimum filter of NTP and Cristian, θ = (min(a→b) − min(b→a)) / 2,
 // assuming the fastest hop is as fast both ways; each sample is corrected by it. A thinner pair
