@@ -46,6 +46,17 @@ export function registerBench(program: Command): void {
         if (!opts.json) process.stderr.write(`bench: ${section.name}...\n`);
         results.push({ section: section.name, figures: await section.run(quick) });
       }
+      // The share of the kernel's speed the store keeps: both measured in this same run.
+      const kernel = results.find((r) => r.section === 'kernel')?.figures.find((f) => f.key === 'kernelEventsPerSec');
+      const store = results.find((r) => r.section === 'store')?.figures.find((f) => f.key === 'eventsPerSec');
+      if (kernel !== undefined && store !== undefined && kernel.value > 0) {
+        results.find((r) => r.section === 'store')!.figures.push({
+          name: 'bench-steady events/s ÷ kernel events/s (same run)',
+          value: Math.round((1000 * store.value) / kernel.value) / 1000,
+          unit: 'ratio',
+          key: 'storeToKernelRatio',
+        });
+      }
       const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
       const flat: Record<string, number> = {};
       for (const r of results) for (const f of r.figures) if (f.key !== undefined) flat[f.key] = f.value;
