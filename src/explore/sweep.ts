@@ -2,7 +2,7 @@
 // recorded as reproduction commands, coverage counters summed, and optionally every seed run
 // twice (the second time on a fresh worker) to prove determinism. The caller passes the wall
 // clock in (`nowMs`): nothing here reads time itself.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COVERAGE_NAMES, addToTable, allCovered, emptyTable, type CoverageTable } from './coverage.js';
 import type { RunOutcome } from './execute.js';
@@ -112,7 +112,12 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
   const recordFailure = (seed: number, check: string, message: string): void => {
     if (options.source.kind === 'swarm') {
       mkdirSync(options.reportsDir, { recursive: true });
-      writeFileSync(join(options.reportsDir, `${swarmName(seed)}.yaml`), swarmFileText(seed, options.bugs, options.reportsDir));
+      // Whole or not at all (a temporary file renamed over it): another sweep or hunt writing
+      // the same seed's file, or a reader running it, never sees half a file.
+      const file = join(options.reportsDir, `${swarmName(seed)}.yaml`);
+      const tmp = `${file}.tmp-${process.pid}`;
+      writeFileSync(tmp, swarmFileText(seed, options.bugs, options.reportsDir));
+      renameSync(tmp, file);
     }
     const failure = { seed, check, repro: reproFor(options.source, seed, options.bugs, options.reportsDir), message };
     failures.push(failure);

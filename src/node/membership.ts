@@ -113,15 +113,7 @@ export async function joinServer(options: MembershipOptions): Promise<Membership
     const [port, httpPort] = (await freePorts(2)) as [number, number];
     const cluster = withChange(file, before, { op: 'join', id }, { id, host: '127.0.0.1', port, httpPort });
     writeClusterFile(file, cluster);
-    const pid = spawnServer(dir, id, options.serverArgs ?? []);
-    try {
-      await waitUntilAnswers(dir, id, httpPort, Math.min(START_BOUND_MS_MAX, options.boundMs));
-    } catch (err) {
-      // Nobody has read the new file but the newcomer: put the old one back.
-      await stopServer(dir, id);
-      writeClusterFile(file, before);
-      throw err;
-    }
+    const pid = await startNewcomer(dir, file, before, id, httpPort, options);
     log(`${id}: listed in ${file} (tcp 127.0.0.1:${port}, http ${httpPort}); started, pid ${pid}, answering after ${Math.round(performance.now() - t0)} ms`);
     const told = signalReload(dir, cluster, id);
     if (told.length > 0) log(`told ${told.join(' ')} to re-read ${CLUSTER_FILE} (SIGHUP)`);
@@ -168,6 +160,22 @@ export async function leaveServer(options: MembershipOptions & { id: string }): 
   }
 }
 
+/**
+ * Starts a server the cluster file now lists and waits until it answers; if it cannot start,
+ * stops it and puts the file back as it was (nobody has read the new file but the newcomer).
+ */
+async function startNewcomer(dir: string, file: string, before: ClusterFile, id: string, httpPort: number, options: MembershipOptions): Promise<number> {
+  const pid = spawnServer(dir, id, options.serverArgs ?? []);
+  try {
+    await waitUntilAnswers(dir, id, httpPort, Math.min(START_BOUND_MS_MAX, options.boundMs));
+  } catch (err) {
+    await stopServer(dir, id);
+    writeClusterFile(file, before);
+    throw err;
+  }
+  return pid;
+}
+
 /** `id` failed for good; a new server takes its place on the ring (see the top). */
 export async function replaceServer(options: MembershipOptions & { id: string }): Promise<MembershipResult & { replacement: string }> {
   const t0 = performance.now();
@@ -188,14 +196,7 @@ export async function replaceServer(options: MembershipOptions & { id: string })
     cluster = withChange(file, cluster, { op: 'leave', id: failed });
     cluster = withChange(file, cluster, { op: 'left', id: failed });
     writeClusterFile(file, cluster);
-    const pid = spawnServer(dir, id, options.serverArgs ?? []);
-    try {
-      await waitUntilAnswers(dir, id, httpPort, Math.min(START_BOUND_MS_MAX, options.boundMs));
-    } catch (err) {
-      await stopServer(dir, id);
-      writeClusterFile(file, before);
-      throw err;
-    }
+    const pid = await startNewcomer(dir, file, before, id, httpPort, options);
     log(`${failed}: failed for good; ${id} takes its place (tcp 127.0.0.1:${port}, http ${httpPort}, pid ${pid})`);
     signalReload(dir, cluster, id);
     const placed = await runDriver(dir, cluster, `replace of ${failed}`, t0 + options.boundMs, log, new Set([failed]), options.placement);

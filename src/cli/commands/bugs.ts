@@ -11,6 +11,21 @@ export function validateBugFlags(names: readonly string[], flag = '--bug'): void
   }
 }
 
+/**
+ * A scenario file, its seed (--seed, else the file's, else 1) and the --bug flags, each checked:
+ * what `kvsim run` and `kvsim real` start from.
+ */
+export async function scenarioRunInputs(file: string, seedText: string | undefined, bugFlags: readonly string[] | undefined) {
+  const [{ loadScenarioFile }, { parseSeed }] = await Promise.all([import('../../scenario/load.js'), import('../options.js')]);
+  const seedFlag = parseSeed(seedText);
+  const loaded = loadScenarioFile(file);
+  const seed = seedFlag ?? loaded.scenario.seed ?? 1;
+  const bugs = [...(bugFlags ?? [])];
+  validateBugFlags(bugs);
+  validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
+  return { loaded, seed, bugs };
+}
+
 export function registerBugs(program: Command): void {
   program
     .command('bugs')

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
-import { collect, parseSeed, traceForReport } from '../options.js';
+import { collect, traceForReport } from '../options.js';
 import { anyUndecided } from '../../harness/verdicts.js';
 import type { LiveServers } from '../../live/servers.js';
 
@@ -26,18 +26,12 @@ export function registerReal(program: Command): void {
     .option('--keep', 'keep the temporary run directory')
     .option('--compare', 'also run the scenario in simulation and print both side by side')
     .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; report?: string; bug?: string[]; dir?: string; keep?: boolean; compare?: boolean }) => {
-      const [{ loadScenarioFile }, { runReal, refuseForReal }, { validateBugFlags }, { renderSummary }] = await Promise.all([
-        import('../../scenario/load.js'),
+      const [{ runReal, refuseForReal }, { scenarioRunInputs }, { renderSummary }] = await Promise.all([
         import('../../live/run.js'),
         import('./bugs.js'),
         import('../summary-text.js'),
       ]);
-      const seedFlag = parseSeed(opts.seed);
-      const loaded = loadScenarioFile(file);
-      const seed = seedFlag ?? loaded.scenario.seed ?? 1;
-      const bugs = opts.bug ?? [];
-      validateBugFlags(bugs);
-      validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
+      const { loaded, seed, bugs } = await scenarioRunInputs(file, opts.seed, opts.bug);
       refuseForReal(loaded);
       opts.trace = traceForReport(opts.report, opts.trace);
       const registry = new Set<LiveServers>();

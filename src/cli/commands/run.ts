@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, EXIT_UNDECIDED, UserError } from '../errors.js';
-import { collect, parseSeed, traceForReport } from '../options.js';
+import { collect, traceForReport } from '../options.js';
 import { isAssertion } from '../../base/assert.js';
 import { anyUndecided } from '../../harness/verdicts.js';
 
@@ -18,19 +18,13 @@ export function registerRun(program: Command): void {
     .option('--report <dir>', 'write an HTML report to DIR/index.html (the trace goes to DIR/trace.jsonl unless --trace)')
     .option('--bug <name>', 'switch on a planted bug (repeatable)', collect)
     .action(async (file: string, opts: { seed?: string; json?: boolean; trace?: string; report?: string; bug?: string[] }) => {
-      const [{ loadScenarioFile }, { runScenario }, { engineFactoryFor }, { validateBugFlags }, { renderSummary }] = await Promise.all([
-        import('../../scenario/load.js'),
+      const [{ runScenario }, { engineFactoryFor }, { scenarioRunInputs }, { renderSummary }] = await Promise.all([
         import('../../harness/runner.js'),
         import('../../harness/engines.js'),
         import('./bugs.js'),
         import('../summary-text.js'),
       ]);
-      const seedFlag = parseSeed(opts.seed);
-      const loaded = loadScenarioFile(file);
-      const seed = seedFlag ?? loaded.scenario.seed ?? 1;
-      const bugs = opts.bug ?? [];
-      validateBugFlags(bugs);
-      validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
+      const { loaded, seed, bugs } = await scenarioRunInputs(file, opts.seed, opts.bug);
       // A report is drawn from the trace, so --report needs one even without --trace.
       opts.trace = traceForReport(opts.report, opts.trace);
       const startMs = performance.now();
