@@ -40,6 +40,7 @@ import { checksHold, type RunSummary } from '../harness/runner.js';
 import { resolveCommonTarget, targetOf } from '../harness/demo.js';
 import { settingsOf, type StoreSettings } from '../harness/store-engine.js';
 import { CLUSTER_FILE, leadersOf, makeClusterFile, serverDir, sleep } from '../node/local-cluster.js';
+import { clusterShapeOf } from './shape.js';
 import { clusterFileText, peersOf, type ClusterFile } from '../node/cluster-file.js';
 import type { ServerState, ServerStatus } from '../node/server.js';
 import { RealClock } from '../real/clock.js';
@@ -47,9 +48,8 @@ import { mergeTraces } from '../real/merge.js';
 import { TraceFile } from '../real/trace.js';
 import { readTrace } from '../trace/reader.js';
 import type { TraceEvent } from '../trace/events.js';
-import { actionOf } from '../scenario/fault.js';
+import { actionOf, type FaultKind } from '../scenario/fault.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import { raftTimingOf } from '../scenario/raft-timing.js';
 import type { FaultSpec, Scenario } from '../scenario/schema.js';
 import type { Rng } from '../sim/random.js';
 import { LiveClients } from './clients.js';
@@ -58,7 +58,7 @@ import { LiveServers } from './servers.js';
 import { markStaleReads } from './staleness.js';
 
 /** Fault actions a real run cannot apply yet: refused up front, never skipped. */
-const NOT_IN_REAL_RUNS: Partial<Record<FaultSpec extends unknown ? string : never, string>> = {
+const NOT_IN_REAL_RUNS: Partial<Record<FaultKind, string>> = {
   transfer: 'a leadership transfer needs a control request the servers do not offer yet',
 };
 
@@ -272,16 +272,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kvsim-real-'));
   mkdirSync(dir, { recursive: true });
   if (existsSync(join(dir, CLUSTER_FILE))) throw new UserError(`${dir}: already holds a cluster (${CLUSTER_FILE}); expected an empty or new directory for a real run`);
-  const cluster: ClusterFile = await makeClusterFile({
-    machines: scenario.cluster.machines,
-    shards: settings.ring.shards,
-    replication: scenario.cluster.replication ?? 3,
-    ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
-    seed: options.seed,
-    raft: raftTimingOf(scenario.raft),
-    snapshotEvery: settings.snapshotEvery,
-    ...(allBugs.length > 0 && { bugs: allBugs }),
-  });
+  const cluster: ClusterFile = await makeClusterFile(clusterShapeOf(scenario, options.seed, allBugs));
   writeFileSync(join(dir, CLUSTER_FILE), clusterFileText(cluster));
   const clientTraceDir = join(dir, 'clients');
   mkdirSync(clientTraceDir, { recursive: true });

@@ -215,14 +215,4 @@ export class LiveServers {
     }
     this.registry.delete(this);
   }
-
-  /** Pids of this run's processes still alive (tests assert none is left). */
-  livePids(): number[] {
-    return [...this.pids.values()].filter((pid) => alive(pid));
-  }
-
-  /** The pid file a server process writes, read back (the launcher's view). */
-  pidFileOf(id: string): number | null {
-    return pidOf(this.dir, id);
-  }
 }

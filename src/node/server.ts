@@ -188,14 +188,15 @@ class ControlDoor {
   /**
    * In one turn: net rules replace the transport's filter (none for rules that change nothing),
    * a clock adjustment jumps the local clock and sets its drift, the fsync delay replaces the
-   * disk's.
+   * disk's. Nothing is traced here but the clock's own clock.skew: the fault is the caller's to
+   * record (kvsim real's driver traces each one with the simulator's event types), and a second
+   * `fault` per server would list one fault many times.
    */
   apply(request: ControlRequest): ControlState {
     if (request.net !== undefined) {
       const rules = request.net;
       this.net = rules;
       this.machine.transport.filter = noNetRules(rules) ? null : filterOf(this.id, rules, Math.random, Date.now);
-      this.machine.emit({ t: 0, type: 'fault', action: 'control.net', detail: JSON.stringify(rules) });
     }
     if (request.clock !== undefined) {
       this.machine.skew(request.clock.adjustUs, request.clock.driftPpm);
@@ -203,7 +204,6 @@ class ControlDoor {
     }
     if (request.disk !== undefined) {
       this.machine.disk.fsyncDelayMs = request.disk.fsyncDelayMs;
-      this.machine.emit({ t: 0, type: 'fault', action: 'control.disk', detail: `fsyncDelayMs ${request.disk.fsyncDelayMs}` });
     }
     return this.state();
   }

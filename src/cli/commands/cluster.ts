@@ -9,7 +9,7 @@ import { validateBugFlags } from './bugs.js';
 import { CLUSTER_FILE, clusterDown, clusterStatus, clusterUp, type ClusterShape, type ShardLeadership } from '../../node/local-cluster.js';
 import { joinServer, leaveServer, replaceServer, type MembershipResult } from '../../node/membership.js';
 import { loadScenarioFile } from '../../scenario/load.js';
-import { raftTimingOf } from '../../scenario/raft-timing.js';
+import { clusterShapeOf } from '../../live/shape.js';
 
 function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; shards?: string; rf?: string; seed?: string; bug?: string[] }): ClusterShape {
   const seed = parseSeed(opts.seed) ?? 1;
@@ -19,18 +19,7 @@ function shapeOf(scenarioFile: string | undefined, opts: { machines?: string; sh
     if (opts.machines !== undefined || opts.shards !== undefined || opts.rf !== undefined) {
       throw new UserError('cluster up: give a scenario file or --machines/--shards/--rf, not both');
     }
-    const { scenario } = loadScenarioFile(scenarioFile);
-    const r = scenario.raft ?? {};
-    return {
-      machines: scenario.cluster.machines,
-      shards: scenario.cluster.shards ?? 8,
-      replication: scenario.cluster.replication ?? 3,
-      ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
-      seed,
-      bugs,
-      raft: raftTimingOf(scenario.raft),
-      ...(r.snapshotEvery !== undefined && { snapshotEvery: r.snapshotEvery }),
-    };
+    return clusterShapeOf(loadScenarioFile(scenarioFile).scenario, seed, bugs);
   }
   return {
     machines: opts.machines === undefined ? 3 : parsePositiveInt(opts.machines, '--machines'),
