@@ -65,6 +65,8 @@ export interface EventualResult {
   staleness: StalenessReport;
   /** Per read op id: versions behind (only stale reads are listed). */
   staleOps: Map<number, number>;
+  /** Per stale read op id: how long before the read the first write it missed was acknowledged. */
+  staleTimeUs: Map<number, number>;
 }
 
 /** Bound on violations kept in a result (the count is still exact). */
@@ -116,6 +118,7 @@ export function checkEventual(input: EventualInput): EventualResult {
   const byLevel: Record<string, { reads: number; stale: number }> = {};
   const visibility = VISIBILITY_BUCKETS_US.map((upToUs) => ({ upToUs, reads: 0, fresh: 0 }));
   const staleOps = new Map<number, number>();
+  const staleTimeUs = new Map<number, number>();
   let reads = 0;
   let stale = 0;
   // Session state: highest version seen per (logical client, key).
@@ -180,6 +183,7 @@ export function checkEventual(input: EventualInput): EventualResult {
       versionsBehind.push(behind);
       timeBehind.push(op.invokeUs - firstNewerUs);
       staleOps.set(op.id, behind);
+      staleTimeUs.set(op.id, op.invokeUs - firstNewerUs);
     }
     if (latestUs >= 0) {
       const since = op.invokeUs - latestUs;
@@ -216,6 +220,7 @@ export function checkEventual(input: EventualInput): EventualResult {
       visibility: visibility.filter((b) => b.reads > 0),
     },
     staleOps,
+    staleTimeUs,
   };
 }
 

@@ -23,6 +23,14 @@
 //                        still reaching it (deposed leaders and fresh leaders side by side);
 //   leader-pause         the leader of a shard paused (a long GC pause) past an election
 //                        timeout, again and again: it wakes up still believing it leads.
+//
+// Geography (`kvsim sweep --swarm --geo`): a second draw, from its own stream, gives the
+// scenario a topology — 2 or 3 regions of 1 or 2 zones, machines and clients spread over them,
+// latency per tier, sometimes read replicas in every zone or a leader region — and faults may
+// then name a region or a zone, and a delay may slow the links between two regions. Election
+// timeouts grow to at least ten times the slowest one-way latency, so a run without a bug
+// elects and keeps leaders. Without that second draw nothing here changes: a swarm seed's
+// scenario stays what it was.
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
@@ -141,6 +149,8 @@ interface Shape {
   joined: number;
   left: number;
   replaced: number;
+  /** Region and zone names when the scenario has a topology (faults may then name them). */
+  places?: { regions: string[]; zones: string[] };
 }
 
 function machineName(i: number): string {
@@ -148,7 +158,10 @@ function machineName(i: number): string {
 }
 
 function target(draw: Draw, shape: Shape): string {
-  const kind = draw.int(0, 4);
+  const places = shape.places;
+  const kind = draw.int(0, places === undefined ? 4 : 6);
+  if (places !== undefined && kind === 5) return `region(${draw.pick(places.regions)})`;
+  if (places !== undefined && kind === 6) return `zone(${draw.pick(places.zones)})`;
   switch (kind) {
     case 0:
       return 'random';
@@ -220,8 +233,16 @@ function action(draw: Draw, kind: FaultKind, shape: Shape): Partial<FaultInput> 
       return { drop: draw.pick([0.05, 0.1, 0.2, 0.3, 0.5]) };
     case 'duplicate':
       return { duplicate: draw.pick([0.05, 0.1, 0.2, 0.3]) };
-    case 'delay':
-      return { delay: durationText(draw.pick([1, 5, 10, 20, 50]) * MS) };
+    case 'delay': {
+      const extra = durationText(draw.pick([1, 5, 10, 20, 50]) * MS);
+      const regions = shape.places?.regions;
+      if (regions !== undefined && draw.chance(0.5)) {
+        const a = draw.int(0, regions.length - 1);
+        const b = (a + draw.int(1, regions.length - 1)) % regions.length;
+        return { delay: { extra, between: [`region(${regions[a]!})`, `region(${regions[b]!})`] } };
+      }
+      return { delay: extra };
+    }
     case 'reorder':
       return { reorder: true };
     case 'clog':
@@ -383,7 +404,71 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
 }
 
 /** Builds one scenario from the draws. `name` goes into the file (it is part of the trace). */
-export function buildScenario(draw: Draw, profile: FaultProfile, name: string, meta: { recipe?: Recipe; recipeFaults?: number } = {}): ScenarioInput {
+const GEO_REGIONS = ['east', 'west', 'north'] as const;
+
+interface GeoDraw {
+  topology: NonNullable<ScenarioInput['topology']>;
+  regions: string[];
+  zones: string[];
+  /** The slowest one-way latency between regions. */
+  slowestUs: number;
+}
+
+/** A topology for `machines` servers (clients go round-robin over its zones), from the geography stream. */
+function drawTopology(geo: Draw, machines: number): GeoDraw {
+  const regionCount = Math.min(machines, geo.int(2, 3));
+  const regions = GEO_REGIONS.slice(0, regionCount);
+  const zoneNames: string[] = [];
+  const layout: { region: string; zones: string[] }[] = regions.map((r) => {
+    const zones = (geo.chance(0.5) ? ['a', 'b'] : ['a']).map((z) => `${r}-${z}`);
+    zoneNames.push(...zones);
+    return { region: r, zones };
+  });
+  // Every zone gets a machine while there are machines; the rest go to random zones.
+  const perZone = new Map<string, string[]>(zoneNames.map((z) => [z, []]));
+  for (let i = 0; i < machines; i++) {
+    const z = i < zoneNames.length ? zoneNames[i]! : geo.pick(zoneNames);
+    perZone.get(z)!.push(`n${i + 1}`);
+  }
+  const used = zoneNames.filter((z) => perZone.get(z)!.length > 0);
+  const regionsUsed = layout.filter((l) => l.zones.some((z) => used.includes(z)));
+  const slowestUs = geo.int(5, 30) * MS;
+  const between = [] as { regions: [string, string]; min: string; mean: string; jitter: string; tailProbability: number; tailFactor: number }[];
+  for (let i = 0; i < regionsUsed.length; i++) {
+    for (let j = i + 1; j < regionsUsed.length; j++) {
+      const meanUs = geo.int(Math.floor(slowestUs / MS / 2), slowestUs / MS) * MS;
+      // Long links get a mild tail of their own: the network's tail factor (up to 20x) on 30 ms
+      // would hold a FIFO link for longer than an election timeout, again and again.
+      between.push({
+        regions: [regionsUsed[i]!.region, regionsUsed[j]!.region],
+        min: durationText(Math.floor(meanUs * 0.8)),
+        mean: durationText(meanUs),
+        jitter: durationText(Math.floor(meanUs / 20)),
+        tailProbability: 0.01,
+        tailFactor: 1.5,
+      });
+    }
+  }
+  const topology: GeoDraw['topology'] = {
+    regions: Object.fromEntries(
+      regionsUsed.map((l) => [l.region, { zones: Object.fromEntries(l.zones.filter((z) => used.includes(z)).map((z) => [z, { machines: perZone.get(z)! }])) }]),
+    ),
+    latency: {
+      zone: { min: '100us', mean: durationText(geo.int(2, 10) * 100), jitter: '50us' },
+      region: { min: '1ms', mean: durationText(geo.int(15, 50) * 100), jitter: '300us', tailProbability: 0.01, tailFactor: 3 },
+      between,
+    },
+    ...(geo.chance(0.3) && { readReplicas: 'every-zone' as const }),
+    ...(geo.chance(0.2) && { leaderRegion: regionsUsed[0]!.region }),
+  };
+  return { topology, regions: regionsUsed.map((l) => l.region), zones: used, slowestUs };
+}
+
+/**
+ * Builds one scenario from the draws. `name` goes into the file (it is part of the trace).
+ * `geo`, a draw of its own, gives the scenario a topology (see the top comment).
+ */
+export function buildScenario(draw: Draw, profile: FaultProfile, name: string, meta: { recipe?: Recipe; recipeFaults?: number } = {}, geo?: Draw): ScenarioInput {
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
   let machines = draw.int(3, 7);
@@ -418,7 +503,25 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
   // keys, so some sit on a boundary and each still sees writes.
   const keyRingBits = draw.chance(0.3) ? draw.pick([8, 9, 8]) : undefined;
   const keys = keyRingBits !== undefined ? draw.pick([20, 10, 50]) : draw.pick([10, 1, 2, 5, 50, 200]);
-  const shape: Shape = { machines, replication, shards, durationUs, electionTimeoutUs, maxClockDriftUs, keys, joined: 0, left: 0, replaced: 0 };
+  // Geography: the slowest link bounds the Raft timing from below (ten one-way trips).
+  const places = geo === undefined ? undefined : drawTopology(geo, machines);
+  if (places !== undefined && electionTimeoutUs < 10 * places.slowestUs) {
+    electionTimeoutUs = 10 * places.slowestUs;
+    heartbeatUs = Math.max(heartbeatUs, Math.floor(electionTimeoutUs / 5 / MS) * MS);
+  }
+  const shape: Shape = {
+    machines,
+    replication,
+    shards,
+    durationUs,
+    electionTimeoutUs,
+    maxClockDriftUs,
+    keys,
+    joined: 0,
+    left: 0,
+    replaced: 0,
+    ...(places !== undefined && { places: { regions: places.regions, zones: places.zones } }),
+  };
 
   const latencyMeanUs = draw.int(3, 30) * 100;
   const latencyMinUs = Math.min(latencyMeanUs, draw.int(1, 5) * 100);
@@ -438,7 +541,10 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
   // election timeout), so the bound that must hold after healing is longer there: a run should
   // fail it by a defect, not by a streak of losses (seed 258668: a two-voter shard lost three
   // vote answers in a row at 5 % loss and took 1.8 s to elect, against a 2 s bound).
-  const settleUs = (network.drop ?? 0) >= 0.03 ? 2 * SETTLE_US : SETTLE_US;
+  // Across regions a vote takes a long one-way trip, so two candidates more often split the
+  // vote before hearing of each other (seed 396 of --geo: two surviving voters 16 ms apart split
+  // four rounds running, 2.2 s): the bound doubles there too.
+  const settleUs = (network.drop ?? 0) >= 0.03 || places !== undefined ? 2 * SETTLE_US : SETTLE_US;
 
   const levels: Partial<Record<ReadLevel, number>> = {};
   for (const level of profile.levels) if (draw.chance(0.6)) levels[level] = draw.int(1, 5);
@@ -493,6 +599,17 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     addRecipe(draw, recipe, shape, scenario, faults);
     meta.recipe = recipe;
     meta.recipeFaults = faults.length - before;
+  }
+  if (places !== undefined && geo !== undefined) {
+    // A machine that joins needs a zone too.
+    const zones = Object.values(places.topology.regions).flatMap((r) => Object.values(r.zones));
+    for (const f of faults) {
+      if (f.join === undefined) continue;
+      const zone = geo.pick(zones);
+      const list = zone.machines as string[];
+      if (!list.includes(f.join)) list.push(f.join);
+    }
+    scenario.topology = places.topology;
   }
   return scenario;
 }

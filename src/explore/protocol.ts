@@ -2,7 +2,8 @@
 import type { RunOutcome } from './execute.js';
 
 /** Where a seed's scenario comes from: swarm mode builds it from the seed, else a file's text. */
-export type ScenarioSource = { kind: 'swarm' } | { kind: 'file'; file: string; text: string };
+/** `geo`: swarm scenarios with a topology (`--geo`). */
+export type ScenarioSource = { kind: 'swarm'; geo?: boolean } | { kind: 'file'; file: string; text: string };
 
 export interface RunTask {
   id: number;

@@ -89,7 +89,7 @@ export function firstDivergence(a: readonly string[], b: readonly string[]): { i
 }
 
 export function reproFor(source: ScenarioSource, seed: number, bugs: readonly string[], reportsDir: string): string {
-  if (source.kind === 'swarm') return swarmRepro(seed, bugs, reportsDir);
+  if (source.kind === 'swarm') return swarmRepro(seed, bugs, reportsDir, source);
   return reproCommand(source.file, seed, bugs);
 }
 
@@ -114,9 +114,9 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
       mkdirSync(options.reportsDir, { recursive: true });
       // Whole or not at all (a temporary file renamed over it): another sweep or hunt writing
       // the same seed's file, or a reader running it, never sees half a file.
-      const file = join(options.reportsDir, `${swarmName(seed)}.yaml`);
+      const file = join(options.reportsDir, `${swarmName(seed, options.source)}.yaml`);
       const tmp = `${file}.tmp-${process.pid}`;
-      writeFileSync(tmp, swarmFileText(seed, options.bugs, options.reportsDir));
+      writeFileSync(tmp, swarmFileText(seed, options.bugs, options.reportsDir, options.source));
       renameSync(tmp, file);
     }
     const failure = { seed, check, repro: reproFor(options.source, seed, options.bugs, options.reportsDir), message };
@@ -180,7 +180,7 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
     seedsPerSec: round2(done / Math.max(1e-3, wallMs / 1000)),
     deterministic: options.checkDeterminism ? divergences.length === 0 : null,
     coverage,
-    source: options.source.kind === 'swarm' ? 'swarm' : options.source.file,
+    source: options.source.kind === 'swarm' ? (options.source.geo === true ? 'swarm --geo' : 'swarm') : options.source.file,
     range: options.range,
     shard: options.shard,
     bugs: options.bugs,

@@ -6,7 +6,7 @@ import type { EngineFactory } from '../harness/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 import { executeScenario, type ExecuteOptions } from './execute.js';
 import type { RunTask, TaskResult } from './protocol.js';
-import { swarmFileText } from './swarm.js';
+import { swarmFileText, swarmName } from './swarm.js';
 import { AssertionError } from '../base/assert.js';
 
 type EngineFactoryFor = (scenario: Scenario, bugs: readonly string[]) => EngineFactory;
@@ -23,7 +23,9 @@ async function handle(task: RunTask): Promise<TaskResult> {
     const engineFactory = await engineOverride(task.engineModule);
     const options: ExecuteOptions = { captureEvents: task.captureEvents, ...(engineFactory !== undefined && { engineFactory }) };
     const { file, text } =
-      task.source.kind === 'swarm' ? { file: `swarm-${task.seed}.yaml`, text: swarmFileText(task.seed, task.bugs) } : task.source;
+      task.source.kind === 'swarm'
+        ? { file: `${swarmName(task.seed, task.source)}.yaml`, text: swarmFileText(task.seed, task.bugs, 'reports', task.source) }
+        : task.source;
     return { id: task.id, ok: true, outcome: executeScenario(file, text, task.seed, task.bugs, options) };
   } catch (err) {
     return { id: task.id, ok: false, error: err instanceof Error ? err.message : String(err) };

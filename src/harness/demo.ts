@@ -11,6 +11,8 @@ import type { FaultSpec } from '../scenario/schema.js';
 import { AssertionError } from '../base/assert.js';
 import { parseTarget, type Target } from '../scenario/target.js';
 import { assertNever } from '../base/assert.js';
+import { serversAt } from './places.js';
+import type { Topology } from '../scenario/topology.js';
 
 type DemoMessage = { kind: 'ping'; seq: number; sentLocalUs: number } | { kind: 'pong'; seq: number; sentLocalUs: number };
 
@@ -81,6 +83,7 @@ export class DemoEngine implements Engine {
     readonly world: World,
     machines: readonly string[],
     pingEveryUs: number,
+    private readonly topology?: Topology,
   ) {
     for (const id of machines) {
       world.addMachine(id, (ctx) => new Pinger(ctx, machines, pingEveryUs, this.counters));
@@ -93,8 +96,14 @@ export class DemoEngine implements Engine {
 
   resolveTarget(target: string, rng: Rng): string[] {
     const all = this.world.machineIds();
+    const place = serversAt(this.topology, target, all);
+    if (place !== undefined) return place;
     // leader(...) has no meaning without Raft: the demo picks any machine instead.
     return resolveCommonTarget(targetOf(target), all, (m) => this.world.hasMachine(m), rng) ?? [rng.pick(all)];
+  }
+
+  clientsAt(): string[] {
+    return []; // the demo's machines are all servers
   }
 
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
@@ -121,7 +130,8 @@ export class DemoEngine implements Engine {
 
 /**
  * The targets every engine understands: a machine name, random, minority, majority (chosen
- * among `all`). Returns undefined for engine-specific ones such as leader(shard 2).
+ * among `all`). Returns undefined for engine-specific ones such as leader(shard 2) and for
+ * places (region(...), zone(...)), which the caller resolves with its topology.
  */
 export function resolveCommonTarget(target: Target, all: readonly string[], exists: (m: string) => boolean, rng: Rng): string[] | undefined {
   const majority = Math.floor(all.length / 2) + 1;
@@ -136,6 +146,8 @@ export function resolveCommonTarget(target: Target, all: readonly string[], exis
       return pickSome(all, majority, rng);
     case 'leader':
     case 'leader-any':
+    case 'region':
+    case 'zone':
       return undefined;
     default:
       return assertNever(target, 'target');

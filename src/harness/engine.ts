@@ -26,6 +26,11 @@ export interface Engine {
   servers(): string[];
   /** Machines a fault target names right now (n3, random, minority, leader(shard 2), ...). */
   resolveTarget(target: string, rng: Rng): string[];
+  /**
+   * Client machines a place target (region(...), zone(...)) also covers for network faults: a
+   * region cut off takes its clients with it. Undefined or empty for other targets.
+   */
+  clientsAt?(target: string): string[];
   /** True when a `when` condition holds. */
   conditionHolds(when: NonNullable<FaultSpec['when']>): boolean;
   /** Fault actions on the system under test (spike, transfer, join, leave, replace); undefined: no effect. */

@@ -12,5 +12,5 @@ export function isStoreScenario(scenario: Scenario): boolean {
 export function engineFactoryFor(scenario: Scenario, bugs: readonly string[]): EngineFactory {
   void bugs;
   if (!isStoreScenario(scenario)) return defaultEngineFactory;
-  return (world, s, allBugs) => new StoreEngine(world, settingsOf(s, allBugs));
+  return (world, s, allBugs, topology) => new StoreEngine(world, settingsOf(s, allBugs, topology));
 }

@@ -14,11 +14,13 @@ import type { Engine } from './engine.js';
 import type { FaultSpec } from '../scenario/schema.js';
 import { actionName, actionOf, triggerOf } from '../scenario/fault.js';
 import { assertNever } from '../base/assert.js';
+import { isPlaceTarget } from '../scenario/target.js';
+import { targetOf } from './demo.js';
 
 type Applied = { undo?: () => void; detail: string };
 
 /** The network's fault controls, as the simulator's Network has them. */
-export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder'>;
+export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'delayLinks' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder'>;
 
 /** A machine's fault controls, as the simulator's Machine has them. */
 export type FaultMachine = Pick<Machine, 'crash' | 'restart' | 'pause' | 'resume' | 'skew'>;
@@ -61,7 +63,7 @@ export function simFaultHost(world: World): FaultHost {
 }
 
 /** What the scheduler needs from the system under test (an Engine has all of it). */
-export type FaultTargets = Pick<Engine, 'servers' | 'resolveTarget' | 'conditionHolds' | 'applyEngineFault'>;
+export type FaultTargets = Pick<Engine, 'servers' | 'resolveTarget' | 'conditionHolds' | 'applyEngineFault' | 'clientsAt'>;
 
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
 const FIRINGS_MAX_PER_FAULT = 100_000;
@@ -131,8 +133,15 @@ export class FaultScheduler {
     }
   }
 
+  /** A network fault's view of a target: its servers, and for a place also the clients there. */
+  private reach(target: string, rng: Rng): string[] {
+    const servers = this.engine.resolveTarget(target, rng);
+    const clients = this.engine.clientsAt?.(target) ?? [];
+    return clients.length === 0 ? servers : [...servers, ...clients];
+  }
+
   private resolveSides(sides: readonly (readonly string[])[], rng: Rng): string[][] {
-    return resolveSidesWith(sides, (t) => this.engine.resolveTarget(t, rng), this.engine.servers());
+    return resolveSidesWith(sides, (t) => this.reach(t, rng), this.engine.servers());
   }
 
   private fire(index: number, fault: FaultSpec, rng: Rng): void {
@@ -179,6 +188,12 @@ export class FaultScheduler {
         return cut(linksBetweenSides(resolved), resolved.map((s) => `{${s.join(',')}}`).join(' | '));
       }
       case 'isolate': {
+        if (isPlaceTarget(targetOf(action.target))) {
+          // A place is cut off as a whole: its machines still talk to each other.
+          const inside = this.reach(action.target, rng);
+          const outside = all.filter((m) => !inside.includes(m));
+          return cut(linksBetweenSides([inside, outside]), `${action.target} {${inside.join(',')}} cut off from the rest`);
+        }
         const machines = one(action.target);
         const links = machines.flatMap((m) => isolateLinks(m, all));
         return cut(links, `${machines.join(',')} cut off from the rest`);
@@ -227,8 +242,16 @@ export class FaultScheduler {
         return rates(action.probability, net.faultDuplicate, net.faultDelayExtraUs);
       case 'duplicate':
         return rates(net.faultDrop, action.probability, net.faultDelayExtraUs);
-      case 'delay':
-        return rates(net.faultDrop, net.faultDuplicate, action.extraUs);
+      case 'delay': {
+        if (action.links === null) return rates(net.faultDrop, net.faultDuplicate, action.extraUs);
+        const spec = action.links;
+        const [a, b] = 'between' in spec ? [this.reach(spec.between[0], rng), this.reach(spec.between[1], rng)] : [this.reach(spec.around, rng), []];
+        const other = 'between' in spec ? b : all.filter((m) => !a.includes(m));
+        const links = linksBetweenSides([a, other]).filter(([x, y]) => x !== y);
+        net.delayLinks(links, action.extraUs);
+        const what = 'between' in spec ? `${spec.between[0]} <-> ${spec.between[1]}` : `around ${spec.around}`;
+        return { undo: () => net.delayLinks(links, 0), detail: `${links.length} links ${what} +${action.extraUs}us` };
+      }
       case 'reorder': {
         const before = net.faultReorder;
         net.faultReorder = action.on;
@@ -239,9 +262,15 @@ export class FaultScheduler {
         const pairs: [string, string][] = [];
         const links = action.links;
         if ('around' in links) {
-          for (const m of one(links.around)) for (const o of all) if (o !== m) pairs.push([m, o], [o, m]);
+          if (isPlaceTarget(targetOf(links.around))) {
+            // Around a place: the links that leave it, both ways (inside it, traffic flows).
+            const inside = this.reach(links.around, rng);
+            for (const m of inside) for (const o of all) if (!inside.includes(o)) pairs.push([m, o], [o, m]);
+          } else {
+            for (const m of one(links.around)) for (const o of all) if (o !== m) pairs.push([m, o], [o, m]);
+          }
         } else {
-          for (const a of one(links.from)) for (const b of one(links.to)) if (a !== b) pairs.push([a, b]);
+          for (const a of this.reach(links.from, rng)) for (const b of this.reach(links.to, rng)) if (a !== b) pairs.push([a, b]);
         }
         for (const [a, b] of pairs) net.clog(a, b, untilUs);
         return { detail: `${pairs.length} links clogged until ${untilUs}us` };

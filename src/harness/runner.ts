@@ -6,7 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { formatJsonl } from '../history/jsonl.js';
 import { Tracer } from '../trace/tracer.js';
 import { TraceWriter } from '../trace/writer.js';
-import { World } from '../sim/world.js';
+import { World, type WorldOptions } from '../sim/world.js';
+import type { Place } from '../base/place.js';
+import { resolveTopology, type Topology } from '../scenario/topology.js';
 import { DemoEngine } from './demo.js';
 import type { Engine, EngineResults } from './engine.js';
 import { evaluateExpectations, type ExpectationResult } from './expect.js';
@@ -61,29 +63,51 @@ export function linkModelOf(scenario: Scenario) {
   };
 }
 
-export type EngineFactory = (world: World, scenario: Scenario, bugs: readonly string[]) => Engine;
+/** `topology` is the run's one resolved topology (the network's tiers read the same places). */
+/** The places as a trace field: machine → { region, zone }, in the topology's order. */
+export function placesRecord(places: ReadonlyMap<string, Place>): Record<string, { region: string; zone: string }> {
+  const out: Record<string, { region: string; zone: string }> = {};
+  for (const [m, p] of places) out[m] = { region: p.region, zone: p.zone };
+  return out;
+}
+
+export type EngineFactory = (world: World, scenario: Scenario, bugs: readonly string[], topology: Topology | undefined) => Engine;
+
+/** The world a scenario runs in: its seed, link model, per-tier latencies and disk model. */
+export function worldOptionsOf(scenario: Scenario, topology: Topology | undefined, seed: number, tracer: Tracer): WorldOptions {
+  return {
+    seed,
+    tracer,
+    link: linkModelOf(scenario),
+    ...(topology !== undefined && { linkLatency: (from: string, to: string) => topology.linkLatency(from, to) }),
+    disk: {
+      ...(scenario.disk?.fsyncMin !== undefined && { fsyncMinUs: scenario.disk.fsyncMin }),
+      ...(scenario.disk?.fsyncMean !== undefined && { fsyncMeanUs: scenario.disk.fsyncMean }),
+    },
+  };
+}
 
 /** Picks the engine for a scenario. The store registers itself here once it exists. */
-export function defaultEngineFactory(world: World, scenario: Scenario): Engine {
-  return new DemoEngine(world, machineNames(scenario.cluster.machines), scenario.demo?.pingEvery ?? 10_000);
+export function defaultEngineFactory(world: World, scenario: Scenario, _bugs: readonly string[], topology: Topology | undefined): Engine {
+  return new DemoEngine(world, machineNames(scenario.cluster.machines), scenario.demo?.pingEvery ?? 10_000, topology);
 }
 
 export function runScenario(loaded: LoadedScenario, options: RunOptions, engineFactory: EngineFactory = defaultEngineFactory): RunSummary {
   const { scenario } = loaded;
   const tracer = options.tracer ?? new Tracer(options.tracePath !== undefined ? new TraceWriter(options.tracePath) : undefined);
-  const world = new World({
-    seed: options.seed,
-    tracer,
-    link: linkModelOf(scenario),
-    disk: {
-      ...(scenario.disk?.fsyncMin !== undefined && { fsyncMinUs: scenario.disk.fsyncMin }),
-      ...(scenario.disk?.fsyncMean !== undefined && { fsyncMeanUs: scenario.disk.fsyncMean }),
-    },
-  });
+  const topology = resolveTopology(scenario);
+  const world = new World(worldOptionsOf(scenario, topology, options.seed, tracer));
   const name = scenario.name ?? loaded.file;
-  world.emitSim({ t: 0, type: 'run.start', seed: options.seed, scenario: name, machines: machineNames(scenario.cluster.machines) });
+  world.emitSim({
+    t: 0,
+    type: 'run.start',
+    seed: options.seed,
+    scenario: name,
+    machines: machineNames(scenario.cluster.machines),
+    ...(topology !== undefined && { places: placesRecord(topology.places) }),
+  });
   const allBugs = [...(options.bugs ?? []), ...(scenario.bugs ?? [])];
-  const engine = engineFactory(world, scenario, allBugs);
+  const engine = engineFactory(world, scenario, allBugs, topology);
   const faults = new FaultScheduler(engine, scenario.faults ?? [], scenario.duration);
   faults.start();
   /** The trace's last two events: the run's summary, then its end. */

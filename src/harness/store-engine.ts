@@ -26,6 +26,9 @@ import { DEFAULT_PLACEMENT, type PlacementOptions } from '../store/placement.js'
 import { StoreCluster } from '../store/cluster.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
+import { clientsAt, serversAt } from './places.js';
+import { figuresByRegion } from './geo.js';
+import { resolveTopology, type Topology } from '../scenario/topology.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
@@ -63,11 +66,13 @@ export interface StoreSettings {
   /** The placement driver runs when the scenario manages membership (or asks for it). */
   placement: PlacementOptions | null;
   readServiceUs: number;
+  /** The scenario's geography, resolved once per run (the network's tiers read the same one). */
+  topology: Topology | undefined;
 }
 
 const MEMBERSHIP_ACTIONS = ['join', 'leave', 'replace'] as const;
 
-export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSettings {
+export function settingsOf(scenario: Scenario, bugs: readonly string[], topology: Topology | undefined = resolveTopology(scenario)): StoreSettings {
   const machines = Array.from({ length: scenario.cluster.machines }, (_, i) => `n${i + 1}`);
   const w = scenario.workload ?? { clients: 4 };
   const clients = Array.from({ length: w.clients }, (_, i) => `c${i + 1}`);
@@ -79,6 +84,11 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     ...(scenario.cluster.vnodes !== undefined && { vnodes: scenario.cluster.vnodes }),
     ...(scenario.cluster.keyRingBits !== undefined && { positionBits: scenario.cluster.keyRingBits }),
     bugs: bugSet,
+    ...(topology !== undefined && {
+      places: topology.places,
+      ...(topology.replicasPerRegion !== undefined && { replicasPerRegion: topology.replicasPerRegion }),
+      ...(topology.leaderRegion !== undefined && { leaderRegion: topology.leaderRegion }),
+    }),
   });
   const r = scenario.raft ?? {};
   const raft = raftConfigOf(raftTimingOf(scenario.raft), bugSet);
@@ -106,6 +116,7 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     client: {
       ...DEFAULT_CLIENT,
       ...(w.timeout !== undefined && { timeoutUs: w.timeout }),
+      ...(w.attemptTimeout !== undefined && { attemptTimeoutUs: w.attemptTimeout }),
       ...(w.followerChoice !== undefined && { followerChoice: w.followerChoice }),
       ...(w.boundedStaleness !== undefined && { boundedStalenessUs: w.boundedStaleness }),
     },
@@ -126,6 +137,7 @@ export function settingsOf(scenario: Scenario, bugs: readonly string[]): StoreSe
     bugs: bugSet,
     placement: placementOf(scenario),
     readServiceUs: scenario.cluster.readServiceTime ?? 0,
+    topology,
   };
 }
 
@@ -186,6 +198,7 @@ export class StoreEngine implements Engine {
       bugs: settings.bugs,
       placement: settings.placement,
       readServiceUs: settings.readServiceUs,
+      ...(settings.topology !== undefined && { places: settings.topology.places, readReplicasByZone: settings.topology.readReplicasByZone }),
       observer: {
         applied: (shard, key, value, index) => this.noteApplied(shard, key, value, index),
         versionsBehind: (key, version) => this.versionsBehind(key, version),
@@ -232,6 +245,8 @@ export class StoreEngine implements Engine {
     const t = targetOf(target);
     const common = resolveCommonTarget(t, all, (m) => this.world.hasMachine(m), rng);
     if (common !== undefined) return common;
+    const place = serversAt(this.settings.topology, target, all);
+    if (place !== undefined) return place;
     if (t.kind === 'leader') {
       const leader = this.currentLeader(t.shard);
       return leader !== undefined ? [leader] : [this.cluster.directory.ring.preferredLeaderOf(t.shard)];
@@ -241,6 +256,10 @@ export class StoreEngine implements Engine {
       return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
     }
     throw new AssertionError(`unresolvable target ${target}`);
+  }
+
+  clientsAt(target: string): string[] {
+    return clientsAt(this.settings.topology, target, this.servers());
   }
 
   /** The machine leading a shard with the highest term right now (white-box). */
@@ -297,6 +316,7 @@ export class StoreEngine implements Engine {
     net.heal('all');
     if (net.faultDrop !== 0 || net.faultDuplicate !== 0 || net.faultDelayExtraUs !== 0) net.setFaultRates(0, 0, 0);
     net.faultReorder = false;
+    if (net.hasLinkDelays()) net.clearLinkDelays();
     for (const id of this.world.machineIds()) {
       const m = this.world.machine(id);
       if (this.cluster.isRetired(id)) continue; // a replaced machine is gone for good
@@ -355,6 +375,10 @@ export class StoreEngine implements Engine {
           },
         }),
         readLatency: this.readLatencyBySecond(),
+        ...(s.topology !== undefined && {
+          byRegion: figuresByRegion(s.topology, this.history, judged.eventual, s.workload.stopUs),
+          writes: { maxGapUs: this.longestWriteGapUs() },
+        }),
       },
       history: this.history,
     };
@@ -376,6 +400,28 @@ export class StoreEngine implements Engine {
     }
     const p99UsBySecond = Array.from({ length: buckets.length }, (_, i) => percentiles(buckets[i] ?? []).p99);
     return { p99UsBySecond, peakP99Us: Math.max(0, ...p99UsBySecond), lastP99Us: p99UsBySecond[p99UsBySecond.length - 1] ?? 0 };
+  }
+
+  /**
+   * The longest time any shard went without acknowledging a put while the load ran: how long
+   * writes were unavailable somewhere (a region outage shows here as the failover time).
+   */
+  private longestWriteGapUs(): number {
+    const { startUs, stopUs } = this.settings.workload;
+    const acks = new Map<number, number[]>();
+    for (const o of this.history) {
+      if (o.op !== 'put' || o.outcome !== 'ok' || o.completeUs === null || o.shard === undefined || o.client >= PROBE_CLIENT_BASE) continue;
+      if (o.completeUs < startUs || o.completeUs > stopUs) continue;
+      let list = acks.get(o.shard);
+      if (list === undefined) acks.set(o.shard, (list = []));
+      list.push(o.completeUs);
+    }
+    let worst = 0;
+    for (const list of acks.values()) {
+      list.sort((a, b) => a - b);
+      for (let i = 1; i < list.length; i++) worst = Math.max(worst, list[i]! - list[i - 1]!);
+    }
+    return worst;
   }
 
   /** First application of each (shard, index) anywhere: the white-box view of what committed. */

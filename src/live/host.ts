@@ -17,6 +17,7 @@
 // Every change is traced in the driver's trace with the simulator's event types (net.cut,
 // net.heal, net.rates, net.clog, machine.*, disk.slow), so replay and report draw a real run's
 // faults as they draw a simulated one's.
+import { AssertionError } from '../base/assert.js';
 import type { FaultHost, FaultMachine, FaultNetwork } from '../harness/faults.js';
 import { RealClock, RealTimers } from '../real/clock.js';
 import { RandomStreams, type Rng } from '../sim/random.js';
@@ -78,6 +79,11 @@ class LiveNetwork implements FaultNetwork {
     } else for (const [a, b] of links) this.cut.delete(`${a}>${b}`);
     this.emit({ t: 0, type: 'net.heal', links });
     this.host.pushNet();
+  }
+
+  delayLinks(): void {
+    // Refused before a real run starts (refuseForReal): the servers' rules delay every link alike.
+    throw new AssertionError('a delay on some links only is not available in real runs');
   }
 
   clog(from: string, to: string, untilUs: number): void {

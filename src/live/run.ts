@@ -118,7 +118,13 @@ export function refuseForReal(loaded: LoadedScenario): void {
   if (scenario.placement?.autoscale === true) {
     throw new UserError(`${file}: placement.autoscale: real runs place replicas for membership changes only (the driver does not run all along to add read replicas); expected autoscale off`);
   }
+  if (scenario.topology !== undefined) {
+    throw new UserError(`${file}: topology: regions and zones are simulated only (every real server runs on this host, over loopback); expected a scenario without topology`);
+  }
   (scenario.faults ?? []).forEach((fault, i) => {
+    if (typeof fault.delay === 'object') {
+      throw new UserError(`${file}: faults[${i}].delay: a delay on some links only is not available in real runs (the servers' rules delay every link alike); expected delay: DURATION`);
+    }
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
     if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave, replace`);

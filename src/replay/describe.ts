@@ -93,6 +93,9 @@ export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext
       return `link ${event.from} -> ${event.to} clogged until ${formatSpanUs(event.untilUs)}`;
     case 'net.rates':
       return `network: drop ${percent(event.drop)}, duplicate ${percent(event.duplicate)}, extra delay ${formatSpanUs(event.delayExtraUs)}`;
+    case 'net.delay':
+      if (event.links.length === 0) return 'every slow link back to normal';
+      return event.extraUs === 0 ? `${plural(event.links.length, 'link')} back to normal delay` : `${plural(event.links.length, 'link')} slowed by ${formatSpanUs(event.extraUs)}`;
     case 'disk.slow':
       return event.factor === 1 ? `${event.machine} disk back to normal speed` : `${event.machine} disk slowed x${event.factor}`;
     case 'disk.durable':

@@ -264,6 +264,8 @@ function applyObject(state: ReplayState, store: TraceStore, event: TraceEvent, i
       if (a >= 0 && b >= 0) state.clogs.set(a * state.machines + b, event.untilUs);
       return;
     }
+    case 'net.delay':
+      return; // seen in the event log; the link map shows cuts and clogs
     case 'net.rates':
       state.rates = { drop: event.drop, duplicate: event.duplicate, delayExtraUs: event.delayExtraUs };
       return;

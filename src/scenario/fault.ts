@@ -24,7 +24,7 @@ export type FaultAction =
   | { readonly kind: 'skew'; readonly target: TargetText; readonly offsetUs: number; readonly driftPpm: number }
   | { readonly kind: 'drop'; readonly probability: number }
   | { readonly kind: 'duplicate'; readonly probability: number }
-  | { readonly kind: 'delay'; readonly extraUs: number }
+  | { readonly kind: 'delay'; readonly extraUs: number; readonly links: DelayLinks | null }
   | { readonly kind: 'reorder'; readonly on: boolean }
   | { readonly kind: 'clog'; readonly links: { readonly around: TargetText } | { readonly from: TargetText; readonly to: TargetText } }
   | { readonly kind: 'slowDisk'; readonly target: TargetText; readonly factor: number }
@@ -33,6 +33,9 @@ export type FaultAction =
   | { readonly kind: 'join'; readonly machine: string }
   | { readonly kind: 'leave'; readonly machine: string }
   | { readonly kind: 'replace'; readonly machine: string };
+
+/** The links a targeted delay slows: between two targets (both ways), or around one. */
+export type DelayLinks = { readonly between: readonly [TargetText, TargetText] } | { readonly around: TargetText };
 
 export type FaultKind = FaultAction['kind'];
 
@@ -124,8 +127,11 @@ export function actionOf(f: FaultSpec): FaultAction {
       return { kind, probability: f.drop! };
     case 'duplicate':
       return { kind, probability: f.duplicate! };
-    case 'delay':
-      return { kind, extraUs: f.delay! };
+    case 'delay': {
+      const d = f.delay!;
+      if (typeof d === 'number') return { kind, extraUs: d, links: null };
+      return { kind, extraUs: d.extra, links: d.between !== undefined ? { between: d.between } : { around: d.around! } };
+    }
     case 'reorder':
       return { kind, on: f.reorder! };
     case 'clog': {

@@ -44,7 +44,10 @@ export function parseScenarioText(file: string, text: string): LoadedScenario {
   }
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new UserError(describeIssue(file, doc, lineCounter, parsed.error.issues[0]!));
+    // A typo explains the rest: `machine: 2` also leaves `machines` missing, and the unknown key
+    // is the line to show.
+    const issues = parsed.error.issues;
+    throw new UserError(describeIssue(file, doc, lineCounter, issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]!));
   }
   const expectPositions = new Map<string, { line: number; col: number }>();
   const expectNode = doc.get('expect', true);
@@ -125,6 +128,12 @@ function describeIssue(file: string, doc: Document, lineCounter: LineCounter, is
       // Report the most specific alternative's complaint rather than "Invalid input".
       const inner = issue.errors.flat().find((e) => e.code !== 'invalid_type') ?? issue.errors.flat()[0];
       if (inner !== undefined) message = inner.message;
+      break;
+    }
+    case 'invalid_key': {
+      // A record's key (a region or zone name) failed its own check: say which key, and why.
+      const key = path[path.length - 1];
+      message = `${issue.issues[0]?.message ?? 'invalid key'}, got ${JSON.stringify(key)}`;
       break;
     }
     case 'too_small':

@@ -4,7 +4,8 @@
 // are part of the same schema; a section the running engine does not use is still validated.
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDurationUs } from '../base/time.js';
-import { parseTarget, TARGET_EXPECTED } from './target.js';
+import { parseTarget, PLACE_NAME, TARGET_EXPECTED } from './target.js';
+import { topologyIssues } from './topology.js';
 
 export const duration = z
   .union([z.string(), z.number()])
@@ -28,6 +29,46 @@ const latency = z.strictObject({
   jitter: duration.optional(),
   tailProbability: probability.optional(),
   tailFactor: z.number().min(1).optional(),
+});
+
+/**
+ * Geography (src/scenario/topology.ts): regions, each with zones, machines and client machines
+ * placed in zones, and a latency per tier (inside a zone, between zones of a region, between
+ * regions, or per pair of regions). Without it every link has `network.latency`.
+ */
+const placeName = z.string().regex(PLACE_NAME, 'expected a name of lower case letters, digits and dashes, starting with a letter');
+const zoneSpec = z.strictObject({
+  /** A count (the lowest machine numbers nobody names) or a list of machine names. */
+  machines: z.union([z.number().int().min(0).max(1000), z.array(machineName).min(1)]),
+  /** Client machines here; when no zone says, clients go round-robin over the zones. */
+  clients: z.number().int().min(0).max(100_000).optional(),
+});
+const regionSpec = z.strictObject({
+  zones: z.record(placeName, zoneSpec).refine((zones) => Object.keys(zones).length > 0, 'expected at least one zone'),
+});
+const regionPairLatency = latency.extend({ regions: z.tuple([placeName, placeName]) });
+const topology = z.strictObject({
+  regions: z.record(placeName, regionSpec).refine((regions) => Object.keys(regions).length > 0, 'expected at least one region'),
+  latency: z
+    .strictObject({
+      /** Between machines of one zone. */
+      zone: latency.optional(),
+      /** Between zones of one region. */
+      region: latency.optional(),
+      /** Between regions (unless a `between` entry names the pair). */
+      global: latency.optional(),
+      between: z.array(regionPairLatency).optional(),
+    })
+    .optional(),
+  /** At most this many replicas of a shard in the region. */
+  replicasPerRegion: z.record(placeName, z.number().int().min(0).max(9)).optional(),
+  /** Shards lead from a replica in this region when they have one there and it is healthy. */
+  leaderRegion: placeName.optional(),
+  /**
+   * `every-zone`: each shard also gets a non-voting read replica in every zone none of its
+   * voters is in, so follower reads stay in the client's zone (default `none`).
+   */
+  readReplicas: z.enum(['none', 'every-zone']).optional(),
 });
 
 const network = z.strictObject({
@@ -112,6 +153,8 @@ const workload = z.strictObject({
   followerChoice: z.enum(['random', 'nearest', 'sticky']).optional(),
   boundedStaleness: duration.optional(),
   timeout: duration.optional(),
+  /** How long one attempt waits for a reply before the client retries (default 250ms). */
+  attemptTimeout: duration.optional(),
   start: duration.optional(),
   stop: duration.optional(),
 });
@@ -137,7 +180,15 @@ const faultActions = {
   skew: z.strictObject({ machine: target, offset: z.string().optional(), driftPpm: z.number().int().min(-900_000).max(1_000_000).optional() }).optional(),
   drop: probability.optional(),
   duplicate: probability.optional(),
-  delay: duration.optional(),
+  /** Extra delay on every link, or (an object) on the links between two targets or around one. */
+  delay: z
+    .union([
+      duration,
+      z
+        .strictObject({ extra: duration, between: z.tuple([target, target]).optional(), around: target.optional() })
+        .refine((d) => (d.between === undefined) !== (d.around === undefined), 'expected exactly one of between or around'),
+    ])
+    .optional(),
   reorder: z.boolean().optional(),
   clog: z.union([target, z.strictObject({ from: target, to: target })]).optional(),
   slowDisk: z.strictObject({ machine: target, factor: z.number().min(1).max(10_000) }).optional(),
@@ -211,6 +262,7 @@ export const scenarioSchema = z.strictObject({
   duration: duration,
   cluster: cluster,
   network: network.optional(),
+  topology: topology.optional(),
   disk: disk.optional(),
   raft: raft.optional(),
   workload: workload.optional(),
@@ -220,12 +272,18 @@ export const scenarioSchema = z.strictObject({
   bugs: z.array(z.string()).optional(),
   faults: z.array(fault).optional(),
   expect: z.record(z.string(), expectation).optional(),
+}).superRefine((scenario, ctx) => {
+  // What one section cannot check alone: the topology against the cluster, the workload and
+  // the faults' region(...) and zone(...) targets.
+  for (const issue of topologyIssues(scenario)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type FaultSpec = z.output<typeof fault>;
 export type WorkloadSpec = z.output<typeof workload>;
 export type ReadLevel = z.output<typeof readLevel>;
+export type TopologySpec = z.output<typeof topology>;
+export type LatencySpec = z.output<typeof latency>;
 
 /** JSON Schema of the scenario format (input side: durations are strings), for editors. */
 export function scenarioJsonSchema(): unknown {

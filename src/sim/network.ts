@@ -46,6 +46,10 @@ interface Held {
 
 interface Link {
   rng: Rng;
+  /** This link's model: the network's, or its tier's under a topology. */
+  model: LinkModel;
+  /** Extra delay a fault put on this link alone (a slow inter-region link), µs. */
+  faultExtraUs: number;
   lastArrivalUs: number;
   clogUntilUs: number;
   /** Messages sent while clogged, in send order. */
@@ -76,9 +80,14 @@ export class Network {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
   private nextMessageId = 1;
 
+  /** Links with a fault's extra delay on them, for healing. */
+  private readonly delayed = new Set<Link>();
+
   constructor(
     private readonly world: NetworkHost,
     readonly model: LinkModel,
+    /** Per-link latency fields over `model` (a topology's tiers); absent: every link is `model`. */
+    private readonly linkLatency?: (from: string, to: string) => Partial<LinkModel>,
   ) {}
 
   private link(from: string, to: string): Link {
@@ -89,7 +98,8 @@ export class Network {
     }
     let link = byTo.get(to);
     if (link === undefined) {
-      link = { rng: this.world.stream(`link/${from}>${to}`), lastArrivalUs: 0, clogUntilUs: 0, held: [], releaseAtUs: -1 };
+      const model = this.linkLatency === undefined ? this.model : { ...this.model, ...this.linkLatency(from, to) };
+      link = { rng: this.world.stream(`link/${from}>${to}`), model, faultExtraUs: 0, lastArrivalUs: 0, clogUntilUs: 0, held: [], releaseAtUs: -1 };
       byTo.set(to, link);
     }
     return link;
@@ -144,12 +154,35 @@ export class Network {
     this.world.trace({ t: this.world.nowUs(), type: 'net.rates', drop, duplicate, delayExtraUs });
   }
 
+  /** Extra delay on some links only (0 ends it), on top of any network-wide delay. */
+  delayLinks(links: readonly [string, string][], extraUs: number): void {
+    for (const [from, to] of links) {
+      const link = this.link(from, to);
+      link.faultExtraUs = extraUs;
+      if (extraUs > 0) this.delayed.add(link);
+      else this.delayed.delete(link);
+    }
+    this.world.trace({ t: this.world.nowUs(), type: 'net.delay', links: links.map(([a, b]) => [a, b]), extraUs });
+  }
+
+  /** Whether some link has a delay of its own. */
+  hasLinkDelays(): boolean {
+    return this.delayed.size > 0;
+  }
+
+  /** Ends every per-link delay. */
+  clearLinkDelays(): void {
+    for (const link of this.delayed) link.faultExtraUs = 0;
+    this.delayed.clear();
+    this.world.trace({ t: this.world.nowUs(), type: 'net.delay', links: [], extraUs: 0 });
+  }
+
   private latencyUs(link: Link): number {
-    const m = this.model;
+    const m = link.model;
     let latency = m.meanUs + (link.rng.next() * 2 - 1) * m.jitterUs;
     if (latency < m.minUs) latency = m.minUs;
     if (m.tailProbability > 0 && link.rng.next() < m.tailProbability) latency *= m.tailFactor;
-    return Math.round(latency) + this.faultDelayExtraUs;
+    return Math.round(latency) + this.faultDelayExtraUs + link.faultExtraUs;
   }
 
   send(from: string, to: string, payload: unknown, label: string): void {

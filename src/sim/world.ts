@@ -17,6 +17,8 @@ export interface WorldOptions {
   seed: number;
   tracer?: Tracer;
   link?: Partial<LinkModel>;
+  /** Per-link latency over `link` (a topology's tiers); absent: every link has the same model. */
+  linkLatency?: (from: string, to: string) => Partial<LinkModel>;
   disk?: Partial<DiskModel>;
 }
 
@@ -52,7 +54,7 @@ export class World {
       stream: (name: string) => this.random.stream(name),
       trace,
     };
-    this.network = new Network({ ...base, receiver: (id) => this.machines.get(id) }, { ...DEFAULT_LINK, ...options.link });
+    this.network = new Network({ ...base, receiver: (id) => this.machines.get(id) }, { ...DEFAULT_LINK, ...options.link }, options.linkLatency);
     this.machineHost = { ...base, send: (from, to, payload, label) => this.network.send(from, to, payload, label) };
     this.diskModel = { ...DEFAULT_DISK, ...options.disk };
   }

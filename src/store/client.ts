@@ -13,6 +13,7 @@ import type { MachineContext } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import { isClientReply, type ClientReply, type ClientRequest } from './protocol.js';
 import { AssertionError } from '../base/assert.js';
+import { tierBetween, type Place, type Tier } from '../base/place.js';
 
 export type FollowerChoice = 'random' | 'nearest' | 'sticky';
 
@@ -44,6 +45,8 @@ export interface Router {
   readReplicasOf?(shard: number): readonly string[];
   /** Fetch a fresh routing table (after a server said it does not hold the shard). */
   refresh?(): void;
+  /** Where a machine is (a scenario's topology); undefined everywhere: one flat network. */
+  placeOf?(machine: string): Place | undefined;
 }
 
 export interface OperationSpec {
@@ -165,13 +168,17 @@ export class StoreClient {
         return chosen;
       }
       case 'nearest': {
-        // Lowest observed round trip; a replica never measured counts as 0 so it gets tried.
+        // The closest tier first (this zone, this region, anywhere), then the lowest observed
+        // round trip within it; a replica never measured counts as 0 so it gets tried.
         let best = pool[0]!;
+        let bestTier = 3;
         let bestUs = Infinity;
         for (const r of pool) {
+          const tier = this.tierTo(r);
           const us = this.latencyEwmaUs.get(r) ?? 0;
-          if (us < bestUs) {
+          if (tier < bestTier || (tier === bestTier && us < bestUs)) {
             best = r;
+            bestTier = tier;
             bestUs = us;
           }
         }
@@ -182,6 +189,13 @@ export class StoreClient {
         throw new AssertionError(`unknown follower choice ${String(never)}`);
       }
     }
+  }
+
+  /** How far a machine is from this client: 0 when either has no place (a flat network). */
+  private tierTo(machine: string): Tier {
+    const mine = this.router.placeOf?.(this.ctx.id);
+    const theirs = this.router.placeOf?.(machine);
+    return mine === undefined || theirs === undefined ? 0 : tierBetween(mine, theirs);
   }
 
   private attempt(p: Pending): void {

@@ -9,6 +9,8 @@ import type { MachineContext } from '../sim/machine.js';
 import { StoreClient, type ClientOptions, type Router } from './client.js';
 import type { ClientReply } from './protocol.js';
 import type { Ring } from './ring.js';
+import type { Place } from '../base/place.js';
+import { zoneReadReplicas } from './read-replicas.js';
 import { StoreServer, type ServerEnv } from './server.js';
 import { PlacementDriver, type Directory, type PlacementOptions } from './placement.js';
 
@@ -25,6 +27,13 @@ export interface ClusterOptions {
   readServiceUs: number;
   /** White-box observer of applied writes and read freshness (trace annotations only). */
   observer?: ServerEnv['observer'];
+  /**
+   * Where machines are (a scenario's topology), read by clients choosing the nearest replica.
+   * The cluster adds to it: a machine brought in by `replace` takes the replaced one's place.
+   */
+  places?: Map<string, Place>;
+  /** Found every shard with a read replica in each zone its voters are not in (needs `places`). */
+  readReplicasByZone?: boolean;
 }
 
 /** What a replica holds at the end of a run (white-box, for the checks). */
@@ -43,7 +52,10 @@ class CachedRouter implements Router {
   private members: Directory['members'];
   private version: number;
 
-  constructor(private readonly directory: Directory) {
+  constructor(
+    private readonly directory: Directory,
+    private readonly places: ReadonlyMap<string, Place> | undefined,
+  ) {
     this.ring = directory.ring;
     this.readReplicas = new Map(directory.readReplicas);
     this.members = new Map(directory.members);
@@ -67,6 +79,9 @@ class CachedRouter implements Router {
   readReplicasOf(shard: number): readonly string[] {
     const extra = this.readReplicas.get(shard)?.filter((m) => !this.replicasOf(shard).includes(m));
     return extra === undefined || extra.length === 0 ? this.replicasOf(shard) : [...this.replicasOf(shard), ...extra];
+  }
+  placeOf(machine: string): Place | undefined {
+    return this.places?.get(machine);
   }
   refresh(): void {
     if (this.version === this.directory.version) return;
@@ -94,10 +109,12 @@ export class StoreCluster {
     private readonly world: World,
     private readonly options: ClusterOptions,
   ) {
-    this.directory = { ring: options.ring, readReplicas: new Map(), members: new Map(), version: 0 };
+    const byZone = options.readReplicasByZone === true && options.places !== undefined ? zoneReadReplicas(options.ring, options.places) : undefined;
+    this.directory = { ring: options.ring, readReplicas: new Map(byZone ?? []), members: new Map(), version: 0 };
     this.machineList = [...options.machines];
     this.env = {
       ring: options.ring,
+      ...(byZone !== undefined && { foundingLearnersOf: (shard: number) => byZone.get(shard) ?? [] }),
       ...(options.placement !== null && { placementDriver: 'pd' }),
       readServiceUs: options.readServiceUs,
       raftConfig: options.raft,
@@ -111,7 +128,7 @@ export class StoreCluster {
   /** A client machine running the store's client library; `boot` runs at every (re)start. */
   addClient(id: string, clientOptions: ClientOptions, boot: (client: StoreClient, ctx: MachineContext) => void = () => {}): void {
     this.world.addMachine(id, (ctx) => {
-      const client = new StoreClient(ctx, new CachedRouter(this.directory), clientOptions, () => this.world.nowUs);
+      const client = new StoreClient(ctx, new CachedRouter(this.directory, this.options.places), clientOptions, () => this.world.nowUs);
       boot(client, ctx);
       return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
     });
@@ -179,6 +196,8 @@ export class StoreCluster {
     let n = this.machineList.length + this.retired.size + 1;
     while (this.world.hasMachine(`n${n}`)) n++;
     const fresh = `n${n}`;
+    const place = this.options.places?.get(m);
+    if (place !== undefined) this.options.places!.set(fresh, place);
     this.world.machine(m).retire();
     this.retired.add(m);
     this.machineList.splice(this.machineList.indexOf(m), 1, fresh);

@@ -34,6 +34,8 @@ import { AssertionError } from '../base/assert.js';
 export interface ServerEnv {
   /** The placement the cluster was founded with (the founding members of every shard). */
   ring: Router;
+  /** Founding non-voting members (read replicas by zone) of a shard, beside the ring's voters. */
+  foundingLearnersOf?(shard: number): readonly string[];
   /** The placement driver's machine, if membership is managed (load reports go there). */
   placementDriver?: string;
   loadReportEveryUs?: number;
@@ -342,7 +344,7 @@ export class StoreServer implements Process {
       // conf entries in the log (and snapshots) take precedence over it. A replica that joined
       // later has no bootstrap: it learns its membership from the leader's log or snapshot.
       groups: [
-        ...founding.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)].sort()) })),
+        ...founding.map((shard) => ({ group: shard, bootstrap: confOf([...env.ring.replicasOf(shard)], env.foundingLearnersOf?.(shard) ?? []) })),
         ...joined.map((shard) => ({ group: shard, id: this.hostedId(shard), bootstrap: null })),
       ],
       config: env.raftConfig,
@@ -485,7 +487,10 @@ export class StoreServer implements Process {
   private shardsHere(): number[] {
     const out: number[] = [];
     const ring = this.env.ring;
-    for (let shard = 0; shard < ring.shards; shard++) if (ring.replicasOf(shard).includes(this.ctx.id)) out.push(shard);
+    const learners = this.env.foundingLearnersOf;
+    for (let shard = 0; shard < ring.shards; shard++) {
+      if (ring.replicasOf(shard).includes(this.ctx.id) || (learners !== undefined && learners(shard).includes(this.ctx.id))) out.push(shard);
+    }
     return out;
   }
 

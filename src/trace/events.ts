@@ -11,7 +11,16 @@ export type SimEvent =
    * times are the host's clocks as recorded. Absent for a simulated run (never written there,
    * so simulated traces and their hashes are unchanged).
    */
-  | { t: number; type: 'run.start'; seed: number; scenario: string; machines: string[]; mode?: 'real' }
+  | {
+      t: number;
+      type: 'run.start';
+      seed: number;
+      scenario: string;
+      machines: string[];
+      mode?: 'real';
+      /** Where machines are, when the scenario has a topology (a replacement takes the replaced one's place). */
+      places?: Record<string, { region: string; zone: string }>;
+    }
   | { t: number; type: 'run.end'; events: number }
   /** The run's verdicts, written just before run.end so a trace alone can be reported on. */
   | { t: number; type: 'run.summary'; scenario: string; seed: number; bugs: string[]; summary: Record<string, unknown> }
@@ -27,6 +36,7 @@ export type SimEvent =
   | { t: number; type: 'net.heal'; links: [string, string][] | 'all' }
   | { t: number; type: 'net.clog'; from: string; to: string; untilUs: number }
   | { t: number; type: 'net.rates'; drop: number; duplicate: number; delayExtraUs: number }
+  | { t: number; type: 'net.delay'; links: [string, string][]; extraUs: number }
   | { t: number; type: 'disk.slow'; machine: string; factor: number }
   | { t: number; type: 'disk.durable'; machine: string; writes: number }
   | { t: number; type: 'disk.lost'; machine: string; writes: number }

@@ -5,7 +5,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadScenarioFile } from '../../scenario/load.js';
 import { FaultScheduler } from '../../harness/faults.js';
-import { linkModelOf } from '../../harness/runner.js';
+import { worldOptionsOf } from '../../harness/runner.js';
+import { resolveTopology } from '../../scenario/topology.js';
 import type { Scenario } from '../../scenario/schema.js';
 import { World } from '../../sim/world.js';
 import { StoreEngine, settingsOf } from '../../harness/store-engine.js';
@@ -24,8 +25,9 @@ export interface StoreRunMeasure {
 /** Runs a store scenario, timing the simulation and the final settle + checks separately. */
 export function measureStoreRun(scenario: Scenario, seed: number, tracePath?: string): StoreRunMeasure {
   const tracer = new Tracer(tracePath !== undefined ? new TraceWriter(tracePath) : undefined);
-  const world = new World({ seed, tracer, link: linkModelOf(scenario) });
-  const engine = new StoreEngine(world, settingsOf(scenario, []));
+  const topology = resolveTopology(scenario);
+  const world = new World(worldOptionsOf(scenario, topology, seed, tracer));
+  const engine = new StoreEngine(world, settingsOf(scenario, [], topology));
   new FaultScheduler(engine, scenario.faults ?? [], scenario.duration).start();
   const t0 = performance.now();
   world.run(scenario.duration);

@@ -1,4 +1,4 @@
-// kvsim hunt [--bug NAME]... [--budget-s N] [--workers N] [--from-seed N] [--json]
+// kvsim hunt [--bug NAME]... [--geo] [--budget-s N] [--workers N] [--from-seed N] [--json]
 // Swarm-sweeps seeds with the planted bug(s) switched on until a check fails or the wall-clock
 // budget ends, then shrinks the failure and writes it under reports/. Prints
 // {bug, found, seed, seedsTried, wallMs, shrunk, check}. With no --bug it hunts for false
@@ -26,8 +26,9 @@ export function registerHunt(program: Command): void {
     .option('--budget-s <n>', 'wall-clock budget in seconds (default 60)')
     .option('--workers <n>', 'worker threads (default: all cores)')
     .option('--from-seed <n>', 'first seed (default 1)')
+    .option('--geo', 'swarm scenarios with a topology (regions, zones, faults by place)')
     .option('--json', 'print the result as one JSON object')
-    .action(async (opts: { bug?: string[]; budgetS?: string; workers?: string; fromSeed?: string; json?: boolean }) => {
+    .action(async (opts: { bug?: string[]; budgetS?: string; workers?: string; fromSeed?: string; geo?: boolean; json?: boolean }) => {
       const [{ validateBugFlags }, { WorkerPool }, { sweep }, { swarmScenario, swarmName }, { shrinkToFile }, { SHRINK_RUNS_MAX }] = await Promise.all([
         import('./bugs.js'),
         import('../../explore/pool.js'),
@@ -38,6 +39,7 @@ export function registerHunt(program: Command): void {
       ]);
       const bugs = opts.bug ?? [];
       validateBugFlags(bugs);
+      const swarm = { geo: opts.geo === true };
       const budgetMs = (opts.budgetS !== undefined ? parsePositiveInt(opts.budgetS, '--budget-s') : 60) * 1000;
       const workers = opts.workers !== undefined ? parsePositiveInt(opts.workers, '--workers') : availableParallelism();
       let seed = parseSeed(opts.fromSeed, '--from-seed') ?? 1;
@@ -51,7 +53,7 @@ export function registerHunt(program: Command): void {
           let failed = false;
           let lastReportMs = performance.now();
           const summary = await sweep(pool, {
-            source: { kind: 'swarm' },
+            source: { kind: 'swarm', ...(swarm.geo === true && { geo: true }) },
             range: { from: seed, to: seed + SEEDS_PER_ROUND - 1 },
             shard: null,
             bugs,
@@ -89,8 +91,8 @@ export function registerHunt(program: Command): void {
       if (found !== null) {
         const name = `hunt-${label}-${found.seed}`;
         const result = shrinkToFile({
-          origin: `swarm seed ${found.seed} (${swarmName(found.seed)})`,
-          original: swarmScenario(found.seed),
+          origin: `swarm seed ${found.seed} (${swarmName(found.seed, swarm)})`,
+          original: swarmScenario(found.seed, swarm),
           name,
           seed: found.seed,
           bugs,

@@ -1,4 +1,4 @@
-// kvsim sweep (--swarm | FILE) --seeds A..B [--workers N] [--shard I/N] [--check-determinism]
+// kvsim sweep (--swarm [--geo] | FILE) --seeds A..B [--workers N] [--shard I/N] [--check-determinism]
 //   [--until-covered] [--bug NAME]... [--json]
 // Runs many seeds on worker threads. Progress goes to stderr (a bar on a terminal, plain lines
 // otherwise); the summary to stdout. Exit 0 no failures, 1 failures (or nondeterminism), 2 bad input.
@@ -7,9 +7,11 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeedRange } from '../options.js';
+import type { ScenarioSource } from '../../explore/protocol.js';
 
 interface SweepFlags {
   swarm?: boolean;
+  geo?: boolean;
   seeds?: string;
   workers?: string;
   shard?: string;
@@ -46,6 +48,7 @@ export function registerSweep(program: Command): void {
     .description('run many seeds (of a scenario file, or swarm-generated scenarios) on worker threads')
     .argument('[file]', 'scenario file (YAML); or use --swarm')
     .option('--swarm', 'generate a scenario per seed (swarm testing: random fault kinds switched off)')
+    .option('--geo', 'with --swarm: give every scenario a topology (regions, zones, faults by place)')
     .option('--seeds <A..B>', 'seed range, inclusive (e.g. 1..100)')
     .option('--workers <n>', 'worker threads (default: all cores)')
     .option('--shard <I/N>', 'run only every N-th seed, starting with the I-th (1-based)')
@@ -56,6 +59,7 @@ export function registerSweep(program: Command): void {
     .action(async (file: string | undefined, opts: SweepFlags) => {
       if (opts.swarm === true && file !== undefined) throw new UserError('sweep: give either --swarm or a scenario FILE, not both');
       if (opts.swarm !== true && file === undefined) throw new UserError('sweep: expected a scenario FILE or --swarm');
+      if (opts.geo === true && opts.swarm !== true) throw new UserError('sweep: --geo goes with --swarm (a scenario FILE has its own topology, or none)');
       if (opts.seeds === undefined) throw new UserError('sweep: --seeds A..B is required');
       const range = parseSeedRange(opts.seeds);
       const shard = parseShard(opts.shard);
@@ -68,7 +72,7 @@ export function registerSweep(program: Command): void {
         import('../../explore/sweep.js'),
       ]);
       validateBugFlags(bugs);
-      let source: { kind: 'swarm' } | { kind: 'file'; file: string; text: string } = { kind: 'swarm' };
+      let source: ScenarioSource = { kind: 'swarm', ...(opts.geo === true && { geo: true }) };
       if (file !== undefined) {
         const loaded = loadScenarioFile(file); // validates here: workers never see a bad file
         validateBugFlags(loaded.scenario.bugs ?? [], `${file}: bugs`);
