@@ -3,6 +3,23 @@ import chalk from 'chalk';
 import { humanDurationUs } from '../base/time.js';
 import type { RunSummary } from '../harness/runner.js';
 import { CHECK_NAMES, anyUndecided, isUndecided, messageOf } from '../harness/verdicts.js';
+import type { RegionFigures } from '../harness/geo.js';
+
+function ms(us: number): string {
+  return us >= 10_000 ? `${Math.round(us / 1000)}ms` : `${(us / 1000).toFixed(1)}ms`;
+}
+
+/** One line per client region (a run with a topology): p50 latency by level, follower staleness. */
+function regionLines(byRegion: unknown): string[] {
+  if (byRegion === null || typeof byRegion !== 'object') return [];
+  const out: string[] = [];
+  for (const [region, f] of Object.entries(byRegion as Record<string, RegionFigures>)) {
+    const parts = [`put ${ms(f.put.p50Us)}`];
+    for (const [level, r] of Object.entries(f.reads)) parts.push(`${level} ${ms(r.p50Us)}${r.stale > 0 ? ` (${Math.round(r.staleShare * 100)}% stale)` : ''}`);
+    out.push(`  ${out.length === 0 ? 'p50 by    ' : '          '}${region.padEnd(10)} ${parts.join('  ')}`);
+  }
+  return out;
+}
 
 function verdict(ok: boolean | null, undecided: boolean): string {
   if (undecided) return chalk.yellow('undecided');
@@ -30,6 +47,7 @@ export function renderSummary(summary: RunSummary & { wallMs: number }): string 
   const o = summary.ops;
   lines.push(`  ops       ${o.total} total: ${o.ok} ok, ${o.failed} failed, ${o.indeterminate} indeterminate`);
   lines.push(`  elections ${summary.elections}   stale reads ${summary.staleReads}`);
+  lines.push(...regionLines(summary['byRegion']));
   const checks = CHECK_NAMES.map((name) => `${name} ${verdict(summary.checks[name].ok, isUndecided(summary.checks[name]))}`).join('  ');
   lines.push(`  checks    ${checks}`);
   for (const name of CHECK_NAMES) {

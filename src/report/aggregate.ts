@@ -10,6 +10,13 @@ import { BucketSeries } from './series.js';
 import { parseVerdicts, type RunVerdicts } from './summary.js';
 import type { Period } from './svg.js';
 import { isLastingName } from '../scenario/fault.js';
+import { clientName } from '../replay/describe.js';
+import { isClientMachine, TracePlaces } from '../replay/places.js';
+import { GeoCollector, type GeoModel } from './geo.js';
+import { countRead, emptyLevelStaleness, type LevelStaleness, type ReadAge } from './staleness.js';
+
+export type { LevelStaleness } from './staleness.js';
+export { VISIBILITY_EDGES_US } from './staleness.js';
 
 export type RoleOrDown = RaftRoleName | 'down';
 
@@ -65,17 +72,6 @@ export interface ShardStats {
   replicas: Set<string>;
 }
 
-export interface LevelStaleness {
-  reads: number;
-  stale: number;
-  /** versions behind → stale reads. */
-  versionsBehind: Map<number, number>;
-  /** Time since the oldest write the read missed was first applied, per stale read. */
-  timeBehindUs: number[];
-  /** P(fresh) by time since the latest write to the key was first applied. */
-  visibility: { upToUs: number; reads: number; fresh: number }[];
-}
-
 export interface ReportModel {
   scenario: string;
   seed: number | null;
@@ -101,11 +97,13 @@ export interface ReportModel {
   machineStats: Map<string, MachineStats>;
   shardStats: Map<number, ShardStats>;
   staleness: Map<string, LevelStaleness>;
+  /** Where machines are (run.start's places); null for a trace without a topology. */
+  places: TracePlaces | null;
+  /** Operations and reads by client region; null without places. */
+  geo: GeoModel | null;
   /** Trace event types in first-seen order with counts. */
   eventCounts: Map<string, number>;
 }
-
-export const VISIBILITY_EDGES_US = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, Infinity];
 
 /** Recent first-apply times kept per key, to tell how long a stale read's value had been superseded. */
 const KEY_HISTORY_MAX = 64;
@@ -121,6 +119,18 @@ interface Pending {
   tUs: number;
   group: string;
   shard: number;
+  /** The invoking client's region (traces with places only). */
+  region: string | null;
+}
+
+/** A store.read waiting for the event after it: the reply that names the client machine. */
+interface ServedRead {
+  tUs: number;
+  machine: string;
+  level: string;
+  stale: boolean;
+  behind: number;
+  age: ReadAge | null;
 }
 
 function emptyMachine(): MachineStats {
@@ -167,6 +177,9 @@ export class ReportAggregator {
   /** Per key: indexes and first-apply times of recent writes, ascending by index. */
   private readonly keyWrites = new Map<string, { index: number[]; tUs: number[] }>();
   private readonly eventCounts = new Map<string, number>();
+  private places: TracePlaces | null = null;
+  private geo: GeoCollector | null = null;
+  private servedRead: ServedRead | null = null;
 
   constructor() {
     for (const name of ['done:ok', 'done:failed', 'done:indeterminate', 'done:read', 'done:write']) this.series.declare(name);
@@ -186,10 +199,7 @@ export class ReportAggregator {
 
   private level(name: string): LevelStaleness {
     let l = this.staleness.get(name);
-    if (l === undefined) {
-      l = { reads: 0, stale: 0, versionsBehind: new Map(), timeBehindUs: [], visibility: VISIBILITY_EDGES_US.map((upToUs) => ({ upToUs, reads: 0, fresh: 0 })) };
-      this.staleness.set(name, l);
-    }
+    if (l === undefined) this.staleness.set(name, (l = emptyLevelStaleness()));
     return l;
   }
 
@@ -218,12 +228,18 @@ export class ReportAggregator {
     this.lastUs = Math.max(this.lastUs, event.t);
     this.eventCounts.set(event.type, (this.eventCounts.get(event.type) ?? 0) + 1);
     this.hasher.value(event);
+    if (this.servedRead !== null) this.attributeRead(this.servedRead, event);
     switch (event.type) {
       case 'run.start':
         this.scenario = event.scenario;
         this.seed = event.seed;
         this.realRun = event.mode === 'real';
         this.machines = [...event.machines];
+        this.places = TracePlaces.fromStart(event);
+        this.geo = this.places === null ? null : new GeoCollector(this.places, this.series);
+        return;
+      case 'store.membership':
+        this.places?.note(event);
         return;
       case 'run.summary':
         this.scenario ||= event.scenario;
@@ -290,7 +306,8 @@ export class ReportAggregator {
       }
       case 'client.invoke': {
         const group = event.kind === 'put' ? 'put' : `get ${event.level ?? 'linearizable'}`;
-        this.pending.set(event.op, { tUs: event.t, group, shard: event.shard });
+        const region = this.geo === null ? null : this.geo.invoke(clientName(event.client), group);
+        this.pending.set(event.op, { tUs: event.t, group, shard: event.shard, region });
         const s = this.shard(event.shard);
         s.invoked++;
         if (event.kind === 'put') s.writes++;
@@ -302,8 +319,9 @@ export class ReportAggregator {
         this.pending.delete(event.op);
         this.series.add(event.t, `done:${event.outcome}`, 1);
         this.series.add(event.t, p.group === 'put' ? 'done:write' : 'done:read', 1);
-        if (event.outcome !== 'ok') return;
         const latencyUs = event.t - p.tUs;
+        if (p.region !== null) this.geo?.complete(event.t, p.region, p.group, event.outcome === 'ok', latencyUs);
+        if (event.outcome !== 'ok') return;
         let list = this.latencyUs.get(p.group);
         if (list === undefined) this.latencyUs.set(p.group, (list = []));
         list.push(latencyUs);
@@ -360,30 +378,48 @@ export class ReportAggregator {
     m.readsServed++;
     const s = this.shard(shard);
     s.readsServed++;
-    const l = this.level(level);
-    l.reads++;
     if (stale) {
       m.staleServed++;
       s.staleServed++;
-      l.stale++;
-      l.versionsBehind.set(behind, (l.versionsBehind.get(behind) ?? 0) + 1);
     }
+    const age = this.readAge(tUs, key, stale, behind);
+    countRead(this.level(level), stale, behind, age);
+    if (this.geo !== null) this.servedRead = { tUs, machine, level, stale, behind, age };
+  }
+
+  private readAge(tUs: number, key: string, stale: boolean, behind: number): ReadAge | null {
     const w = this.keyWrites.get(key);
-    if (w === undefined || w.index.length === 0) return;
+    if (w === undefined || w.index.length === 0) return null;
     const sinceUs = tUs - w.tUs[w.tUs.length - 1]!;
-    const bucket = l.visibility.find((b) => sinceUs < b.upToUs)!;
-    bucket.reads++;
-    if (!stale) bucket.fresh++;
-    if (stale && behind > 0) {
-      // The oldest write the read missed is the behind-th newest; beyond the kept history the
-      // oldest kept one gives a lower bound.
-      const i = Math.max(0, w.tUs.length - behind);
-      l.timeBehindUs.push(tUs - w.tUs[i]!);
+    if (!(stale && behind > 0)) return { sinceUs, timeBehindUs: null };
+    // The oldest write the read missed is the behind-th newest; beyond the kept history the
+    // oldest kept one gives a lower bound.
+    const i = Math.max(0, w.tUs.length - behind);
+    return { sinceUs, timeBehindUs: tUs - w.tUs[i]! };
+  }
+
+  /**
+   * A served read belongs to the client machine its reply goes to. The server emits store.read
+   * and sends the reply in one step (src/store/server.ts, serveRead), so the reply is the very
+   * next event; anything else (a probe's read, a real run's merged trace) stays unattributed.
+   */
+  private attributeRead(read: ServedRead, next: TraceEvent): void {
+    this.servedRead = null;
+    const to = next.type === 'msg.send' && next.from === read.machine && next.t === read.tUs && next.label.startsWith('reply.') ? next.to : null;
+    const region = to !== null && isClientMachine(to) ? this.places?.get(to)?.region : undefined;
+    if (region === undefined) {
+      this.geo?.unattributedRead();
+      return;
     }
+    this.geo?.read(read.tUs, region, read.level, read.stale, read.behind, read.age);
   }
 
   finish(): ReportModel {
     const endUs = this.lastUs;
+    if (this.servedRead !== null) {
+      this.servedRead = null;
+      this.geo?.unattributedRead();
+    }
     for (const r of this.roles.values()) this.closeRole(r, endUs);
     this.roles.clear();
     for (const f of this.openFaults.values()) f.endUs = this.settleUs ?? endUs;
@@ -411,6 +447,8 @@ export class ReportAggregator {
       machineStats: this.machineStats,
       shardStats: this.shardStats,
       staleness: this.staleness,
+      places: this.places,
+      geo: this.geo === null ? null : this.geo.finish(),
       eventCounts: this.eventCounts,
     };
   }

@@ -4,6 +4,7 @@
 import { VISIBILITY_UNBOUNDED_US } from '../check/eventual.js';
 import { describeOp, type OpRecord } from '../history/op.js';
 import type { LevelStaleness, ReportModel, RoleSpan } from './aggregate.js';
+import type { TracePlaces } from '../replay/places.js';
 import { messageClass, renderSpaceTime, type SpaceTime } from './spacetime.js';
 import { colorAt, esc, fmtUs, frame, legend, lineChart, linearScale, logScale, px, shadePeriods, svgOpen, xAxis, yAxis, type LineSeries } from './svg.js';
 
@@ -14,15 +15,15 @@ export interface HeaderInfo {
   tracePath: string;
 }
 
-function section(id: string, title: string, body: string): string {
+export function section(id: string, title: string, body: string): string {
   return `<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`;
 }
 
-function note(text: string): string {
+export function note(text: string): string {
   return `<p class="note">${esc(text)}</p>`;
 }
 
-function table(headers: string[], rows: (string | number)[][], cls = ''): string {
+export function table(headers: string[], rows: (string | number)[][], cls = ''): string {
   const head = headers.map((h) => `<th>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? esc(fmtNum(c)) : c}</td>`).join('')}</tr>`).join('');
   return `<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
@@ -32,26 +33,39 @@ function fmtNum(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
 
-function sortedCopy(values: readonly number[]): Float64Array {
+export function sortedCopy(values: readonly number[]): Float64Array {
   // A typed array sorts numerically and in place, without a comparator call per pair.
   return Float64Array.from(values).sort();
 }
 
-function quantile(sorted: ArrayLike<number>, q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 const GROUP_ORDER = ['put', 'get linearizable', 'get lease', 'get session', 'get bounded', 'get follower'];
 
-function groupOrder(names: Iterable<string>): string[] {
+export function groupOrder(names: Iterable<string>): string[] {
   const all = [...names];
   return [...GROUP_ORDER.filter((g) => all.includes(g)), ...all.filter((g) => !GROUP_ORDER.includes(g)).sort()];
 }
 
-function groupColor(group: string): string {
+export function groupColor(group: string): string {
   const i = GROUP_ORDER.indexOf(group);
   return colorAt(i >= 0 ? i : GROUP_ORDER.length + group.length);
+}
+
+/** "n3 · us-west-a" when the trace has places; the bare name otherwise (and for unplaced machines). */
+export function machineLabel(places: TracePlaces | null, machine: string): string {
+  const where = places?.label(machine);
+  return where === undefined ? machine : `${machine} · ${where}`;
+}
+
+/** Left margin for lanes labelled by machineLabel: wide enough for "c12 · us-west-b". */
+function laneLabelMarginPx(places: TracePlaces | null, labels: readonly string[], bare: number): number {
+  if (places === null) return bare;
+  const longest = Math.max(0, ...labels.map((l) => l.length));
+  return Math.max(bare, Math.ceil(longest * 6.2) + 12);
 }
 
 // ---------------------------------------------------------------------------------------- header
@@ -73,6 +87,10 @@ export function renderHeader(model: ReportModel, info: HeaderInfo): string {
     [model.realRun ? 'run time' : 'simulated time', esc(fmtUs(model.endUs))],
   ];
   if (model.realRun) rows.splice(2, 0, ['mode', esc(REAL_RUN_NOTE)]);
+  if (model.places !== null) {
+    const p = model.places;
+    rows.push(['topology', `${esc(`${p.regions.length} region${p.regions.length === 1 ? '' : 's'} (${p.regions.join(', ')}), ${p.zones.length} zone${p.zones.length === 1 ? '' : 's'}`)} <a href="#geography">see Geography</a>`]);
+  }
   if (model.bugs.length > 0) rows.push(['planted bugs', esc(model.bugs.join(', '))]);
   if (v?.ops !== undefined) rows.push(['operations', esc(`${v.ops.total} total: ${v.ops.ok} ok, ${v.ops.failed} failed, ${v.ops.indeterminate} indeterminate`)]);
   if (v?.elections !== undefined) rows.push(['elections', esc(String(v.elections))]);
@@ -97,7 +115,7 @@ export function renderHeader(model: ReportModel, info: HeaderInfo): string {
 const DISPLAY_POINTS_MAX = 220;
 
 /** The series' buckets merged so a chart has at most DISPLAY_POINTS_MAX points. */
-function displayBuckets(model: ReportModel, name: string): { widthUs: number; count: number[]; sum: number[]; max: number[] } {
+export function displayBuckets(model: ReportModel, name: string): { widthUs: number; count: number[]; sum: number[]; max: number[] } {
   const st = model.series.get(name);
   const n = model.series.bucketsTo(model.endUs);
   const factor = Math.max(1, Math.ceil(n / DISPLAY_POINTS_MAX));
@@ -239,23 +257,25 @@ export function renderLeaders(model: ReportModel): string {
     list.push(s);
   }
   let body = '<p>One block per shard, one lane per replica. Solid: leader (colour = machine, label = term); light: candidate or pre-candidate; grey: machine down. Triangles: elections. Shaded: faults in force.</p>';
-  body += legend(model.machines.map((m, i) => ({ name: m, color: colorAt(i) })));
+  const label = (m: string) => machineLabel(model.places, m);
+  body += legend(model.machines.map((m, i) => ({ name: label(m), color: colorAt(i) })));
+  const leftPx = laneLabelMarginPx(model.places, [...model.machineStats.keys()].map(label), 64);
   for (const g of model.groups) {
     const replicas = [...model.shardStats.get(g)!.replicas].sort((a, b) => machineIndex(a) - machineIndex(b));
-    const f = frame(CHART_WIDTH_PX, replicas.length * LEADER_LANE_PX + 40, { left: 64, top: 6, bottom: 26 });
+    const f = frame(CHART_WIDTH_PX, replicas.length * LEADER_LANE_PX + 40, { left: leftPx, top: 6, bottom: 26 });
     const x = linearScale([0, model.endUs], [f.left, f.widthPx - f.right]);
     const laneTop = (r: string) => f.top + replicas.indexOf(r) * LEADER_LANE_PX;
     let s = svgOpen(f, `leaders shard-${g}`, `leader timeline of shard ${g}`);
     s += shadePeriods(model.faults, x, f.top, f.heightPx - f.bottom);
     replicas.forEach((r) => {
       const y = laneTop(r);
-      s += `<line class="lane" x1="${px(f.left)}" x2="${px(f.widthPx - f.right)}" y1="${px(y + LEADER_LANE_PX / 2)}" y2="${px(y + LEADER_LANE_PX / 2)}"/><text class="lane-label" x="${px(f.left - 6)}" y="${px(y + LEADER_LANE_PX - 3)}" text-anchor="end">${esc(r)}</text>`;
+      s += `<line class="lane" x1="${px(f.left)}" x2="${px(f.widthPx - f.right)}" y1="${px(y + LEADER_LANE_PX / 2)}" y2="${px(y + LEADER_LANE_PX / 2)}"/><text class="lane-label" x="${px(f.left - 6)}" y="${px(y + LEADER_LANE_PX - 3)}" text-anchor="end">${esc(label(r))}</text>`;
     });
     for (const span of byGroup.get(g) ?? []) {
       const x0 = x(span.startUs);
       const wPx = Math.max(1, x(span.endUs) - x0);
       const y = laneTop(span.replica);
-      const title = `${span.replica} ${span.role} of shard ${g}, term ${span.term}, ${fmtUs(span.startUs)}–${fmtUs(span.endUs)}`;
+      const title = `${label(span.replica)} ${span.role} of shard ${g}, term ${span.term}, ${fmtUs(span.startUs)}–${fmtUs(span.endUs)}`;
       if (span.role === 'leader') {
         s += `<rect class="lead" x="${px(x0)}" y="${px(y + 1)}" width="${px(wPx)}" height="${LEADER_LANE_PX - 2}" fill="${colorAt(machineIndex(span.replica))}"><title>${esc(title)}</title></rect>`;
         if (wPx > 26) s += `<text class="term-label" x="${px(x0 + 3)}" y="${px(y + LEADER_LANE_PX - 4)}">t${span.term}</text>`;
@@ -267,7 +287,7 @@ export function renderLeaders(model: ReportModel): string {
       if (e.group !== g) continue;
       const xp = x(e.tUs);
       const y = laneTop(e.replica);
-      s += `<path class="election" d="M${px(xp)},${px(y + LEADER_LANE_PX - 1)}l-4,-7h8z"><title>${esc(`${fmtUs(e.tUs)} ${e.replica} elected in term ${e.term}`)}</title></path>`;
+      s += `<path class="election" d="M${px(xp)},${px(y + LEADER_LANE_PX - 1)}l-4,-7h8z"><title>${esc(`${fmtUs(e.tUs)} ${label(e.replica)} elected in term ${e.term}`)}</title></path>`;
     }
     s += xAxis(x, f.heightPx - f.bottom, fmtUs);
     s += '</svg>';
@@ -279,7 +299,7 @@ export function renderLeaders(model: ReportModel): string {
 
 // ----------------------------------------------------------------------------------- staleness
 
-const LEVEL_ORDER = ['follower', 'bounded', 'session', 'lease', 'linearizable'];
+export const LEVEL_ORDER = ['follower', 'bounded', 'session', 'lease', 'linearizable'];
 
 export function renderStaleness(model: ReportModel): string {
   const rank = (l: string) => (LEVEL_ORDER.includes(l) ? LEVEL_ORDER.indexOf(l) : LEVEL_ORDER.length);
@@ -484,18 +504,25 @@ export function renderStats(model: ReportModel): string {
   const rows = machines.map((m) => {
     const s = model.machineStats.get(m)!;
     const total = s.roleUs.leader + s.roleUs.follower + s.roleUs.candidate + s.roleUs.precandidate + s.roleUs.down;
-    return [esc(m), s.sent, s.received, s.dropped, s.logWrites, s.logEntries, s.snapshots, s.durableWrites, s.lostWrites, s.crashes, s.pauses, s.readsServed, s.staleServed, esc(fmtUs(s.roleUs.leader)), esc(pct(s.roleUs.leader, total)), esc(pct(s.roleUs.follower, total)), esc(pct(s.roleUs.candidate + s.roleUs.precandidate, total)), esc(pct(s.roleUs.down, total))];
+    const place = model.places?.get(m);
+    const where = model.places === null ? [] : [esc(place?.region ?? ''), esc(place?.zone ?? '')];
+    return [esc(m), ...where, s.sent, s.received, s.dropped, s.logWrites, s.logEntries, s.snapshots, s.durableWrites, s.lostWrites, s.crashes, s.pauses, s.readsServed, s.staleServed, esc(fmtUs(s.roleUs.leader)), esc(pct(s.roleUs.leader, total)), esc(pct(s.roleUs.follower, total)), esc(pct(s.roleUs.candidate + s.roleUs.precandidate, total)), esc(pct(s.roleUs.down, total))];
   });
   let body = '<h3>Per machine</h3>';
   body += note('Role time is summed over the replicas a machine hosts (one per shard). Log writes are raft.append events (each persisted before the messages that depend on it), entries the log entries they wrote; durable/lost writes come from disk events when the trace has them.');
-  body += table(['machine', 'msgs sent', 'received', 'dropped', 'log writes', 'entries', 'snapshots', 'durable', 'lost', 'crashes', 'pauses', 'reads served', 'stale', 'leader time', 'leader', 'follower', 'candidate', 'down'], rows, 'machine-stats');
+  body += table(['machine', ...(model.places === null ? [] : ['region', 'zone']), 'msgs sent', 'received', 'dropped', 'log writes', 'entries', 'snapshots', 'durable', 'lost', 'crashes', 'pauses', 'reads served', 'stale', 'leader time', 'leader', 'follower', 'candidate', 'down'], rows, 'machine-stats');
   const shardRows = model.groups.map((g) => {
     const s = model.shardStats.get(g)!;
     const leaderless = leaderlessUs(model, g);
-    return [esc(`shard ${g}`), esc([...s.replicas].sort().join(' ')), s.invoked, s.writes, s.readsServed, s.staleServed, s.elections, s.termMax, s.commitIndex, esc(fmtUs(leaderless)), esc(pct(leaderless, model.endUs))];
+    const replicas = [...s.replicas].sort();
+    if (model.places !== null) {
+      const regions = new Set(replicas.map((r) => model.places!.get(r)?.region).filter((r) => r !== undefined));
+      return [esc(`shard ${g}`), esc(replicas.map((r) => machineLabel(model.places, r)).join(', ')), regions.size, s.invoked, s.writes, s.readsServed, s.staleServed, s.elections, s.termMax, s.commitIndex, esc(fmtUs(leaderless)), esc(pct(leaderless, model.endUs))];
+    }
+    return [esc(`shard ${g}`), esc(replicas.join(' ')), s.invoked, s.writes, s.readsServed, s.staleServed, s.elections, s.termMax, s.commitIndex, esc(fmtUs(leaderless)), esc(pct(leaderless, model.endUs))];
   });
   body += '<h3>Per shard</h3>';
-  body += table(['shard', 'replicas', 'ops', 'writes', 'reads served', 'stale', 'elections', 'last term', 'commit index', 'without leader', 'share'], shardRows, 'shard-stats');
+  body += table(['shard', 'replicas', ...(model.places === null ? [] : ['regions']), 'ops', 'writes', 'reads served', 'stale', 'elections', 'last term', 'commit index', 'without leader', 'share'], shardRows, 'shard-stats');
   const counts = [...model.eventCounts].sort((a, b) => b[1] - a[1]);
   body += `<details><summary>Trace events by type (${model.events})</summary>${table(['type', 'count'], counts.map(([t, c]) => [esc(t), c]), 'event-counts')}</details>`;
   return section('stats', 'Statistics', body);

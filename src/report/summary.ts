@@ -30,6 +30,26 @@ export interface StalenessSummary {
   timeBehindUs: { p50: number; p99: number; max: number };
 }
 
+/** One region's figures as the run summary's `byRegion` gives them (src/harness/geo.ts: from the client history). */
+export interface SummaryLatency {
+  ops: number;
+  ok: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+export interface SummaryRead extends SummaryLatency {
+  stale: number;
+  staleShare: number;
+  stalenessP99Us: number;
+}
+
+export interface SummaryRegion {
+  clients: number;
+  put: SummaryLatency;
+  reads: Record<string, SummaryRead>;
+}
+
 export interface RunVerdicts {
   checks: CheckVerdict[];
   linViolation?: LinViolation;
@@ -38,6 +58,9 @@ export interface RunVerdicts {
   ops?: { total: number; ok: number; failed: number; indeterminate: number };
   elections?: number;
   staleReads?: number;
+  /** Only for a run with a topology, and only when the summary carries it. */
+  byRegion?: Record<string, SummaryRegion>;
+  writesMaxGapUs?: number;
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {
@@ -55,6 +78,23 @@ function str(v: unknown): string | undefined {
 function pct(v: unknown): { p50: number; p99: number; max: number } {
   const o = obj(v);
   return { p50: num(o?.['p50']) ?? 0, p99: num(o?.['p99']) ?? 0, max: num(o?.['max']) ?? 0 };
+}
+
+function latencyFigures(v: unknown): SummaryLatency {
+  const o = obj(v);
+  return { ops: num(o?.['ops']) ?? 0, ok: num(o?.['ok']) ?? 0, p50Us: num(o?.['p50Us']) ?? 0, p99Us: num(o?.['p99Us']) ?? 0 };
+}
+
+function regionFigures(v: unknown): SummaryRegion | undefined {
+  const o = obj(v);
+  if (o === undefined) return undefined;
+  const reads: Record<string, SummaryRead> = {};
+  for (const [level, raw] of Object.entries(obj(o['reads']) ?? {})) {
+    const r = obj(raw);
+    if (r === undefined) continue;
+    reads[level] = { ...latencyFigures(r), stale: num(r['stale']) ?? 0, staleShare: num(r['staleShare']) ?? 0, stalenessP99Us: num(r['stalenessP99Us']) ?? 0 };
+  }
+  return { clients: num(o['clients']) ?? 0, put: latencyFigures(o['put']), reads };
 }
 
 function opRecord(v: unknown): OpRecord | undefined {
@@ -109,6 +149,17 @@ export function parseVerdicts(summary: Record<string, unknown>): RunVerdicts {
   if (elections !== undefined) out.elections = elections;
   const staleReads = num(summary['staleReads']);
   if (staleReads !== undefined) out.staleReads = staleReads;
+  const byRegion = obj(summary['byRegion']);
+  if (byRegion !== undefined) {
+    const regions: Record<string, SummaryRegion> = {};
+    for (const [region, raw] of Object.entries(byRegion)) {
+      const figures = regionFigures(raw);
+      if (figures !== undefined) regions[region] = figures;
+    }
+    out.byRegion = regions;
+  }
+  const maxGapUs = num(obj(summary['writes'])?.['maxGapUs']);
+  if (maxGapUs !== undefined) out.writesMaxGapUs = maxGapUs;
   return out;
 }
 

@@ -17,7 +17,29 @@
 import type { Place } from '../base/place.js';
 import { tierBetween } from '../base/place.js';
 import { parseTarget } from './target.js';
-import type { LatencySpec, Scenario, TopologySpec } from './schema.js';
+
+// The validated shapes this module reads, written out here rather than imported from
+// schema.ts (which runs topologyIssues from its own refinement: no import cycle).
+interface LatencySpec {
+  min?: number | undefined;
+  mean?: number | undefined;
+  jitter?: number | undefined;
+  tailProbability?: number | undefined;
+  tailFactor?: number | undefined;
+}
+interface TopologySpec {
+  regions: Record<string, { zones: Record<string, { machines: number | string[]; clients?: number | undefined }> }>;
+  latency?: { zone?: LatencySpec | undefined; region?: LatencySpec | undefined; global?: LatencySpec | undefined; between?: (LatencySpec & { regions: [string, string] })[] | undefined } | undefined;
+  replicasPerRegion?: Record<string, number> | undefined;
+  leaderRegion?: string | undefined;
+  readReplicas?: 'none' | 'every-zone' | undefined;
+}
+interface Scenario {
+  topology?: TopologySpec | undefined;
+  cluster: { machines: number; shards?: number | undefined; replication?: number | undefined };
+  workload?: { clients: number } | undefined;
+  faults?: ({ join?: string | undefined } & object)[] | undefined;
+}
 
 /** Clients when a scenario has no workload section (the store engine's default). */
 const DEFAULT_CLIENTS = 4;

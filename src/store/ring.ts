@@ -686,7 +686,8 @@ function placeZonedTokens(
       // How far a token of the newcomer can matter: the walk with the newcomer on the ring.
       if (!hasTokens) zoneWalk(topo, mach, start, want, withNew, scratch, newMachine, Number.MAX_SAFE_INTEGER, reach);
       const far = hasTokens ? today : reach;
-      const own = far.met.subarray(0, far.metLength).indexOf(newMachine);
+      let own = -1;
+      for (let i = 0; i < far.metLength && own < 0; i++) if (far.met[i] === newMachine) own = i;
       const trials = own >= 0 ? own : far.metLength + (far.virtualAtEnd ? 1 : 0);
       for (let k = 0; k < trials; k++) {
         zoneWalk(topo, mach, start, want, withNew, scratch, newMachine, k, trial);
@@ -711,10 +712,11 @@ function placeZonedTokens(
         const to = k < far.metLength ? (tokenEvent[far.metToken[k] as number] as number) : (pointEvent[j] as number);
         let length = (to - from + eventCount) % eventCount;
         if (length === 0) length = eventCount; // the newcomer is the first machine: everywhere
+        let e = from;
         for (let i = 0; i < length; i++) {
-          const e = (from + i) % eventCount;
           gainNew[e] = (gainNew[e] as number) + gain;
           if (changesOthers) (others[e] as number[]).push(id);
+          e = e + 1 === eventCount ? 0 : e + 1;
         }
       }
     }

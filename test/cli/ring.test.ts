@@ -16,6 +16,22 @@ beforeAll(() => {
 });
 
 describe('kvsim ring', () => {
+  it('--zones and --regions report the spread: no shard with two replicas in one zone', () => {
+    const r = kvsim('ring', '--machines', '10', '--shards', '256', '--rf', '3', '--zones', '10', '--regions', '2', '--leader-region', 'r2', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { replicasMaxOverMean: number; spread: { shardsWithSharedZone: number; regionsPerShardMin: number; zones: { region: string; leaders: number }[] } };
+    expect(out.spread.shardsWithSharedZone).toBe(0);
+    expect(out.spread.regionsPerShardMin).toBe(2);
+    expect(out.spread.zones).toHaveLength(10);
+    expect(out.spread.zones.filter((z) => z.region === 'r1').reduce((a, z) => a + z.leaders, 0)).toBe(0);
+    expect(out.replicasMaxOverMean).toBeLessThanOrEqual(1.1);
+    const human = kvsim('ring', '--machines', '6', '--shards', '16', '--rf', '3', '--zones', '3');
+    expect(human.stdout).toMatch(/shards with two replicas in one zone: 0/);
+    const bad = kvsim('ring', '--machines', '6', '--shards', '16', '--rf', '3', '--regions', '2');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('--json at 10 machines, 256 shards, RF 3 meets the three targets', () => {
     const r = kvsim('ring', '--machines', '10', '--shards', '256', '--rf', '3', '--json');
     expect(r.code).toBe(0);
