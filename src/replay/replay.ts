@@ -2,6 +2,7 @@
 // log tells, per-key applies and reads) and checkpoints of the reconstructed state every K
 // events, so any position is one checkpoint clone plus fewer than K events away. Stepping
 // backwards therefore never replays from the start, and memory grows with events / K.
+import { TracePlaces } from './places.js';
 import type { TraceEvent } from '../trace/events.js';
 import { describeEvent, failingChecks, type DescribeContext } from './describe.js';
 import { applyEvent, ReplayState } from './state.js';
@@ -102,6 +103,8 @@ export class Replay implements DescribeContext {
   /** Event indices the log tells, ascending. */
   readonly story: Int32Array;
   readonly keys = new Map<string, KeyIndex>();
+  /** Where machines are (run.start's places, and a replacement's inherited one); null without a topology. */
+  readonly places: TracePlaces | null;
   private readonly opKeys = new Map<number, string>();
   private readonly opCompletions = new Map<number, number>();
   private readonly checkpoints: ReplayState[] = [];
@@ -122,6 +125,7 @@ export class Replay implements DescribeContext {
       this.notables.push({ index, kind });
     };
     let summaryIndex = -1;
+    let places: TracePlaces | null = null;
     const n = store.count;
     for (let i = 0; i < n; i++) {
       if (i % checkpointEvery === 0) this.checkpoints.push(state.clone());
@@ -131,6 +135,8 @@ export class Replay implements DescribeContext {
       const event = store.objects[store.refs[i]!]!;
       const tUs = store.timesUs[i]!;
       if (told(event)) story.push(i);
+      if (i === 0) places = TracePlaces.fromStart(event);
+      places?.note(event);
       if (FAULT_TYPES.has(event.type)) note(i, 'fault', tUs, true);
       switch (event.type) {
         case 'raft.elected':
@@ -157,6 +163,7 @@ export class Replay implements DescribeContext {
           break;
       }
     }
+    this.places = places;
     if (summaryIndex >= 0) this.noteViolations(summaryIndex);
     this.notables.sort((a, b) => a.index - b.index || NOTABLE_KINDS.indexOf(a.kind) - NOTABLE_KINDS.indexOf(b.kind));
     for (const nb of this.notables) if (!this.notableAt.has(nb.index)) this.notableAt.set(nb.index, nb.kind);

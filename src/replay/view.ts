@@ -17,6 +17,8 @@ export interface GridCell {
 
 export interface GridRow {
   machine: string;
+  /** The machine's zone ("us-west-a"), or null when the trace has no places. */
+  place: string | null;
   crashed: boolean;
   paused: boolean;
   /** On the minority side of the cuts: reaches fewer than a majority of servers both ways. */
@@ -143,6 +145,7 @@ export function gridView(replay: Replay, state: ReplayState): GridView {
     }
     rows.push({
       machine: store.names[m]!,
+      place: replay.places?.label(store.names[m]!) ?? null,
       crashed: state.crashed[m] === 1,
       paused: state.paused[m] === 1,
       cutOff: cutOff[row]!,

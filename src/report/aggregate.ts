@@ -321,6 +321,7 @@ export class ReportAggregator {
         this.series.add(event.t, p.group === 'put' ? 'done:write' : 'done:read', 1);
         const latencyUs = event.t - p.tUs;
         if (p.region !== null) this.geo?.complete(event.t, p.region, p.group, event.outcome === 'ok', latencyUs);
+        else if (event.outcome === 'ok') this.geo?.unattributedOk();
         if (event.outcome !== 'ok') return;
         let list = this.latencyUs.get(p.group);
         if (list === undefined) this.latencyUs.set(p.group, (list = []));

@@ -29,6 +29,8 @@ export interface GeoModel {
   regions: RegionGeo[];
   /** Served reads whose reply went to no placed workload client (probes' reads, mostly). */
   readsUnattributed: number;
+  /** Operations completed ok by clients that are not placed workload clients (the probe's). */
+  okUnattributed: number;
 }
 
 /** Bucketed series per region (in the report's BucketSeries): completions (sum = ok) and follower-level reads (sum = stale). */
@@ -38,6 +40,7 @@ export const geoReadSeries = (region: string): string => `geo:read:${region}`;
 export class GeoCollector {
   private readonly regions = new Map<string, RegionGeo>();
   private readsUnattributed = 0;
+  private okUnattributed = 0;
 
   constructor(
     private readonly places: TracePlaces,
@@ -85,12 +88,16 @@ export class GeoCollector {
     if (isFollowerLevel(level)) this.series.add(tUs, geoReadSeries(region), stale ? 1 : 0);
   }
 
+  unattributedOk(): void {
+    this.okUnattributed++;
+  }
+
   unattributedRead(): void {
     this.readsUnattributed++;
   }
 
   finish(): GeoModel {
     for (const r of this.regions.values()) for (const l of r.staleness.values()) l.visibility = l.visibility.filter((b) => b.reads > 0);
-    return { places: this.places, regions: [...this.regions.values()], readsUnattributed: this.readsUnattributed };
+    return { places: this.places, regions: [...this.regions.values()], readsUnattributed: this.readsUnattributed, okUnattributed: this.okUnattributed };
   }
 }

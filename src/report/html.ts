@@ -2,13 +2,14 @@
 // and no image from anywhere else, so it opens offline and from a mail attachment.
 import { esc } from './svg.js';
 
-export const SECTION_IDS = ['header', 'latency', 'throughput', 'leaders', 'staleness', 'spacetime', 'violation', 'stats'] as const;
+export const SECTION_IDS = ['header', 'latency', 'throughput', 'leaders', 'staleness', 'geography', 'spacetime', 'violation', 'stats'] as const;
 
 const NAV: [string, string][] = [
   ['latency', 'Latency'],
   ['throughput', 'Throughput'],
   ['leaders', 'Leaders'],
   ['staleness', 'Staleness'],
+  ['geography', 'Geography'],
   ['spacetime', 'Space-time'],
   ['violation', 'Violations'],
   ['stats', 'Statistics'],
@@ -31,6 +32,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: rig
 th:first-child, td:first-child { text-align: left; }
 table.facts th { text-align: left; color: var(--dim); font-weight: normal; }
 table.facts td, table.checks td { text-align: left; }
+table.geo-places td, table.geo-places th { text-align: left; }
 .dim, .note { color: var(--dim); }
 .verdict { font-weight: 600; padding: 1px 6px; border-radius: 4px; }
 .verdict.ok { color: var(--ok); } .verdict.fail { color: #fff; background: var(--fail); } .verdict.na { color: var(--dim); }

@@ -8,6 +8,7 @@ import { readTrace } from '../trace/reader.js';
 import { ReportAggregator, type ReportModel } from './aggregate.js';
 import { renderPage } from './html.js';
 import { renderHeader, renderLatency, renderLeaders, renderSpaceTimeSection, renderStaleness, renderStats, renderThroughput, renderViolation } from './sections.js';
+import { renderGeography } from './geo-section.js';
 import { SpaceTimeCollector, type LaneMark, type SpaceTime } from './spacetime.js';
 import { defaultWindow, type TimeWindow } from './window.js';
 import { reproCommand } from '../scenario/repro.js';
@@ -84,6 +85,7 @@ export async function writeReport(tracePath: string, outDir: string, options: Re
     renderThroughput(model),
     renderLeaders(model),
     renderStaleness(model),
+    renderGeography(model),
     renderSpaceTimeSection(spaceTime),
     renderViolation(model),
     renderStats(model),

@@ -302,10 +302,9 @@ export function renderLeaders(model: ReportModel): string {
 export const LEVEL_ORDER = ['follower', 'bounded', 'session', 'lease', 'linearizable'];
 
 export function renderStaleness(model: ReportModel): string {
-  const rank = (l: string) => (LEVEL_ORDER.includes(l) ? LEVEL_ORDER.indexOf(l) : LEVEL_ORDER.length);
-  const levels = [...model.staleness.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const levels = [...model.staleness.keys()].sort((a, b) => levelRank(a) - levelRank(b) || a.localeCompare(b));
   if (levels.length === 0) return section('staleness', 'Staleness', note('No reads served in this trace.'));
-  const color = (l: string) => colorAt(LEVEL_ORDER.indexOf(l) >= 0 ? LEVEL_ORDER.indexOf(l) : 7);
+  const color = levelColor;
   let body =
     '<p>Every read a replica served (store.read, white-box): stale when the key had committed writes the replica had not applied. Versions behind = how many; time behind = since the oldest write it missed was first applied anywhere. P(fresh) is by time since the latest write to the key was first applied.</p>';
   const rows: (string | number)[][] = [];
@@ -326,9 +325,17 @@ export function renderStaleness(model: ReportModel): string {
   body += '<div class="grid">';
   body += `<figure>${versionsChart(model, levels, color)}<figcaption>Stale reads by versions behind</figcaption></figure>`;
   body += `<figure>${timeBehindChart(model, levels, color)}<figcaption>Stale reads by time behind</figcaption></figure>`;
-  body += `<figure>${visibilityChart(model, levels, color)}<figcaption>P(read is fresh) vs time since the write was applied</figcaption></figure>`;
+  body += `<figure>${visibilityChart(model.staleness, levels, color)}<figcaption>P(read is fresh) vs time since the write was applied</figcaption></figure>`;
   body += '</div>';
   return section('staleness', 'Staleness', body);
+}
+
+export function levelRank(l: string): number {
+  return LEVEL_ORDER.includes(l) ? LEVEL_ORDER.indexOf(l) : LEVEL_ORDER.length;
+}
+
+export function levelColor(l: string): string {
+  return colorAt(LEVEL_ORDER.indexOf(l) >= 0 ? LEVEL_ORDER.indexOf(l) : 7);
 }
 
 function versionsSorted(st: LevelStaleness): number[] {
@@ -391,18 +398,19 @@ function timeBehindChart(model: ReportModel, levels: string[], color: (l: string
   return s + '</svg>';
 }
 
-function visibilityChart(model: ReportModel, levels: string[], color: (l: string) => string): string {
+/** The PBS curve: P(fresh) by time since the key's latest write, one line per level of `byLevel`. */
+export function visibilityChart(byLevel: ReadonlyMap<string, LevelStaleness>, levels: readonly string[], color: (l: string) => string, label = 'P(fresh) by time since the write'): string {
   const f = frame(360, 200, { left: 44 });
   // Bucket upper bounds on a log axis; the open last bucket is drawn one decade further.
   const unbounded = (upToUs: number) => !Number.isFinite(upToUs) || upToUs >= VISIBILITY_UNBOUNDED_US;
   const xOf = (upToUs: number) => (unbounded(upToUs) ? 10_000_000 : upToUs);
   const x = logScale([1_000, 10_000_000], [f.left, f.widthPx - f.right]);
   const y = linearScale([0, 1], [f.heightPx - f.bottom, f.top]);
-  let s = svgOpen(f, 'chart visibility', 'P(fresh) by time since the write');
+  let s = svgOpen(f, 'chart visibility', label);
   s += yAxis(y, f.left, (v) => v.toFixed(1), f.widthPx - f.left - f.right, 5);
   s += xAxis(x, f.heightPx - f.bottom, (v) => (v >= 10_000_000 ? '∞' : fmtUs(v)));
   for (const l of levels) {
-    const buckets = model.staleness.get(l)!.visibility;
+    const buckets = byLevel.get(l)?.visibility ?? [];
     let d = '';
     buckets.forEach((b, i) => {
       d += `${i === 0 ? 'M' : 'L'}${px(x(xOf(b.upToUs)))},${px(y(b.fresh / b.reads))}`;

@@ -35,24 +35,43 @@ function marksOf(row: GridRow): string {
   return marks.join('+');
 }
 
+const LEVELS = ['full', 'medium', 'compact'] as const;
+
+interface Fit {
+  level: CellLevel;
+  colWidths: number[];
+  /** Shards that fit in the room. */
+  shown: number;
+}
+
+function fitCells(grid: GridView, room: number): Fit {
+  let fit: Fit = { level: 'compact', colWidths: [], shown: 0 };
+  for (const level of LEVELS) {
+    const colWidths = Array.from({ length: grid.shards }, (_, s) =>
+      Math.max(`s${s}`.length, ...grid.rows.map((r) => piecesLength(cellPieces(r.cells[s]!, r.crashed, level)))) + 1,
+    );
+    let shown = 0;
+    let used = 0;
+    while (shown < grid.shards && used + colWidths[shown]! <= room) used += colWidths[shown++]!;
+    fit = { level, colWidths, shown };
+    if (shown === grid.shards) break;
+  }
+  return fit;
+}
+
 export function ClusterGrid({ grid, width, rows }: { grid: GridView; width: number; rows: number }) {
   const nameWidth = Math.max(2, ...grid.rows.map((r) => r.machine.length)) + 1;
   const markWidth = Math.max(0, ...grid.rows.map((r) => marksOf(r).length));
-  const labelWidth = nameWidth + (markWidth > 0 ? markWidth + 1 : 0);
-  const room = width - labelWidth;
-  let level: CellLevel = 'compact';
-  let colWidths: number[] = [];
-  for (const candidate of ['full', 'medium', 'compact'] as const) {
-    colWidths = Array.from({ length: grid.shards }, (_, s) =>
-      Math.max(`s${s}`.length, ...grid.rows.map((r) => piecesLength(cellPieces(r.cells[s]!, r.crashed, candidate)))) + 1,
-    );
-    level = candidate;
-    if (colWidths.reduce((a, b) => a + b, 0) <= room) break;
-  }
+  const bareLabel = nameWidth + (markWidth > 0 ? markWidth + 1 : 0);
+  // A trace with places names each machine's zone after it, unless that costs cells their detail.
+  const placeWidth = Math.max(0, ...grid.rows.map((r) => (r.place === null ? 0 : r.place.length + 1)));
+  const bare = fitCells(grid, width - bareLabel);
+  const placed = placeWidth > 0 ? fitCells(grid, width - bareLabel - placeWidth) : null;
+  const withPlaces = placed !== null && placed.shown === bare.shown && LEVELS.indexOf(placed.level) <= LEVELS.indexOf(bare.level);
+  const { level, colWidths, shown } = withPlaces ? placed : bare;
+  const shownPlaceWidth = withPlaces ? placeWidth : 0;
+  const labelWidth = bareLabel + shownPlaceWidth;
   // Shards that still do not fit are left out, and the heading says how many.
-  let shown = 0;
-  let used = 0;
-  while (shown < grid.shards && used + colWidths[shown]! <= room) used += colWidths[shown++]!;
   const hidden = grid.shards - shown;
   const legend = level === 'full' ? 'role+term commit/applied -lag' : level === 'medium' ? 'role+term -lag' : 'role !lag';
   const header: Piece[] = [{ text: padText('', labelWidth) }];
@@ -66,6 +85,7 @@ export function ClusterGrid({ grid, width, rows }: { grid: GridView; width: numb
       {visible.map((row, r) => {
         const nameColor = row.crashed ? 'red' : row.cutOff ? 'magenta' : row.paused ? 'yellow' : undefined;
         const pieces: Piece[] = [{ text: padText(row.machine, nameWidth), bold: true, color: nameColor }];
+        if (shownPlaceWidth > 0) pieces.push({ text: padText(row.place ?? '', shownPlaceWidth), dim: true });
         if (markWidth > 0) pieces.push({ text: padText(marksOf(row), markWidth + 1), color: nameColor });
         for (let s = 0; s < shown; s++) {
           const cell = cellPieces(row.cells[s]!, row.crashed, level);

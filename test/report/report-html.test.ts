@@ -168,6 +168,7 @@ describe('report of a kernel-only run (demo-ping)', () => {
     for (const id of SECTION_IDS) expect(() => sectionOf(html, id), id).not.toThrow();
     expect(sectionOf(html, 'latency')).toContain('No client operations');
     expect(sectionOf(html, 'leaders')).toContain('No Raft groups');
+    expect(sectionOf(html, 'geography')).toContain('no topology');
     expect(tagBalanceProblem(html)).toBeNull();
   }, 60_000);
 });

@@ -12,7 +12,9 @@ import { StatusLine, TitleLine } from '../../src/tui/status-line.js';
 import { TimelineBar } from '../../src/tui/timeline-bar.js';
 import { wrapPieces } from '../../src/tui/line.js';
 import { printFrame } from '../../src/tui/print.js';
-import { leaderIsolatedReplay } from '../replay/helpers.js';
+import { leaderIsolatedReplay, replayOf, startEvents } from '../replay/helpers.js';
+import { gridView } from '../../src/replay/view.js';
+import type { TraceEvent } from '../../src/trace/events.js';
 
 const replay = leaderIsolatedReplay();
 const cutAt = replay.findNotable(0, 1, 'fault')!;
@@ -47,6 +49,27 @@ describe('panels', () => {
     expect(wide[0]).toContain('commit/applied');
     expect(narrow.every((l) => l.length <= 30)).toBe(true);
     expect(narrow[2]).not.toMatch(/\d+\/\d+/);
+  });
+
+  it('cluster grid: each machine\'s zone after its name when the trace has places, unless it costs the cells detail', () => {
+    const events: TraceEvent[] = startEvents(2, ['n1', 'n2', 'n3']);
+    const start = events[0]!;
+    if (start.type !== 'run.start') throw new Error('startEvents begins with run.start');
+    start.places = { n1: { region: 'us-east', zone: 'us-east-a' }, n2: { region: 'us-east', zone: 'us-east-b' }, n3: { region: 'eu-west', zone: 'eu-west-a' } };
+    events.push({ t: 10, type: 'store.membership', action: 'replace', machine: 'n3', replacement: 'n4' });
+    const placed = replayOf(events);
+    // A replacement takes the place of the machine it replaces.
+    expect(placed.places?.get('n4')).toEqual({ region: 'eu-west', zone: 'eu-west-a' });
+    const grid = gridView(placed, placed.stateAt(placed.count - 1));
+    expect(grid.rows.map((r) => [r.machine, r.place])).toEqual([['n1', 'us-east-a'], ['n2', 'us-east-b'], ['n3', 'eu-west-a'], ['n4', 'eu-west-a']]);
+    const wide = lines(render(<ClusterGrid grid={grid} width={60} rows={6} />).lastFrame());
+    expect(wide.find((l) => l.startsWith('n1'))).toMatch(/^n1 us-east-a F0 0\/0/);
+    expect(wide.find((l) => l.startsWith('n3'))).toMatch(/^n3 eu-west-a F0/);
+    // Too narrow for both: the cells keep their detail and the zones go.
+    const narrow = lines(render(<ClusterGrid grid={grid} width={22} rows={6} />).lastFrame());
+    expect(narrow.find((l) => l.startsWith('n1'))).toMatch(/^n1 F0 0\/0/);
+    // Without places nothing changes.
+    expect(gridView(replay, replay.stateAt(afterCut)).rows.every((r) => r.place === null)).toBe(true);
   });
 
   it('network panel: partition sides, faults and messages in flight', () => {
