@@ -91,6 +91,7 @@ const clusterSchema = z
         maxClockDriftUs: z.number().int().min(0).optional(),
         preVote: z.boolean().optional(),
         checkQuorum: z.boolean().optional(),
+        coalesceHeartbeats: z.boolean().optional(),
         maxInflight: z.number().int().min(1).optional(),
       })
       .default({}),

@@ -15,6 +15,12 @@ export interface RaftConfig {
   readonly maxClockDriftUs: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /**
+   * Periodic heartbeats on the host's beat (the `heartbeatDue` argument of tick) instead of this
+   * replica's own count: every leader on a machine heartbeats in the same tick, so a multi-Raft
+   * host sends one message per follower machine for all of them.
+   */
+  readonly coalesceHeartbeats: boolean;
   /** In-flight AppendEntries carrying entries, per follower in replicate state. */
   readonly maxInflightMsgs: number;
   readonly maxEntriesPerMsg: number;
@@ -35,6 +41,7 @@ export function defaultRaftConfig(group: number, id: string, overrides: Partial<
     maxClockDriftUs: 10_000,
     preVote: true,
     checkQuorum: true,
+    coalesceHeartbeats: false,
     maxInflightMsgs: 16,
     maxEntriesPerMsg: 64,
     maxUncommittedEntries: 10_000,

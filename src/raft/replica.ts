@@ -35,7 +35,7 @@ import { LeaderState } from './leader.js';
 import type { Progress } from './progress.js';
 import { tallyVotes } from './quorum.js';
 import type { PersistBatch, PersistedState } from './storage.js';
-import type { RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
+import type { RaftEvent, RaftEventBody, RaftRoleName, RaftRoleReason } from '../trace/events-raft.js';
 import { assert, AssertionError } from '../base/assert.js';
 import { bugOn } from './bugs.js';
 
@@ -79,7 +79,8 @@ export interface Ready {
   readonly messages: readonly OutboundMessage[];
   readonly apply: readonly ApplyItem[];
   readonly reads: readonly ReadResult[];
-  readonly events: readonly RaftEventBody[];
+  /** Trace events, `t` 0 until the host stamps the time it emits them at. */
+  readonly events: readonly RaftEvent[];
 }
 
 interface BatchMeta {
@@ -152,7 +153,7 @@ export class RaftReplica {
   private outMsgs: { msg: RaftMessage; dep: Dependency }[] = [];
   private outApply: ApplyItem[] = [];
   private outReads: ReadResult[] = [];
-  private outEvents: RaftEventBody[] = [];
+  private outEvents: RaftEvent[] = [];
 
   constructor(init: RaftInit) {
     validateRaftConfig(init.config);
@@ -255,13 +256,16 @@ export class RaftReplica {
 
   // ---------------------------------------------------------------- inputs
 
-  /** One clock tick of the host's local clock. */
-  tick(localNowUs: number = this.lastKnownUs): void {
+  /**
+   * One clock tick of the host's local clock. `heartbeatDue`: the host's beat, every
+   * heartbeatTicks of its ticks, shared by all its groups (used with coalesceHeartbeats).
+   */
+  tick(localNowUs: number = this.lastKnownUs, heartbeatDue = false): void {
     this.observeTime(localNowUs);
     this.ticks += 1;
     const lead = this.lead;
     if (lead !== null) {
-      this.tickLeader(lead);
+      this.tickLeader(lead, heartbeatDue);
     } else {
       this.electionElapsed += 1;
       if (this.promotable() && this.electionElapsed >= this.randomizedTimeoutTicks) {
@@ -673,7 +677,7 @@ export class RaftReplica {
 
   // ---------------------------------------------------------------- leader duties
 
-  private tickLeader(lead: LeaderState): void {
+  private tickLeader(lead: LeaderState, heartbeatDue: boolean): void {
     assert(this.lead === lead, 'ticking a leadership that has ended');
     this.electionElapsed += 1;
     lead.heartbeatElapsedTicks += 1;
@@ -698,9 +702,11 @@ export class RaftReplica {
         lead.forgetActivity();
       }
     }
-    if (lead.heartbeatElapsedTicks >= this.cfg.heartbeatTicks) {
+    if (this.cfg.coalesceHeartbeats ? heartbeatDue : lead.heartbeatElapsedTicks >= this.cfg.heartbeatTicks) {
       lead.heartbeatElapsedTicks = 0;
-      this.startHeartbeatRound(lead, []);
+      // Coalesced: reads batched behind a round in flight ride on this one (their read index is
+      // the commit index now, later than their arrival, as when they start a round of their own).
+      this.startHeartbeatRound(lead, this.cfg.coalesceHeartbeats ? lead.reads.takeBatched() : []);
     }
   }
 
@@ -1121,7 +1127,8 @@ export class RaftReplica {
   }
 
   private event(e: DistributiveOmit<RaftEventBody, 'group' | 'replica'>): void {
-    this.outEvents.push({ ...e, group: this.group, replica: this.id } as RaftEventBody);
+    // Built once, with `t` first (the trace's field order); the host stamps the time.
+    this.outEvents.push({ t: 0, ...e, group: this.group, replica: this.id } as RaftEvent);
   }
 }
 

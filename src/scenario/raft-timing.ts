@@ -13,6 +13,7 @@ export function raftTimingOf(r: NonNullable<Scenario['raft']> | undefined): Raft
     ...(r.maxClockDrift !== undefined && { maxClockDriftUs: r.maxClockDrift }),
     ...(r.preVote !== undefined && { preVote: r.preVote }),
     ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
+    ...(r.coalesceHeartbeats !== undefined && { coalesceHeartbeats: r.coalesceHeartbeats }),
     ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
   };
 }

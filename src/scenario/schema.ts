@@ -116,6 +116,8 @@ const raft = z.strictObject({
   maxClockDrift: duration.optional(),
   preVote: z.boolean().optional(),
   checkQuorum: z.boolean().optional(),
+  /** Every leader on a machine heartbeats on the same tick: one message per machine pair (default true). */
+  coalesceHeartbeats: z.boolean().optional(),
   /** Compact the log after this many applied entries (snapshots). */
   snapshotEvery: z.number().int().min(1).optional(),
   maxInflight: z.number().int().min(1).optional(),

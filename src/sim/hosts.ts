@@ -1,7 +1,7 @@
 // The narrow doors between the simulated world and its parts, as `DiskHost` is for a disk: a
 // machine and the network each see a handful of methods of the world, never the World itself
 // (so neither imports it, and a test can drive either with a small fake).
-import type { TraceEvent } from '../trace/events.js';
+import type { MessageEvent, TraceEvent } from '../trace/events.js';
 import type { Rng } from './random.js';
 
 export type MachineState = 'up' | 'crashed' | 'paused';
@@ -30,4 +30,6 @@ export interface Receiver {
 /** The network's view of the world: it also finds the machine a message is for. */
 export interface NetworkHost extends SimHost {
   receiver(id: string): Receiver | undefined;
+  /** `trace` for msg.send and msg.deliver (the tracer's fast path). */
+  traceMessage(event: MessageEvent): void;
 }

@@ -189,7 +189,7 @@ export class Network {
     const world = this.world;
     const id = this.nextMessageId++;
     this.stats.sent++;
-    world.trace({ t: world.nowUs(), type: 'msg.send', id, from, to, label });
+    world.traceMessage({ t: world.nowUs(), type: 'msg.send', id, from, to, label });
     if (world.receiver(to) === undefined) return this.drop(id, from, to, label, 'unknown-machine');
     if (this.isCut(from, to)) return this.drop(id, from, to, label, 'partition');
     const link = this.link(from, to);
@@ -253,7 +253,7 @@ export class Network {
     if (machine === undefined) return this.drop(id, from, to, label, 'unknown-machine');
     if (machine.state === 'crashed') return this.drop(id, from, to, label, 'crashed');
     this.stats.delivered++;
-    world.trace({ t: world.nowUs(), type: 'msg.deliver', id, from, to, label });
+    world.traceMessage({ t: world.nowUs(), type: 'msg.deliver', id, from, to, label });
     machine.deliver(from, payload);
   }
 

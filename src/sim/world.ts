@@ -54,7 +54,7 @@ export class World {
       stream: (name: string) => this.random.stream(name),
       trace,
     };
-    this.network = new Network({ ...base, receiver: (id) => this.machines.get(id) }, { ...DEFAULT_LINK, ...options.link }, options.linkLatency);
+    this.network = new Network({ ...base, receiver: (id) => this.machines.get(id), traceMessage: (event) => this.tracer.emitMessage(event) }, { ...DEFAULT_LINK, ...options.link }, options.linkLatency);
     this.machineHost = { ...base, send: (from, to, payload, label) => this.network.send(from, to, payload, label) };
     this.diskModel = { ...DEFAULT_DISK, ...options.disk };
   }

@@ -56,6 +56,9 @@ export interface OperationSpec {
   level?: ReadLevel;
 }
 
+/** A record type with its readonly fields writable, for building one field by field. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface CompletedOp {
   record: OpRecord;
   /** For reads: index of the write whose value was returned (0: missing key). */
@@ -207,18 +210,13 @@ export class StoreClient {
     p.sentAtUs = this.ctx.localNowUs();
     this.pending.set(p.reqId, p);
     const sessionKey = `${p.client}/${p.shard}`;
-    const req: ClientRequest = {
-      kind: 'req',
-      reqId: p.reqId,
-      opId: p.id,
-      shard: p.shard,
-      op: p.spec.op,
-      key: p.spec.key,
-      ...(p.spec.value !== undefined && { value: p.spec.value }),
-      ...(p.spec.level !== undefined && { level: p.spec.level }),
-      ...(p.spec.level === 'session' && { sessionIndex: this.sessionIndex.get(sessionKey) ?? 0 }),
-      ...(p.spec.level === 'bounded' && { boundUs: this.options.boundedStalenessUs }),
-    };
+    // Optional fields are set after the literal (same field order as before): a conditional
+    // spread allocates a temporary object per field on this per-attempt path.
+    const req: Mutable<ClientRequest> = { kind: 'req', reqId: p.reqId, opId: p.id, shard: p.shard, op: p.spec.op, key: p.spec.key };
+    if (p.spec.value !== undefined) req.value = p.spec.value;
+    if (p.spec.level !== undefined) req.level = p.spec.level;
+    if (p.spec.level === 'session') req.sessionIndex = this.sessionIndex.get(sessionKey) ?? 0;
+    if (p.spec.level === 'bounded') req.boundUs = this.options.boundedStalenessUs;
     this.ctx.send(p.target, req, p.spec.op === 'put' ? 'put' : `get.${p.spec.level ?? 'linearizable'}`);
     const waitUs = Math.min(this.options.attemptTimeoutUs, Math.max(0, p.deadlineUs - this.ctx.localNowUs()));
     const reqId = p.reqId;
@@ -299,42 +297,33 @@ export class StoreClient {
 
   private finish(p: Pending, reply: ClientReply | undefined, from?: string): void {
     const completeUs = this.trueNowUs();
-    let record: OpRecord;
+    // Built field by field in a fixed order (no conditional spreads: this runs once per operation).
+    const r: Mutable<OpRecord> = { id: p.id, client: p.client, op: p.spec.op, key: p.spec.key } as Mutable<OpRecord>;
+    const isGet = p.spec.op === 'get';
     if (reply !== undefined && reply.status === 'ok') {
-      record = {
-        id: p.id,
-        client: p.client,
-        op: p.spec.op,
-        key: p.spec.key,
-        value: p.spec.op === 'put' ? p.spec.value! : (reply.value ?? null),
-        ...(p.spec.level !== undefined && p.spec.op === 'get' && { level: p.spec.level }),
-        invokeUs: p.invokeUs,
-        completeUs,
-        outcome: 'ok',
-        ...(from !== undefined && { servedBy: from }),
-        ...(reply.index !== undefined && { index: reply.index }),
-        shard: p.shard,
-      };
+      r.value = p.spec.op === 'put' ? p.spec.value! : (reply.value ?? null);
+      if (p.spec.level !== undefined && isGet) r.level = p.spec.level;
+      r.invokeUs = p.invokeUs;
+      r.completeUs = completeUs;
+      r.outcome = 'ok';
+      if (from !== undefined) r.servedBy = from;
+      if (reply.index !== undefined) r.index = reply.index;
+      r.shard = p.shard;
       const seen = p.spec.op === 'put' ? reply.index : reply.version;
       if (seen !== undefined) {
         const sessionKey = `${p.client}/${p.shard}`;
         if (seen > (this.sessionIndex.get(sessionKey) ?? 0)) this.sessionIndex.set(sessionKey, seen);
       }
     } else {
-      const outcome = p.spec.op === 'get' || p.maybeApplied ? 'indeterminate' : 'failed';
-      record = {
-        id: p.id,
-        client: p.client,
-        op: p.spec.op,
-        key: p.spec.key,
-        ...(p.spec.op === 'put' && { value: p.spec.value! }),
-        ...(p.spec.level !== undefined && p.spec.op === 'get' && { level: p.spec.level }),
-        invokeUs: p.invokeUs,
-        completeUs: outcome === 'failed' ? completeUs : null,
-        outcome,
-        shard: p.shard,
-      };
+      const outcome = isGet || p.maybeApplied ? 'indeterminate' : 'failed';
+      if (p.spec.op === 'put') r.value = p.spec.value!;
+      if (p.spec.level !== undefined && isGet) r.level = p.spec.level;
+      r.invokeUs = p.invokeUs;
+      r.completeUs = outcome === 'failed' ? completeUs : null;
+      r.outcome = outcome;
+      r.shard = p.shard;
     }
+    const record: OpRecord = r;
     this.ctx.emit({
       t: 0,
       type: 'client.complete',
@@ -346,6 +335,9 @@ export class StoreClient {
       index: record.index ?? null,
       attempts: p.attempts,
     });
-    p.done({ record, ...(reply?.version !== undefined && { version: reply.version }), attempts: p.attempts });
+    const done = { record } as CompletedOp;
+    if (reply?.version !== undefined) done.version = reply.version;
+    done.attempts = p.attempts;
+    p.done(done);
   }
 }

@@ -97,7 +97,35 @@ export function murmur3Bytes(bytes: Uint8Array, seed: number): number {
 
 /** MurmurHash3_x86_32 of a string's UTF-8 bytes. */
 export function murmur3(s: string, seed = 0): number {
-  return murmur3Bytes(utf8Bytes(s), seed);
+  return isAscii(s) ? murmur3Ascii(s, seed) : murmur3Bytes(utf8Bytes(s), seed);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** murmur3Bytes over an ASCII string's code units, which are its UTF-8 bytes: no byte array. */
+function murmur3Ascii(s: string, seed: number): number {
+  let h = seed >>> 0;
+  const len = s.length;
+  const blocks = len - (len % 4);
+  for (let i = 0; i < blocks; i += 4) {
+    const k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    h ^= mixBlock(k);
+    h = rotl32(h, 13);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = len - blocks;
+  if (rest > 0) {
+    let tail = 0;
+    if (rest === 3) tail ^= s.charCodeAt(blocks + 2) << 16;
+    if (rest >= 2) tail ^= s.charCodeAt(blocks + 1) << 8;
+    tail ^= s.charCodeAt(blocks);
+    h ^= mixBlock(tail);
+  }
+  h ^= len;
+  return finalMix(h);
 }
 
 /** A 64-bit hash as two unsigned 32-bit lanes; `hi` alone is a good 32-bit hash. */
@@ -107,8 +135,14 @@ export interface Hash64 {
 }
 
 export function hash64(s: string): Hash64 {
+  if (isAscii(s)) return { hi: murmur3Ascii(s, HASH_SEED_HI), lo: murmur3Ascii(s, HASH_SEED_LO) };
   const bytes = utf8Bytes(s);
   return { hi: murmur3Bytes(bytes, HASH_SEED_HI), lo: murmur3Bytes(bytes, HASH_SEED_LO) };
+}
+
+/** `hash64(s).hi` without computing the other lane (the ring places a key by it on every operation). */
+export function hash64Hi(s: string): number {
+  return murmur3(s, HASH_SEED_HI);
 }
 
 /** The 64-bit hash as 16 lowercase hex digits (hi lane first), for logs and test vectors. */

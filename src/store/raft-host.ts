@@ -25,7 +25,7 @@ import {
 import type { PersistBatch, PersistedState } from '../raft/storage.js';
 import type { MachineContext } from '../sim/machine.js';
 import type { DiskOp } from '../sim/disk.js';
-import type { RaftEvent, RaftEventBody } from '../trace/events-raft.js';
+import type { RaftEvent } from '../trace/events-raft.js';
 import { incarnationOf, machineOfReplica } from './replica-id.js';
 import { AssertionError } from '../base/assert.js';
 
@@ -82,6 +82,7 @@ interface Hosted {
   readonly id: string;
   readonly keys: StateKeys;
   readonly replica: RaftReplica;
+  readonly heartbeatTicks: number;
   /** Messages waiting for a persist batch, in emission order. */
   held: OutboundMessage[];
   durableBatch: number;
@@ -122,6 +123,8 @@ export class RaftHost {
   private readonly tickUs: number;
   private readonly data: RaftDataCheck | undefined;
   private tickTimer = -1;
+  /** Ticks since this host started; every heartbeatTicks-th one is the beat its leaders share. */
+  private hostTicks = 0;
   /** While ticking, outgoing messages wait here per destination and leave as one batch each. */
   private batch: Map<string, RaftMessage[]> | null = null;
   readonly stats: RaftHostStats = { messagesIn: 0, messagesOut: 0, batches: 0, unknownGroup: 0, otherReplica: 0, malformed: 0 };
@@ -163,6 +166,7 @@ export class RaftHost {
       id,
       keys,
       replica,
+      heartbeatTicks: cfg.heartbeatTicks,
       held: [],
       durableBatch: 0,
       storedFirst: stored.first,
@@ -309,9 +313,11 @@ export class RaftHost {
   private scheduleTick(): void {
     this.tickTimer = this.ctx.setTimer(this.tickUs, () => {
       const nowUs = this.ctx.localNowUs();
+      this.hostTicks += 1;
       this.batch = new Map();
       for (const h of this.groups.values()) {
-        h.replica.tick(nowUs);
+        // Groups share the cluster's heartbeat interval, so their beats fall on the same ticks.
+        h.replica.tick(nowUs, this.hostTicks % h.heartbeatTicks === 0);
         this.drain(h);
       }
       this.flushBatch();
@@ -361,8 +367,7 @@ export class RaftHost {
     this.ctx.send(machine, payload, `raft.${msg.type}`);
   }
 
-  private emit(body: RaftEventBody): void {
-    const event = { t: 0, ...body } as RaftEvent;
+  private emit(event: RaftEvent): void {
     this.ctx.emit(event);
     this.hooks.onEvent?.(event);
   }

@@ -37,7 +37,7 @@
 // is the fold of `join` over its machine list. With places, the allocator scores each gap by
 // the exact zone-aware lists a token there would produce (the plain model's "evict the last
 // member" is wrong when zones decide who leaves).
-import { hash64 } from './hash.js';
+import { hash64, hash64Hi } from './hash.js';
 import { AssertionError } from '../base/assert.js';
 import { storeBugOn, type StoreBugName } from './bugs.js';
 import type { Place, Places } from '../base/place.js';
@@ -183,7 +183,7 @@ export function shardPoint(shard: number, shards: number): number {
 
 /** Position of a key on a key ring of `positionBits` bits. */
 export function keyPosition(key: string, positionBits = 32): number {
-  return hash64(key).hi >>> (32 - positionBits);
+  return hash64Hi(key) >>> (32 - positionBits);
 }
 
 /** First index whose value is >= x in an ascending array (length if none). */

@@ -11,6 +11,8 @@ export interface RaftTiming {
   maxClockDriftUs?: number;
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** One heartbeat exchange per machine pair per interval for all groups (default on). */
+  coalesceHeartbeats?: boolean;
   maxInflight?: number;
 }
 
@@ -31,6 +33,7 @@ export function raftConfigOf(t: RaftTiming, bugs: ReadonlySet<string>): (group: 
       ...(t.maxClockDriftUs !== undefined && { maxClockDriftUs: t.maxClockDriftUs }),
       ...(t.preVote !== undefined && { preVote: t.preVote }),
       ...(t.checkQuorum !== undefined && { checkQuorum: t.checkQuorum }),
+      coalesceHeartbeats: t.coalesceHeartbeats ?? true,
       ...(t.maxInflight !== undefined && { maxInflightMsgs: t.maxInflight }),
       bugs,
     });

@@ -24,8 +24,7 @@ export type SimEvent =
   | { t: number; type: 'run.end'; events: number }
   /** The run's verdicts, written just before run.end so a trace alone can be reported on. */
   | { t: number; type: 'run.summary'; scenario: string; seed: number; bugs: string[]; summary: Record<string, unknown> }
-  | { t: number; type: 'msg.send'; id: number; from: string; to: string; label: string }
-  | { t: number; type: 'msg.deliver'; id: number; from: string; to: string; label: string }
+  | MessageEvent
   | { t: number; type: 'msg.drop'; id: number; from: string; to: string; label: string; reason: DropReason }
   | { t: number; type: 'machine.crash'; machine: string }
   | { t: number; type: 'machine.restart'; machine: string }
@@ -48,3 +47,13 @@ export type DropReason = 'partition' | 'random' | 'crashed' | 'unknown-machine';
 
 export type TraceEvent = SimEvent | RaftEvent | StoreEvent;
 export type TraceEventType = TraceEvent['type'];
+
+/** A message sent or delivered: two thirds of a store run's events, so the tracer has a fast path for them. */
+export interface MessageEvent {
+  t: number;
+  type: 'msg.send' | 'msg.deliver';
+  id: number;
+  from: string;
+  to: string;
+  label: string;
+}

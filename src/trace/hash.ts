@@ -20,6 +20,8 @@ const TAG_END = 0xb55a4f09;
 
 /** Bound on distinct strings whose hash is cached per hasher (labels, names, keys repeat). */
 const STRING_CACHE_MAX = 65_536;
+/** Strings up to this length are digested without the cache. */
+const SHORT_STRING_MAX = 24;
 
 export class TraceHasher {
   private h1 = 0x811c9dc5 | 0;
@@ -40,33 +42,64 @@ export class TraceHasher {
     this.h2 = Math.imul(this.h2 ^ k, 0x2545f491) ^ (this.h2 >>> 13);
   }
 
+  private num(v: number): void {
+    this.word(TAG_NUM);
+    if ((v | 0) === v) {
+      this.word(v);
+    } else {
+      // JSON cannot carry NaN or Infinity: a trace file would not rehash to the same value.
+      if (!Number.isFinite(v)) throw new AssertionError(`trace events must hold finite numbers, got ${v}`);
+      this.f64[0] = v;
+      this.word(this.u32[0]!);
+      this.word(this.u32[1]! ^ 0x7ff00001);
+    }
+  }
+
+  private str(v: string): void {
+    // A string enters the hash as its own 32-bit digest. Short ones (names, labels, keys) are
+    // digested on the spot: that is cheaper than a cache lookup, which must hash the string too.
+    let d: number | undefined;
+    if (v.length <= SHORT_STRING_MAX) {
+      d = TAG_STR ^ v.length;
+      for (let i = 0; i < v.length; i++) d = Math.imul(d ^ v.charCodeAt(i), 0x01000193);
+      d ^= d >>> 15;
+    } else {
+      d = this.strings.get(v);
+      if (d === undefined) {
+        d = TAG_STR ^ v.length;
+        for (let i = 0; i < v.length; i++) d = Math.imul(d ^ v.charCodeAt(i), 0x01000193);
+        d ^= d >>> 15;
+        if (this.strings.size < STRING_CACHE_MAX) this.strings.set(v, d);
+      }
+    }
+    this.word(TAG_STR);
+    this.word(d);
+  }
+
+  /**
+   * Exactly the words `value` feeds for `{t, type, id, from, to, label}` (a message event), without
+   * walking the object: the generic walk's keyed loads are most of the hash's cost, and these
+   * events are most of a run's.
+   */
+  message(t: number, type: string, id: number, from: string, to: string, label: string): void {
+    this.word(TAG_OBJ);
+    this.num(t);
+    this.str(type);
+    this.num(id);
+    this.str(from);
+    this.str(to);
+    this.str(label);
+    this.word(TAG_END);
+  }
+
   value(v: unknown): void {
     switch (typeof v) {
       case 'number':
-        this.word(TAG_NUM);
-        if ((v | 0) === v) {
-          this.word(v);
-        } else {
-          // JSON cannot carry NaN or Infinity: a trace file would not rehash to the same value.
-          if (!Number.isFinite(v)) throw new AssertionError(`trace events must hold finite numbers, got ${v}`);
-          this.f64[0] = v;
-          this.word(this.u32[0]!);
-          this.word(this.u32[1]! ^ 0x7ff00001);
-        }
+        this.num(v);
         return;
-      case 'string': {
-        // A string enters the hash as its own 32-bit digest (cached: most strings repeat).
-        let d = this.strings.get(v);
-        if (d === undefined) {
-          d = TAG_STR ^ v.length;
-          for (let i = 0; i < v.length; i++) d = Math.imul(d ^ v.charCodeAt(i), 0x01000193);
-          d ^= d >>> 15;
-          if (this.strings.size < STRING_CACHE_MAX) this.strings.set(v, d);
-        }
-        this.word(TAG_STR);
-        this.word(d);
+      case 'string':
+        this.str(v);
         return;
-      }
       case 'boolean':
         this.word(v ? TAG_TRUE : TAG_FALSE);
         return;

@@ -1,6 +1,6 @@
 // The tracer every event of a run goes through: it counts, hashes (always), feeds online
 // listeners (the safety oracle, statistics) and, when a file is open, writes JSON Lines.
-import type { TraceEvent, TraceEventType } from './events.js';
+import type { MessageEvent, TraceEvent, TraceEventType } from './events.js';
 import { TraceHasher } from './hash.js';
 import type { TraceWriter } from './writer.js';
 
@@ -24,6 +24,17 @@ export class Tracer {
     if (counter === undefined) this.counts.set(event.type, { n: 1 });
     else counter.n++;
     this.hasher.value(event);
+    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
+    if (this.writer !== undefined) this.writer.write(event);
+  }
+
+  /** `emit` for a message event: the same hash, counts, listeners and file line, hashed field by field. */
+  emitMessage(event: MessageEvent): void {
+    this.total++;
+    const counter = this.counts.get(event.type);
+    if (counter === undefined) this.counts.set(event.type, { n: 1 });
+    else counter.n++;
+    this.hasher.message(event.t, event.type, event.id, event.from, event.to, event.label);
     for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
     if (this.writer !== undefined) this.writer.write(event);
   }

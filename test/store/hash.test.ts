@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hash64, hash64Hex, murmur3, utf8Bytes } from '../../src/store/hash.js';
+import { hash64, hash64Hex, hash64Hi, murmur3, murmur3Bytes, utf8Bytes } from '../../src/store/hash.js';
 
 describe('murmur3 (x86, 32-bit)', () => {
   // Published MurmurHash3_x86_32 vectors: matching them shows the implementation is the
@@ -27,6 +28,16 @@ describe('murmur3 (x86, 32-bit)', () => {
 });
 
 describe('utf8Bytes', () => {
+  it('the ASCII fast path gives the byte-array result, and hash64Hi is hash64().hi, for any string', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme-ascii' })), fc.nat(), (s, seed) => {
+        expect(murmur3(s, seed)).toBe(murmur3Bytes(utf8Bytes(s), seed));
+        expect(hash64Hi(s)).toBe(hash64(s).hi);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('matches TextEncoder, including astral characters and lone surrogates', () => {
     for (const s of ['', 'k0', 'é', '€', '😀x', 'a\ud800b', '\udc00', 'ππ']) {
       expect(Array.from(utf8Bytes(s))).toEqual(Array.from(new TextEncoder().encode(s)));
