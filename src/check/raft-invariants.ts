@@ -278,6 +278,7 @@ export class RaftInvariantOracle {
       }
       case 'raft.role':
       case 'raft.transfer':
+      case 'raft.quiesce':
         return null;
       default: {
         const never: never = e;

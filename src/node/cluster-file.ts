@@ -92,8 +92,10 @@ const clusterSchema = z
         preVote: z.boolean().optional(),
         checkQuorum: z.boolean().optional(),
         coalesceHeartbeats: z.boolean().optional(),
+        quiesce: z.boolean().optional(),
         maxInflight: z.number().int().min(1).optional(),
       })
+      .refine((r) => !(r.quiesce === true && r.coalesceHeartbeats === false), { message: 'quiesce needs coalesced heartbeats; expected coalesceHeartbeats: true (or unset)', path: ['quiesce'] })
       .default({}),
     snapshotEvery: z.number().int().min(1).default(1_000),
     client: z

@@ -21,6 +21,13 @@ export interface RaftConfig {
    * host sends one message per follower machine for all of them.
    */
   readonly coalesceHeartbeats: boolean;
+  /**
+   * Idle groups stop heartbeating (src/raft/README.md, "Quiescence"): a leader whose followers
+   * all hold its whole log, committed, with nothing pending, sends one last heartbeat marked
+   * `quiesce`; its followers stop their election clocks while the leader's host keeps naming the
+   * group in its per-machine beat (`touchQuiet`). Needs coalesceHeartbeats (the host's beat).
+   */
+  readonly quiesce: boolean;
   /** In-flight AppendEntries carrying entries, per follower in replicate state. */
   readonly maxInflightMsgs: number;
   readonly maxEntriesPerMsg: number;
@@ -42,6 +49,7 @@ export function defaultRaftConfig(group: number, id: string, overrides: Partial<
     preVote: true,
     checkQuorum: true,
     coalesceHeartbeats: false,
+    quiesce: false,
     maxInflightMsgs: 16,
     maxEntriesPerMsg: 64,
     maxUncommittedEntries: 10_000,
@@ -57,6 +65,7 @@ export function validateRaftConfig(c: RaftConfig): void {
   }
   if (c.maxInflightMsgs < 1 || c.maxEntriesPerMsg < 1) throw new AssertionError('flow-control bounds must be >= 1');
   if (c.id.length === 0) throw new AssertionError('empty replica id');
+  if (c.quiesce && !c.coalesceHeartbeats) throw new AssertionError('quiesce needs coalesceHeartbeats (the host beat that keeps quiet followers quiet)');
 }
 
 /**

@@ -27,6 +27,10 @@ export class LeaderState {
   readonly reads: ReadOnlyQueue;
   heartbeatElapsedTicks = 0;
   transfer: Transfer | null = null;
+  /** The round of the heartbeat marked `quiesce` last sent (0: none since the group last woke). */
+  quiesceRound = 0;
+  /** Every follower acknowledged the quiesce round: no heartbeats until something wakes the group. */
+  quiesced = false;
   /** Ticks since a snapshot went to each peer that has one in flight (lost ones are retried). */
   private readonly snapshotElapsedTicks = new Map<string, number>();
 

@@ -111,6 +111,8 @@ export interface Heartbeat extends MessageBase {
   readonly commit: number;
   /** Heartbeat round; echoed so the leader can count acks per round. */
   readonly round: number;
+  /** The group is idle: the last heartbeat until it wakes (quiescence; absent: false). */
+  readonly quiesce?: boolean;
 }
 
 export interface HeartbeatResponse extends MessageBase {

@@ -126,6 +126,10 @@ export class RaftReplica {
   private electionElapsed = 0;
   private randomizedTimeoutTicks: number;
   private ticks = 0;
+  /** Quiescence, follower side: the leader said the group is idle; the election clock is stopped. */
+  private quiet = false;
+  /** When the leader's host last named this group in its beat (`touchQuiet`), in our ticks. */
+  private quietSeenTicks = 0;
   /** The tally of the (pre-)campaign in progress: present exactly while precandidate or candidate. */
   private votes: Map<string, boolean> | null = null;
   /** This replica's leadership (leader.ts): present exactly while leader. Created in becomeLeader,
@@ -257,6 +261,21 @@ export class RaftReplica {
   // ---------------------------------------------------------------- inputs
 
   /**
+   * Quiescence: the host of our leader named this group, in `term`, in its beat. Keeps a quiet
+   * follower quiet (the host checks the beat came from the leader's machine).
+   */
+  touchQuiet(term: number): void {
+    if (this.quiet && term === this.term) this.quietSeenTicks = this.ticks;
+  }
+
+  /** Quiescence: while this leader's group is quiesced, the members its host names the group to in
+   * each beat; null otherwise. */
+  quietPeers(): IterableIterator<string> | null {
+    const lead = this.lead;
+    return lead !== null && lead.quiesced ? lead.progress.keys() : null;
+  }
+
+  /**
    * One clock tick of the host's local clock. `heartbeatDue`: the host's beat, every
    * heartbeatTicks of its ticks, shared by all its groups (used with coalesceHeartbeats).
    */
@@ -267,6 +286,12 @@ export class RaftReplica {
     if (lead !== null) {
       this.tickLeader(lead, heartbeatDue);
     } else {
+      if (this.quiet) {
+        // The leader's host names the group in every beat while the leader lives; silence for an
+        // election timeout means it may be gone, and the clock runs again from where it stopped.
+        if (this.ticks - this.quietSeenTicks < this.cfg.electionTimeoutTicks) return;
+        this.setQuiet(false, 'leader-silent');
+      }
       this.electionElapsed += 1;
       if (this.promotable() && this.electionElapsed >= this.randomizedTimeoutTicks) {
         this.electionElapsed = 0;
@@ -411,6 +436,7 @@ export class RaftReplica {
     const lead = this.lead;
     if (lead === null || to === this.id || !isVoter(this.conf, to)) return false;
     if (lead.transfer?.to === to) return true;
+    this.wake(lead);
     lead.transfer = { to, elapsedTicks: 0 };
     this.lastTransferTick = this.ticks;
     this.event({ type: 'raft.transfer', term: this.term, to, phase: 'start' });
@@ -661,6 +687,39 @@ export class RaftReplica {
     }
   }
 
+  private setQuiet(quiet: boolean, reason: 'idle' | 'woken' | 'leader-silent'): void {
+    if (this.quiet === quiet) return;
+    this.quiet = quiet;
+    if (quiet) this.quietSeenTicks = this.ticks;
+    // A follower follows its leader's quiet and wake with every heartbeat and append: only the
+    // leader's changes are traced, and a follower's own wake when the leader's machine went silent.
+    if (reason === 'leader-silent') this.event({ type: 'raft.quiesce', term: this.term, quiet, reason });
+  }
+
+  /**
+   * Quiescence, leader side: anything the group must send or hear again (a proposal, a read, a
+   * transfer, a new member) ends the quiet. CheckQuorum starts a whole election timeout over,
+   * from activity heard after waking.
+   */
+  private wake(lead: LeaderState): void {
+    if (lead.quiesceRound === 0 && !lead.quiesced) return;
+    const was = lead.quiesced;
+    lead.quiesceRound = 0;
+    lead.quiesced = false;
+    this.electionElapsed = 0;
+    lead.forgetActivity();
+    if (was) this.event({ type: 'raft.quiesce', term: this.term, quiet: false, reason: 'woken' });
+  }
+
+  /** Nothing to send: every member holds our whole log, all of it committed, and nothing waits. */
+  private idle(lead: LeaderState): boolean {
+    const last = this.log.lastIndex();
+    if (this.commit !== last || lead.transfer !== null || lead.reads.size() > 0 || this.persistedIndex < last) return false;
+    if (!this.committedInTerm()) return false;
+    for (const pr of lead.progress.values()) if (pr.match !== last || pr.state !== 'replicate' || pr.inflightCount() > 0) return false;
+    return true;
+  }
+
   private resetElectionTimer(): void {
     this.electionElapsed = 0;
     this.randomizedTimeoutTicks = this.drawTimeout();
@@ -702,6 +761,25 @@ export class RaftReplica {
         lead.forgetActivity();
       }
     }
+    if (lead.quiesced) {
+      // Quiesced: no heartbeats and no CheckQuorum (no acks come); the host's beat names the group
+      // to every member instead, and any input wakes it.
+      this.electionElapsed = 0;
+      if (!this.idle(lead)) this.wake(lead);
+      else return;
+    }
+    if (this.cfg.quiesce && heartbeatDue && this.idle(lead)) {
+      lead.heartbeatElapsedTicks = 0;
+      // Quiesce once every member acknowledged a round marked `quiesce` (so none is left with a
+      // running clock and no heartbeats); until then, mark each periodic round.
+      if (lead.quiesceRound > 0 && [...lead.progress.values()].every((pr) => pr.ackedRound >= lead.quiesceRound)) {
+        lead.quiesced = true;
+        this.event({ type: 'raft.quiesce', term: this.term, quiet: true, reason: 'idle' });
+        return;
+      }
+      lead.quiesceRound = this.startHeartbeatRound(lead, [], true);
+      return;
+    }
     if (this.cfg.coalesceHeartbeats ? heartbeatDue : lead.heartbeatElapsedTicks >= this.cfg.heartbeatTicks) {
       lead.heartbeatElapsedTicks = 0;
       // Coalesced: reads batched behind a round in flight ride on this one (their read index is
@@ -723,6 +801,7 @@ export class RaftReplica {
   }
 
   private appendAsLeader(lead: LeaderState, e: Entry): void {
+    this.wake(lead);
     this.log.append([e]);
     if (e.kind === 'conf') this.refreshConf();
     // With a single voter (or the planted bug) the leader's own ack may already commit.
@@ -900,20 +979,19 @@ export class RaftReplica {
    * the reads `readIds`, each to be served at the commit index of the round's start. Acks are
    * counted in `settleRounds`.
    */
-  private startHeartbeatRound(lead: LeaderState, readIds: readonly string[]): void {
+  private startHeartbeatRound(lead: LeaderState, readIds: readonly string[], quiesce = false): number {
     assert(this.lead === lead, 'a heartbeat round for a leadership that has ended');
+    if (!quiesce) this.wake(lead);
     const round = lead.startRound(this.lastKnownUs);
     for (const requestId of readIds) lead.reads.add({ requestId, index: this.commit, round });
     for (const [peer, pr] of lead.progress) {
-      const hb: Heartbeat = {
-        group: this.group, from: this.id, to: peer, term: this.term,
-        type: 'heartbeat',
-        commit: Math.min(pr.match, this.commit),
-        round,
-      };
+      const hb: Heartbeat = quiesce
+        ? { group: this.group, from: this.id, to: peer, term: this.term, type: 'heartbeat', commit: Math.min(pr.match, this.commit), round, quiesce: true }
+        : { group: this.group, from: this.id, to: peer, term: this.term, type: 'heartbeat', commit: Math.min(pr.match, this.commit), round };
       this.send(hb, 'term');
     }
     this.settleRounds(lead);
+    return round;
   }
 
   /** Serve reads (and extend the lease) for the latest round a quorum has acknowledged; reads
@@ -948,6 +1026,9 @@ export class RaftReplica {
       throw new AssertionError(`two leaders in term ${this.term}: ${this.id} follows ${this.leaderNow} and hears from ${m.from}`);
     }
     if (this.roleNow !== 'follower' || this.leaderNow !== m.from) this.becomeFollower(Math.max(this.term, m.term), m.from, 'leader-seen');
+    // Quiescence: a heartbeat marked `quiesce` (re)quiets us; anything else from the leader wakes us.
+    const quiesce = m.type === 'heartbeat' && m.quiesce === true && this.cfg.quiesce;
+    this.setQuiet(quiesce, quiesce ? 'idle' : 'woken');
     // Planted bug: the follower's election clock keeps running while the leader is healthy.
     if (!bugOn(this.bugs, 'no-election-timer-reset')) this.electionElapsed = 0;
   }

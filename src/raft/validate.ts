@@ -122,9 +122,10 @@ function isBase(group: unknown, from: unknown, to: unknown, term: unknown): bool
 // in src/store/README.md, "Malformed messages".) Entries and snapshots are checked, not copied.
 
 function parseHeartbeat(x: Record<string, unknown>): Heartbeat | null {
-  const { group, from, to, term, commit, round } = x;
+  const { group, from, to, term, commit, round, quiesce } = x;
   if (!isBase(group, from, to, term) || !isRaftNumber(commit) || !isRaftNumber(round)) return null;
-  return { group, from, to, term, type: 'heartbeat', commit, round } as Heartbeat;
+  if (quiesce !== undefined && quiesce !== true) return null;
+  return quiesce === true ? ({ group, from, to, term, type: 'heartbeat', commit, round, quiesce } as Heartbeat) : ({ group, from, to, term, type: 'heartbeat', commit, round } as Heartbeat);
 }
 
 function parseHeartbeatResponse(x: Record<string, unknown>): HeartbeatResponse | null {

@@ -130,6 +130,10 @@ export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext
       return `${event.replica} sees shard ${event.group} members ${set(event.voters)}${event.learners.length > 0 ? ` learners ${set(event.learners)}` : ''}`;
     case 'raft.transfer':
       return `${event.replica} leadership transfer of shard ${event.group} to ${event.to}: ${event.phase}`;
+    case 'raft.quiesce':
+      return event.quiet
+        ? `${event.replica} ${event.reason === 'idle' ? 'quiesces' : 'goes quiet on'} shard ${event.group} (idle)`
+        : `${event.replica} wakes shard ${event.group} (${event.reason === 'leader-silent' ? "its leader's machine went silent" : 'activity'})`;
     case 'raft.read-request':
       return `${event.replica} asked for a ${event.mode === 'index' ? 'ReadIndex' : 'lease'} read on shard ${event.group}`;
     case 'raft.read':

@@ -284,6 +284,7 @@ function applyObject(state: ReplayState, store: TraceStore, event: TraceEvent, i
     case 'demo.pong':
     case 'raft.vote':
     case 'raft.transfer':
+    case 'raft.quiesce':
     case 'raft.read-request':
     case 'raft.read':
     case 'client.invoke':

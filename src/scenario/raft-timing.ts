@@ -14,6 +14,7 @@ export function raftTimingOf(r: NonNullable<Scenario['raft']> | undefined): Raft
     ...(r.preVote !== undefined && { preVote: r.preVote }),
     ...(r.checkQuorum !== undefined && { checkQuorum: r.checkQuorum }),
     ...(r.coalesceHeartbeats !== undefined && { coalesceHeartbeats: r.coalesceHeartbeats }),
+    ...(r.quiesce !== undefined && { quiesce: r.quiesce }),
     ...(r.maxInflight !== undefined && { maxInflight: r.maxInflight }),
   };
 }

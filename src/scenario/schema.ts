@@ -118,6 +118,8 @@ const raft = z.strictObject({
   checkQuorum: z.boolean().optional(),
   /** Every leader on a machine heartbeats on the same tick: one message per machine pair (default true). */
   coalesceHeartbeats: z.boolean().optional(),
+  /** Idle groups stop heartbeating until something wakes them (default false; needs coalesceHeartbeats). */
+  quiesce: z.boolean().optional(),
   /** Compact the log after this many applied entries (snapshots). */
   snapshotEvery: z.number().int().min(1).optional(),
   maxInflight: z.number().int().min(1).optional(),
@@ -278,6 +280,9 @@ export const scenarioSchema = z.strictObject({
   // What one section cannot check alone: the topology against the cluster, the workload and
   // the faults' region(...) and zone(...) targets.
   for (const issue of topologyIssues(scenario)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  if (scenario.raft?.quiesce === true && scenario.raft.coalesceHeartbeats === false) {
+    ctx.addIssue({ code: 'custom', path: ['raft', 'quiesce'], message: 'quiesce needs coalesced heartbeats; expected coalesceHeartbeats: true (or unset) with quiesce: true' });
+  }
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

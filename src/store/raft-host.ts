@@ -42,6 +42,18 @@ export interface RaftPayload {
 export interface RaftBatchPayload {
   readonly kind: 'raft-batch';
   readonly msgs: readonly RaftMessage[];
+  /**
+   * Quiescence: (group, term) pairs, flattened, of the quiesced groups the sender leads with a
+   * replica on the receiver — sent every beat instead of their heartbeats, so their followers
+   * know the leader's machine is alive (absent: none).
+   */
+  readonly quiet?: readonly number[];
+}
+
+function isQuietList(x: unknown): x is readonly number[] {
+  if (!Array.isArray(x) || x.length % 2 !== 0) return false;
+  for (const v of x) if (!Number.isSafeInteger(v) || v < 0) return false;
+  return true;
 }
 
 export function isRaftPayload(p: unknown): p is RaftPayload | RaftBatchPayload {
@@ -271,7 +283,7 @@ export class RaftHost {
    * Route a network payload; returns false when it is not a Raft payload. A Raft payload that is
    * not well formed is dropped whole and counted (`stats.malformed`), and nothing else happens.
    */
-  onMessage(_from: string, payload: unknown): boolean {
+  onMessage(from: string, payload: unknown): boolean {
     if (!isRaftPayload(payload)) return false;
     if (payload.kind === 'raft') {
       const m = parseRaftMessage(payload.msg, this.data);
@@ -281,7 +293,8 @@ export class RaftHost {
     }
     // A batch with one bad message is refused whole, before any of it is stepped.
     const msgs = parseRaftMessages(payload.msgs, this.data);
-    if (msgs === null) {
+    const quiet = payload.quiet;
+    if (msgs === null || (quiet !== undefined && !isQuietList(quiet))) {
       this.stats.malformed += 1;
       return true;
     }
@@ -290,7 +303,17 @@ export class RaftHost {
     if (outer === null) this.batch = new Map();
     for (const m of msgs) this.stepOne(m);
     if (outer === null) this.flushBatch();
+    if (quiet !== undefined) this.touchQuiet(from, quiet);
     return true;
+  }
+
+  /** The beat of machine `from` names quiesced groups it leads: their replicas here stay quiet. */
+  private touchQuiet(from: string, quiet: readonly number[]): void {
+    for (let i = 0; i < quiet.length; i += 2) {
+      const h = this.groups.get(quiet[i]!);
+      const leader = h?.replica.leader ?? null;
+      if (h !== undefined && leader !== null && machineOfReplica(leader) === from) h.replica.touchQuiet(quiet[i + 1]!);
+    }
   }
 
   private stepOne(m: RaftMessage): void {
@@ -315,25 +338,42 @@ export class RaftHost {
       const nowUs = this.ctx.localNowUs();
       this.hostTicks += 1;
       this.batch = new Map();
+      let quiet: Map<string, number[]> | null = null;
       for (const h of this.groups.values()) {
         // Groups share the cluster's heartbeat interval, so their beats fall on the same ticks.
-        h.replica.tick(nowUs, this.hostTicks % h.heartbeatTicks === 0);
+        const beat = this.hostTicks % h.heartbeatTicks === 0;
+        h.replica.tick(nowUs, beat);
         this.drain(h);
+        const peers = beat ? h.replica.quietPeers() : null;
+        if (peers === null) continue;
+        quiet ??= new Map();
+        for (const peer of peers) {
+          const machine = machineOfReplica(peer);
+          let list = quiet.get(machine);
+          if (list === undefined) quiet.set(machine, (list = []));
+          list.push(h.group, h.replica.currentTerm);
+        }
       }
-      this.flushBatch();
+      this.flushBatch(quiet);
       this.scheduleTick();
     });
   }
 
-  private flushBatch(): void {
+  private flushBatch(quiet: Map<string, number[]> | null = null): void {
     const batch = this.batch;
     this.batch = null;
     if (batch === null) return;
     for (const [to, msgs] of batch) {
       // `to` is a machine: a batch carries messages for any replica hosted there.
-      if (msgs.length === 1) this.ctx.send(to, { kind: 'raft', msg: msgs[0]! } satisfies RaftPayload, `raft.${msgs[0]!.type}`);
+      const names = quiet?.get(to);
+      if (names !== undefined) {
+        quiet!.delete(to);
+        this.ctx.send(to, { kind: 'raft-batch', msgs, quiet: names } satisfies RaftBatchPayload, 'raft.batch');
+      } else if (msgs.length === 1) this.ctx.send(to, { kind: 'raft', msg: msgs[0]! } satisfies RaftPayload, `raft.${msgs[0]!.type}`);
       else this.ctx.send(to, { kind: 'raft-batch', msgs } satisfies RaftBatchPayload, 'raft.batch');
     }
+    // Machines with only quiet groups to name this beat.
+    if (quiet !== null) for (const [to, names] of quiet) this.ctx.send(to, { kind: 'raft-batch', msgs: [], quiet: names } satisfies RaftBatchPayload, 'raft.quiet');
   }
 
   /** Stop ticking (the process is being replaced). */

@@ -13,6 +13,8 @@ export interface RaftTiming {
   checkQuorum?: boolean;
   /** One heartbeat exchange per machine pair per interval for all groups (default on). */
   coalesceHeartbeats?: boolean;
+  /** Idle groups stop heartbeating (default off; needs coalesceHeartbeats). */
+  quiesce?: boolean;
   maxInflight?: number;
 }
 
@@ -34,6 +36,7 @@ export function raftConfigOf(t: RaftTiming, bugs: ReadonlySet<string>): (group: 
       ...(t.preVote !== undefined && { preVote: t.preVote }),
       ...(t.checkQuorum !== undefined && { checkQuorum: t.checkQuorum }),
       coalesceHeartbeats: t.coalesceHeartbeats ?? true,
+      quiesce: t.quiesce ?? false,
       ...(t.maxInflight !== undefined && { maxInflightMsgs: t.maxInflight }),
       bugs,
     });

@@ -46,6 +46,8 @@ export type RaftEvent =
   | (RaftEventBase & { type: 'raft.conf'; index: number; voters: string[]; learners: string[] })
   /** Leadership transfer progress. */
   | (RaftEventBase & { type: 'raft.transfer'; term: number; to: string; phase: 'start' | 'timeout-now' | 'abort' })
+  /** Quiescence: an idle group's leader stops heartbeating, and its followers their election clocks. */
+  | (RaftEventBase & { type: 'raft.quiesce'; term: number; quiet: boolean; reason: 'idle' | 'woken' | 'leader-silent' })
   /** A read asked of this replica (mode 'index' = ReadIndex, 'lease' = lease read). */
   | (RaftEventBase & { type: 'raft.read-request'; requestId: string; mode: 'index' | 'lease' })
   /** A read answered: readable at `index` once applied, or refused. */

@@ -124,7 +124,7 @@ describe('coalesced heartbeats', () => {
 });
 
 // The kernel property of test/raft/kernel.test.ts, with several groups per machine coalescing.
-const RUNS = Math.max(10, Math.round(Number(process.env.KVSIM_PROP_RUNS ?? 300) / 5));
+const RUNS = Math.max(10, Math.round(Number(process.env.KVSIM_PROP_RUNS ?? 300) / 10));
 
 describe('property: coalesced multi-Raft under random crashes, partitions and loss', () => {
   it(`no oracle violation, and every group commits after healing (${RUNS} runs)`, () => {

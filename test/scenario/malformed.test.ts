@@ -21,6 +21,7 @@ const cases: [file: string, located: RegExp][] = [
   ['unknown-expect-field.yaml', /unknown-expect-field\.yaml:5:3: expect\.electons: unknown summary field "electons"/],
   ['bad-comparison.yaml', /bad-comparison\.yaml:5:14: expect\.elections: expected a comparison like ">= 1"/],
   ['bad-skew.yaml', /bad-skew\.yaml:6:34: faults\[0\]\.skew\.offset: expected a duration/],
+  ['quiesce-per-group.yaml', /quiesce-per-group\.yaml:6:12: raft\.quiesce: quiesce needs coalesced heartbeats/],
   // The YAML library's own resource guard trips: still bad input, located at the first alias.
   ['alias-bomb.yaml', /alias-bomb\.yaml:3:8: invalid YAML: aliases expand beyond 100 copies/],
 ];

@@ -106,6 +106,8 @@ function accepted(to: string, payload: unknown, problems: string[]): void {
       return;
     }
     case 'raft-batch': {
+      const quiet = (p as { quiet?: unknown }).quiet;
+      if (quiet !== undefined && !(Array.isArray(quiet) && quiet.length % 2 === 0 && quiet.every((v) => Number.isSafeInteger(v) && v >= 0))) fail('raft batch quiet list refused');
       const ms = parseRaftMessages(p.msgs, KV_DATA_CHECK);
       if (ms === null) fail('raft batch refuses');
       else if (!isDeepStrictEqual(ms, p.msgs)) fail('raft batch parse differs');
@@ -218,6 +220,10 @@ function badRaft(): [string, unknown][] {
     ['snapshot data not JSON', snapshot({ data: '{' })],
     ['batch msgs not an array', { kind: 'raft-batch', msgs: hb }],
     ['batch with one bad message after a good one', { kind: 'raft-batch', msgs: [hb, { ...hb, round: -1 }] }],
+    ['heartbeat with quiesce not true', { kind: 'raft', msg: { ...hb, quiesce: 'yes' } }],
+    ['batch quiet list of odd length', { kind: 'raft-batch', msgs: [], quiet: [1, 2, 3] }],
+    ['batch quiet list with a negative group', { kind: 'raft-batch', msgs: [], quiet: [-1, 2] }],
+    ['batch quiet not a list', { kind: 'raft-batch', msgs: [], quiet: { group: 1 } }],
   ];
 }
 
