@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RaftGroupWorld } from '../../src/harness/raft-world.js';
 import { linksBetweenSides } from '../../src/sim/network.js';
 import { World } from '../../src/sim/world.js';
+import { machineFaultArb, scheduleFaults } from './multi-faults.js';
 
 const MS = 1000;
 const THREE = ['n1', 'n2', 'n3'];
@@ -129,34 +130,11 @@ const RUNS = Math.max(10, Math.round(Number(process.env.KVSIM_PROP_RUNS ?? 300) 
 describe('property: coalesced multi-Raft under random crashes, partitions and loss', () => {
   it(`no oracle violation, and every group commits after healing (${RUNS} runs)`, () => {
     const five = ['n1', 'n2', 'n3', 'n4', 'n5'];
-    const fault = fc.record({
-      at: fc.integer({ min: 0, max: 2500 }),
-      kind: fc.constantFrom('crash', 'isolate', 'loss'),
-      machine: fc.integer({ min: 0, max: 4 }),
-      forMs: fc.integer({ min: 1, max: 800 }),
-    });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(fault, { maxLength: 8 }), fc.constantFrom<'index' | 'lease'>('index', 'lease'), (seed, faults, mode) => {
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.array(machineFaultArb(2500, 800, 5), { maxLength: 8 }), fc.constantFrom<'index' | 'lease'>('index', 'lease'), (seed, faults, mode) => {
         const g = world(seed, true, five, [1, 2, 3]);
         const w = g.world;
-        for (const f of faults) {
-          w.at(f.at * MS, () => {
-            const id = five[f.machine]!;
-            if (f.kind === 'crash') {
-              const m = w.machine(id);
-              if (m.state === 'crashed') return;
-              m.crash();
-              w.after(f.forMs * MS, () => m.restart());
-            } else if (f.kind === 'isolate') {
-              const links = linksBetweenSides([[id], five.filter((x) => x !== id)]);
-              w.network.cutAll(links, 'isolate');
-              w.after(f.forMs * MS, () => w.network.heal(links));
-            } else {
-              w.network.setFaultRates(0.2, 0.1, 0);
-              w.after(f.forMs * MS, () => w.network.setFaultRates(0, 0, 0));
-            }
-          });
-        }
+        scheduleFaults(w, five, faults);
         g.drive(10 * MS, 3000 * MS, 20 * MS, mode);
         w.run(3000 * MS);
         w.network.heal('all');

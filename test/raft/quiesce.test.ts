@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RaftGroupWorld } from '../../src/harness/raft-world.js';
 import { linksBetweenSides } from '../../src/sim/network.js';
 import { World } from '../../src/sim/world.js';
+import { machineFaultArb, scheduleFaults, type MachineFault } from './multi-faults.js';
 import { RAFT_BUG_NAMES } from '../../src/raft/bugs.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 
@@ -119,49 +120,21 @@ describe('quiescence', () => {
 const RUNS = Math.max(10, Math.round(Number(process.env.KVSIM_PROP_RUNS ?? 300) / 5));
 const FIVE = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
-interface Fault {
-  at: number;
-  kind: 'crash' | 'isolate' | 'loss';
-  machine: number;
-  forMs: number;
-}
 interface Burst {
   at: number;
   ms: number;
   mode: 'index' | 'lease';
 }
 
-const faultArb: fc.Arbitrary<Fault> = fc.record({
-  at: fc.integer({ min: 0, max: 3500 }),
-  kind: fc.constantFrom<Fault['kind']>('crash', 'isolate', 'loss'),
-  machine: fc.integer({ min: 0, max: 4 }),
-  forMs: fc.integer({ min: 1, max: 1200 }),
-});
+const faultArb = machineFaultArb(3500, 1200, 5);
 // Bursts of writes and reads with idle spells between them, so groups quiesce and wake.
 const burstArb: fc.Arbitrary<Burst> = fc.record({ at: fc.integer({ min: 0, max: 3500 }), ms: fc.integer({ min: 10, max: 300 }), mode: fc.constantFrom<'index' | 'lease'>('index', 'lease') });
 
 /** One run: faults and bursts, heal, one more write per group. Returns the first problem, or null. */
-function quietRun(seed: number, faults: readonly Fault[], bursts: readonly Burst[], bugs: readonly string[] = []): string | null {
+function quietRun(seed: number, faults: readonly MachineFault[], bursts: readonly Burst[], bugs: readonly string[] = []): string | null {
   const w = new World({ seed, disk: { fsyncMinUs: 200, fsyncMeanUs: 1000 } });
   const g = new RaftGroupWorld({ world: w, machines: FIVE, groups: [1, 2, 3], config: { coalesceHeartbeats: true, quiesce: true }, bugs });
-  for (const f of faults) {
-    w.at(f.at * MS, () => {
-      const id = FIVE[f.machine]!;
-      if (f.kind === 'crash') {
-        const m = w.machine(id);
-        if (m.state === 'crashed') return;
-        m.crash();
-        w.after(f.forMs * MS, () => m.restart());
-      } else if (f.kind === 'isolate') {
-        const links = linksBetweenSides([[id], FIVE.filter((x) => x !== id)]);
-        w.network.cutAll(links, 'isolate');
-        w.after(f.forMs * MS, () => w.network.heal(links));
-      } else {
-        w.network.setFaultRates(0.2, 0.1, 0);
-        w.after(f.forMs * MS, () => w.network.setFaultRates(0, 0, 0));
-      }
-    });
-  }
+  scheduleFaults(w, FIVE, faults);
   let n = 0;
   for (const b of bursts) {
     for (let t = b.at; t < b.at + b.ms; t += 10) {
