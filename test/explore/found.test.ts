@@ -26,6 +26,8 @@
 //    win ever timed out (the clock now restarts only on a leader's message or a granted vote).
 //  - clog-outlives-heal: a clog that fired at the settle instant survived the heal (healing ended
 //    cuts, not clogs), keeping a leader unreachable past the liveness bound.
+//  - fault-at-settle-instant: a state-triggered fault that came true at the duration's last
+//    instant fired after the settle's heal at that instant and lasted through the settle.
 //  - drop-then-host-same-round: the placement driver asked a machine to drop a shard and, for a
 //    read replica, to host it again in the same round; the late host left an orphan replica.
 //  - leave-below-replication: a leave shrank a group to two voters, then a replace took one of
@@ -94,6 +96,7 @@ const FOUND = [
   { file: 'lease-promise-lost-in-crash.yaml', seed: 217127, check: 'invariants', owner: 'raft lease stickiness across restarts' },
   { file: 'route-by-ring-mid-move.yaml', seed: 201486, check: 'liveness', owner: 'store/placement members; client routing' },
   { file: 'placement-stale-status-shrinks-group.yaml', seed: 1, check: 'liveness', owner: 'store/placement epoch, add before remove' },
+  { file: 'fault-at-settle-instant.yaml', seed: 5748, check: 'eventual', owner: 'harness/faults: none at the settle instant' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
