@@ -209,13 +209,12 @@ export class StoreClient {
     p.tried.add(p.target);
     p.sentAtUs = this.ctx.localNowUs();
     this.pending.set(p.reqId, p);
-    const sessionKey = `${p.client}/${p.shard}`;
     // Optional fields are set after the literal (same field order as before): a conditional
     // spread allocates a temporary object per field on this per-attempt path.
     const req: Mutable<ClientRequest> = { kind: 'req', reqId: p.reqId, opId: p.id, shard: p.shard, op: p.spec.op, key: p.spec.key };
     if (p.spec.value !== undefined) req.value = p.spec.value;
     if (p.spec.level !== undefined) req.level = p.spec.level;
-    if (p.spec.level === 'session') req.sessionIndex = this.sessionIndex.get(sessionKey) ?? 0;
+    if (p.spec.level === 'session') req.sessionIndex = this.sessionIndex.get(`${p.client}/${p.shard}`) ?? 0;
     if (p.spec.level === 'bounded') req.boundUs = this.options.boundedStalenessUs;
     this.ctx.send(p.target, req, p.spec.op === 'put' ? 'put' : `get.${p.spec.level ?? 'linearizable'}`);
     const waitUs = Math.min(this.options.attemptTimeoutUs, Math.max(0, p.deadlineUs - this.ctx.localNowUs()));

@@ -79,18 +79,26 @@ export function murmur3Bytes(bytes: Uint8Array, seed: number): number {
   for (let i = 0; i < blocks; i += 4) {
     // Little-endian block read, spelled out so the host's byte order never matters.
     const k = (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
-    h ^= mixBlock(k);
-    h = rotl32(h, 13);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixIntoHash(h, k);
   }
   const rest = len - blocks;
-  if (rest > 0) {
-    let tail = 0;
-    if (rest === 3) tail ^= (bytes[blocks + 2] as number) << 16;
-    if (rest >= 2) tail ^= (bytes[blocks + 1] as number) << 8;
-    tail ^= bytes[blocks] as number;
-    h ^= mixBlock(tail);
-  }
+  let tail = 0;
+  if (rest === 3) tail ^= (bytes[blocks + 2] as number) << 16;
+  if (rest >= 2) tail ^= (bytes[blocks + 1] as number) << 8;
+  if (rest >= 1) tail ^= bytes[blocks] as number;
+  return finishHash(h, tail, rest, len);
+}
+
+/** One 4-byte block into the running hash. */
+function mixIntoHash(h: number, k: number): number {
+  h ^= mixBlock(k);
+  h = rotl32(h, 13);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** The last 1-3 bytes (`tail`, `rest` of them), the length, and the final avalanche. */
+function finishHash(h: number, tail: number, rest: number, len: number): number {
+  if (rest > 0) h ^= mixBlock(tail);
   h ^= len;
   return finalMix(h);
 }
@@ -112,20 +120,14 @@ function murmur3Ascii(s: string, seed: number): number {
   const blocks = len - (len % 4);
   for (let i = 0; i < blocks; i += 4) {
     const k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
-    h ^= mixBlock(k);
-    h = rotl32(h, 13);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixIntoHash(h, k);
   }
   const rest = len - blocks;
-  if (rest > 0) {
-    let tail = 0;
-    if (rest === 3) tail ^= s.charCodeAt(blocks + 2) << 16;
-    if (rest >= 2) tail ^= s.charCodeAt(blocks + 1) << 8;
-    tail ^= s.charCodeAt(blocks);
-    h ^= mixBlock(tail);
-  }
-  h ^= len;
-  return finalMix(h);
+  let tail = 0;
+  if (rest === 3) tail ^= s.charCodeAt(blocks + 2) << 16;
+  if (rest >= 2) tail ^= s.charCodeAt(blocks + 1) << 8;
+  if (rest >= 1) tail ^= s.charCodeAt(blocks);
+  return finishHash(h, tail, rest, len);
 }
 
 /** A 64-bit hash as two unsigned 32-bit lanes; `hi` alone is a good 32-bit hash. */

@@ -19,22 +19,22 @@ export class Tracer {
   }
 
   emit(event: TraceEvent): void {
-    this.total++;
-    const counter = this.counts.get(event.type);
-    if (counter === undefined) this.counts.set(event.type, { n: 1 });
-    else counter.n++;
     this.hasher.value(event);
-    for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
-    if (this.writer !== undefined) this.writer.write(event);
+    this.pass(event);
   }
 
   /** `emit` for a message event: the same hash, counts, listeners and file line, hashed field by field. */
   emitMessage(event: MessageEvent): void {
+    this.hasher.message(event.t, event.type, event.id, event.from, event.to, event.label);
+    this.pass(event);
+  }
+
+  /** Everything but the hash: count the event, hand it to the listeners, write its line. */
+  private pass(event: TraceEvent): void {
     this.total++;
     const counter = this.counts.get(event.type);
     if (counter === undefined) this.counts.set(event.type, { n: 1 });
     else counter.n++;
-    this.hasher.message(event.t, event.type, event.id, event.from, event.to, event.label);
     for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
     if (this.writer !== undefined) this.writer.write(event);
   }
