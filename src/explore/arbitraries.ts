@@ -31,6 +31,12 @@
 // timeouts grow to at least ten times the slowest one-way latency, so a run without a bug
 // elects and keeps leaders. Without that second draw nothing here changes: a swarm seed's
 // scenario stays what it was.
+//
+// Faults at the worst moment: a third draw, from its own stream too, adds (to half of the swarm
+// seeds) one to three faults triggered by a protocol event (`when: { event: truncated }`, ...)
+// that crash, pause, isolate or clog the machine involved or its peer right then, or a few
+// milliseconds later. They come last in the list, after the recipe's, so every other fault
+// keeps its index and its random stream; a seed without them has exactly its old scenario.
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
@@ -38,6 +44,7 @@ import { formatDurationUs } from '../base/time.js';
 import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { actionName, FAULT_KINDS, isLasting, type FaultKind } from '../scenario/fault.js';
+import { PROTOCOL_EVENTS, type ProtocolEventName } from '../scenario/protocol-events.js';
 
 /** A scenario in the YAML input shape (what a file holds before validation). */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -468,7 +475,14 @@ function drawTopology(geo: Draw, machines: number): GeoDraw {
  * Builds one scenario from the draws. `name` goes into the file (it is part of the trace).
  * `geo`, a draw of its own, gives the scenario a topology (see the top comment).
  */
-export function buildScenario(draw: Draw, profile: FaultProfile, name: string, meta: { recipe?: Recipe; recipeFaults?: number } = {}, geo?: Draw): ScenarioInput {
+export function buildScenario(
+  draw: Draw,
+  profile: FaultProfile,
+  name: string,
+  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number } = {},
+  geo?: Draw,
+  events?: Draw,
+): ScenarioInput {
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
   let machines = draw.int(3, 7);
@@ -600,6 +614,7 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     meta.recipe = recipe;
     meta.recipeFaults = faults.length - before;
   }
+  if (events !== undefined) meta.eventFaults = addEventFaults(events, profile, scenario, faults);
   if (places !== undefined && geo !== undefined) {
     // A machine that joins needs a zone too.
     const zones = Object.values(places.topology.regions).flatMap((r) => Object.values(r.zones));
@@ -612,6 +627,39 @@ export function buildScenario(draw: Draw, profile: FaultProfile, name: string, m
     scenario.topology = places.topology;
   }
   return scenario;
+}
+
+/** The actions an event-triggered fault may take, each on the machine involved or its peer. */
+const EVENT_ACTIONS = ['crash', 'pause', 'isolate', 'clog'] as const;
+
+/**
+ * Adds faults aimed at protocol events (see the top comment) to half of the scenarios, using
+ * only actions the profile has on, and events the scenario can reach: transfers need a transfer
+ * fault, membership changes a join, leave, replace or autoscaling. Returns how many it added.
+ */
+function addEventFaults(ev: Draw, profile: FaultProfile, scenario: ScenarioInput, faults: FaultInput[]): number {
+  if (!ev.chance(0.5)) return 0;
+  const actions = EVENT_ACTIONS.filter((k) => profile.kinds[k] !== undefined);
+  if (actions.length === 0) return 0;
+  const has = (key: 'transfer' | 'join' | 'leave' | 'replace') => faults.some((f) => f[key] !== undefined);
+  const reachable = PROTOCOL_EVENTS.filter((e: ProtocolEventName) => {
+    if (e === 'transferStarted' || e === 'transferReceived') return has('transfer');
+    if (e === 'confAppended') return has('join') || has('leave') || has('replace') || scenario.placement?.autoscale === true;
+    return true;
+  });
+  const count = ev.int(1, 3);
+  for (let i = 0; i < count; i++) {
+    const event = ev.pick(reachable);
+    const action = ev.pick(actions);
+    // A restart has no peer.
+    const target = event !== 'restarted' && ev.chance(0.3) ? 'peer' : 'involved';
+    const when: NonNullable<FaultInput['when']> = { event };
+    if (ev.chance(0.5)) when.nth = ev.int(1, 4);
+    if (ev.chance(0.5)) when.delay = durationText(ev.pick([1, 2, 5, 10, 20]) * MS);
+    const forText = durationText(ev.int(1, 10) * 50 * MS);
+    faults.push({ when, for: forText, [action]: target } as FaultInput);
+  }
+  return count;
 }
 
 /** A swarm profile: a random subset of fault kinds and features, with random weights. */

@@ -20,15 +20,20 @@ export function swarmName(seed: number, options: SwarmOptions = {}): string {
 }
 
 /** The profile and scenario swarm mode runs for `seed` (a pure function of the seed and options). */
-export function swarmDraw(seed: number, options: SwarmOptions = {}): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number } {
+export function swarmDraw(
+  seed: number,
+  options: SwarmOptions = {},
+): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number } {
   const streams = new RandomStreams(seed);
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
-  const meta: { recipe?: Recipe; recipeFaults?: number } = {};
+  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number } = {};
   // Geography draws from a stream of its own: without --geo every draw is what it always was.
   const geo = options.geo === true ? rngDraw(streams.stream('swarm/geo')) : undefined;
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo);
-  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0 };
+  // Faults aimed at protocol events draw from a third stream (added last, see arbitraries.ts).
+  const events = rngDraw(streams.stream('swarm/events'));
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events);
+  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0 };
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {
@@ -45,7 +50,7 @@ export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports
  * under reports/ are the same, so the repro command replays the run bit for bit.
  */
 export function swarmFileText(seed: number, bugs: readonly string[], dir = 'reports', options: SwarmOptions = {}): string {
-  const { profile, scenario, recipe } = swarmDraw(seed, options);
+  const { profile, scenario, recipe, eventFaults } = swarmDraw(seed, options);
   const on = FAULT_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
   const off = FAULT_KINDS.filter((k) => profile.kinds[k] === undefined);
   const features = [
@@ -59,7 +64,8 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Swarm profile: fault kinds on: ${on.length > 0 ? on.join(', ') : 'none'}.`,
     `Off: ${off.length > 0 ? off.join(', ') : 'none'}. Network features allowed: ${features.length > 0 ? features.join(', ') : 'none'}.`,
     `Read levels allowed: ${profile.levels.join(', ')}.`,
-    `Recipe: ${recipe ?? 'none'} (composed faults, last in the list; see src/explore/arbitraries.ts).`,
+    `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).`,
+    `Faults at protocol events: ${eventFaults} (last in the list).`,
     `Reproduce: ${swarmRepro(seed, bugs, dir, options)}`,
   ]);
 }

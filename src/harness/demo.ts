@@ -7,7 +7,7 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine, EngineResults } from './engine.js';
 import { NOT_APPLICABLE } from './verdicts.js';
-import type { FaultSpec } from '../scenario/schema.js';
+import type { StateCondition } from '../scenario/fault.js';
 import { AssertionError } from '../base/assert.js';
 import { parseTarget, type Target } from '../scenario/target.js';
 import { assertNever } from '../base/assert.js';
@@ -106,7 +106,7 @@ export class DemoEngine implements Engine {
     return []; // the demo's machines are all servers
   }
 
-  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
+  conditionHolds(when: StateCondition): boolean {
     if (when.opsCompleted !== undefined) return this.counters.pongs >= when.opsCompleted;
     return false;
   }
@@ -148,6 +148,8 @@ export function resolveCommonTarget(target: Target, all: readonly string[], exis
     case 'leader-any':
     case 'region':
     case 'zone':
+    case 'involved': // resolved by the fault scheduler, which knows the event that fired
+    case 'peer':
       return undefined;
     default:
       return assertNever(target, 'target');

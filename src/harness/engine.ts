@@ -2,8 +2,8 @@
 // how to name fault targets, state conditions for `when` triggers, and the run's results.
 import type { World } from '../sim/world.js';
 import type { Rng } from '../sim/random.js';
-import type { FaultSpec } from '../scenario/schema.js';
-import type { FaultAction } from '../scenario/fault.js';
+import type { FaultAction, StateCondition } from '../scenario/fault.js';
+import type { ProtocolEvent } from '../scenario/protocol-events.js';
 
 /** The actions the fault scheduler hands to the engine. */
 export type EngineFaultAction = Extract<FaultAction, { kind: 'spike' | 'transfer' | 'join' | 'leave' | 'replace' }>;
@@ -31,8 +31,10 @@ export interface Engine {
    * region cut off takes its clients with it. Undefined or empty for other targets.
    */
   clientsAt?(target: string): string[];
-  /** True when a `when` condition holds. */
-  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean;
+  /** True when a `when` state condition holds. */
+  conditionHolds(when: StateCondition): boolean;
+  /** Reports every protocol event from now on (faults with `when: { event }`); undefined: none happen. */
+  watchProtocol?(report: (e: ProtocolEvent) => void): void;
   /** Fault actions on the system under test (spike, transfer, join, leave, replace); undefined: no effect. */
   applyEngineFault?(action: EngineFaultAction, rng: Rng): { undo?: () => void; detail: string } | undefined;
   /** Called once the simulated duration has passed: stop load, settle, compute results. */

@@ -12,9 +12,10 @@ import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine } from './engine.js';
 import type { FaultSpec } from '../scenario/schema.js';
-import { actionName, actionOf, triggerOf } from '../scenario/fault.js';
+import { actionName, actionOf, triggerOf, type FaultTrigger } from '../scenario/fault.js';
 import { assertNever } from '../base/assert.js';
-import { isPlaceTarget } from '../scenario/target.js';
+import { isEventTarget, isPlaceTarget } from '../scenario/target.js';
+import type { ProtocolEvent } from '../scenario/protocol-events.js';
 import { targetOf } from './demo.js';
 
 type Applied = { undo?: () => void; detail: string };
@@ -63,13 +64,24 @@ export function simFaultHost(world: World): FaultHost {
 }
 
 /** What the scheduler needs from the system under test (an Engine has all of it). */
-export type FaultTargets = Pick<Engine, 'servers' | 'resolveTarget' | 'conditionHolds' | 'applyEngineFault' | 'clientsAt'>;
+export type FaultTargets = Pick<Engine, 'servers' | 'resolveTarget' | 'conditionHolds' | 'applyEngineFault' | 'clientsAt' | 'watchProtocol'>;
 
 /** Bound on firings of one `every` fault, so a tiny interval cannot flood a run. */
 const FIRINGS_MAX_PER_FAULT = 100_000;
 
+/** A fault waiting for the nth occurrence of a protocol event. */
+interface EventWait {
+  readonly index: number;
+  readonly fault: FaultSpec;
+  readonly trigger: Extract<FaultTrigger, { kind: 'event' }>;
+  seen: number;
+}
+
 export class FaultScheduler {
   private readonly waiting: { index: number; fault: FaultSpec }[] = [];
+  private readonly waitingForEvent: EventWait[] = [];
+  /** The protocol event of the fault being applied right now (what `involved` and `peer` name). */
+  private firing: ProtocolEvent | null = null;
   faultsFired = 0;
 
   private readonly host: FaultHost;
@@ -110,6 +122,9 @@ export class FaultScheduler {
         case 'when':
           this.waiting.push({ index, fault });
           return;
+        case 'event':
+          this.waitingForEvent.push({ index, fault, trigger, seen: 0 });
+          return;
         default:
           assertNever(trigger, 'fault trigger');
       }
@@ -117,6 +132,32 @@ export class FaultScheduler {
     if (this.waiting.length > 0) {
       world.onProgress(() => this.checkWaiting());
     }
+    // An engine that reports no protocol events (the ping demo) leaves these faults waiting.
+    if (this.waitingForEvent.length > 0) this.engine.watchProtocol?.((e) => this.onProtocolEvent(e));
+  }
+
+  private onProtocolEvent(e: ProtocolEvent): void {
+    const world = this.host;
+    for (let i = 0; i < this.waitingForEvent.length; i++) {
+      const wait = this.waitingForEvent[i]!;
+      const { trigger } = wait;
+      if (trigger.event !== e.name || (trigger.shard !== null && trigger.shard !== e.shard)) continue;
+      wait.seen++;
+      if (wait.seen < trigger.nth) continue;
+      this.waitingForEvent.splice(i, 1);
+      i--;
+      // Fire on a fresh event (with no delay: right after the one that made it happen).
+      world.after(trigger.delayUs, () => this.fire(wait.index, wait.fault, world.stream(`fault/${wait.index}`), e));
+    }
+  }
+
+  /** The machines a target names: `involved` and `peer` from the firing event, the rest from the engine. */
+  private resolve(target: string, rng: Rng): string[] {
+    const t = targetOf(target);
+    if (!isEventTarget(t)) return this.engine.resolveTarget(target, rng);
+    const e = this.firing;
+    const m = e === null ? null : t.kind === 'involved' ? e.machine : e.peer;
+    return m !== null && this.engine.servers().includes(m) ? [m] : [];
   }
 
   private checkWaiting(): void {
@@ -135,8 +176,8 @@ export class FaultScheduler {
 
   /** A network fault's view of a target: its servers, and for a place also the clients there. */
   private reach(target: string, rng: Rng): string[] {
-    const servers = this.engine.resolveTarget(target, rng);
-    const clients = this.engine.clientsAt?.(target) ?? [];
+    const servers = this.resolve(target, rng);
+    const clients = isEventTarget(targetOf(target)) ? [] : (this.engine.clientsAt?.(target) ?? []);
     return clients.length === 0 ? servers : [...servers, ...clients];
   }
 
@@ -144,7 +185,7 @@ export class FaultScheduler {
     return resolveSidesWith(sides, (t) => this.reach(t, rng), this.engine.servers());
   }
 
-  private fire(index: number, fault: FaultSpec, rng: Rng): void {
+  private fire(index: number, fault: FaultSpec, rng: Rng, cause: ProtocolEvent | null = null): void {
     const world = this.host;
     // Faults belong to the run's duration: the settle period after it must be fault-free, or
     // the final checks (convergence, liveness "after the last fault heals") would be unfair. The
@@ -154,8 +195,15 @@ export class FaultScheduler {
     // at 3.9 s of a 3.9 s run, so its replicas never converged).
     if (world.nowUs() >= this.durationUs) return;
     this.faultsFired++;
-    const applied = this.apply(fault, rng);
-    world.emitFault(actionName(fault), `#${index} ${applied.detail}`);
+    this.firing = cause;
+    let applied: Applied;
+    try {
+      applied = this.apply(fault, rng);
+    } finally {
+      this.firing = null;
+    }
+    const why = cause === null ? '' : `on ${cause.name}${cause.shard === null ? '' : ` of shard ${cause.shard}`} at ${cause.machine}${cause.peer === null ? '' : ` (peer ${cause.peer})`}: `;
+    world.emitFault(actionName(fault), `#${index} ${why}${applied.detail}`);
     if (fault.for !== undefined && applied.undo !== undefined) {
       const undo = applied.undo;
       world.after(fault.for, () => {
@@ -172,7 +220,7 @@ export class FaultScheduler {
     const world = this.host;
     const net = world.network;
     const all = world.machineIds();
-    const one = (target: string): string[] => this.engine.resolveTarget(target, rng);
+    const one = (target: string): string[] => this.resolve(target, rng);
     const cut = (links: [string, string][], description: string): Applied => {
       net.cutAll(links, description);
       return { undo: () => net.heal(links), detail: description };
@@ -293,7 +341,13 @@ export class FaultScheduler {
       case 'join':
       case 'leave':
       case 'replace':
-        // Actions on the system under test: the engine knows what they mean, if anything.
+        // Actions on the system under test: the engine knows what they mean, if anything. A
+        // transfer to `involved` or `peer` goes to the machine it names now.
+        if (action.kind === 'transfer' && action.to !== null && isEventTarget(targetOf(action.to))) {
+          const to = this.resolve(action.to, rng)[0];
+          if (to === undefined) return { detail: `transfer of shard ${action.shard}: no ${action.to} machine` };
+          return this.engine.applyEngineFault?.({ ...action, to }, rng) ?? { detail: `${action.kind} has no effect in this kind of run` };
+        }
         return this.engine.applyEngineFault?.(action, rng) ?? { detail: `${action.kind} has no effect in this kind of run` };
       default:
         return assertNever(action, 'fault action');

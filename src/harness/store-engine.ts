@@ -16,7 +16,10 @@ import { raftTimingOf } from '../scenario/raft-timing.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
 import type { Engine, EngineFaultAction, EngineResults } from './engine.js';
-import type { FaultSpec, Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { StateCondition } from '../scenario/fault.js';
+import type { ProtocolEvent } from '../scenario/protocol-events.js';
+import { ProtocolWatch } from './protocol-watch.js';
 import { resolveCommonTarget, targetOf } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
@@ -178,6 +181,8 @@ export class StoreEngine implements Engine {
   private readonly appliedWrites = new Map<string, CommittedWrite>();
   private readonly versionsOf = new Map<string, number[]>();
   private probeClient: StoreClient | undefined;
+  /** Who watches protocol events (the fault scheduler); retried puts go to them directly. */
+  private readonly protocolReports: ((e: ProtocolEvent) => void)[] = [];
 
   constructor(
     readonly world: World,
@@ -207,6 +212,7 @@ export class StoreEngine implements Engine {
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
       this.cluster.addClient(id, settings.client, (client, ctx) => {
+        client.onPutRetry = (shard, previous, next) => this.putRetried(shard, previous, next);
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
@@ -267,7 +273,19 @@ export class StoreEngine implements Engine {
     return this.cluster.currentLeader(shard);
   }
 
-  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
+  watchProtocol(report: (e: ProtocolEvent) => void): void {
+    const watch = new ProtocolWatch(report);
+    this.world.tracer.listen((event) => watch.observe(event));
+    this.protocolReports.push(report);
+  }
+
+  private putRetried(shard: number, previous: string, next: string): void {
+    if (this.protocolReports.length === 0) return;
+    const e: ProtocolEvent = { name: 'putRetried', machine: next, peer: previous === next ? null : previous, shard };
+    for (const report of this.protocolReports) report(e);
+  }
+
+  conditionHolds(when: StateCondition): boolean {
     if (when.opsCompleted !== undefined) return this.completed >= when.opsCompleted;
     if (when.leaderElected !== undefined) {
       if (when.leaderElected === 'any') return this.elections > 0;

@@ -48,9 +48,9 @@ import { mergeTraces } from '../real/merge.js';
 import { TraceFile } from '../real/trace.js';
 import { readTrace } from '../trace/reader.js';
 import type { TraceEvent } from '../trace/events.js';
-import { actionOf, type FaultKind } from '../scenario/fault.js';
+import { actionOf, triggerOf, type FaultKind, type StateCondition } from '../scenario/fault.js';
 import type { LoadedScenario } from '../scenario/load.js';
-import type { FaultSpec, Scenario } from '../scenario/schema.js';
+import type { Scenario } from '../scenario/schema.js';
 import type { Rng } from '../sim/random.js';
 import { LiveClients } from './clients.js';
 import { LiveHost } from './host.js';
@@ -125,6 +125,9 @@ export function refuseForReal(loaded: LoadedScenario): void {
     if (typeof fault.delay === 'object') {
       throw new UserError(`${file}: faults[${i}].delay: a delay on some links only is not available in real runs (the servers' rules delay every link alike); expected delay: DURATION`);
     }
+    if (triggerOf(fault).kind === 'event') {
+      throw new UserError(`${file}: faults[${i}].when.event: protocol-event triggers are simulated only (a real run does not see the servers' Raft events as they happen); expected at, every, or when: { leaderElected | opsCompleted }`);
+    }
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
     if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave, replace`);
@@ -191,7 +194,7 @@ class LiveTargets implements FaultTargets {
     return leaders.length > 0 ? [rng.pick(leaders)] : [rng.pick(all)];
   }
 
-  conditionHolds(when: NonNullable<FaultSpec['when']>): boolean {
+  conditionHolds(when: StateCondition): boolean {
     if (when.opsCompleted !== undefined) return this.clients.completed >= when.opsCompleted;
     if (when.leaderElected !== undefined) {
       if (when.leaderElected === 'any') return this.elections > 0;

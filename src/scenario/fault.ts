@@ -6,6 +6,7 @@
 import { assertNever, AssertionError } from '../base/assert.js';
 import { parseDurationUs } from '../base/time.js';
 import { FAULT_ACTIONS, type FaultActionName, type FaultSpec } from './schema.js';
+import type { ProtocolEventName } from './protocol-events.js';
 
 /** A target as written (n3, random, leader(shard 2), ...); see target.ts. */
 type TargetText = string;
@@ -155,15 +156,26 @@ export function actionOf(f: FaultSpec): FaultAction {
   }
 }
 
-/** When a fault fires: once at a time, every interval in a window, or once a condition holds. */
+/** A `when` that waits for a state (a leader elected, operations completed). */
+export type StateCondition = Pick<NonNullable<FaultSpec['when']>, 'leaderElected' | 'opsCompleted'>;
+
+/**
+ * When a fault fires: once at a time, every interval in a window, once a condition holds, or
+ * the nth time a protocol event happens (of one shard, if it says), after a delay.
+ */
 export type FaultTrigger =
   | { readonly kind: 'at'; readonly atUs: number }
   | { readonly kind: 'every'; readonly everyUs: number; readonly fromUs: number; readonly untilUs: number | null }
-  | { readonly kind: 'when'; readonly condition: NonNullable<FaultSpec['when']> };
+  | { readonly kind: 'when'; readonly condition: StateCondition }
+  | { readonly kind: 'event'; readonly event: ProtocolEventName; readonly shard: number | null; readonly nth: number; readonly delayUs: number };
 
 export function triggerOf(f: FaultSpec): FaultTrigger {
   if (f.at !== undefined) return { kind: 'at', atUs: f.at };
   if (f.every !== undefined) return { kind: 'every', everyUs: f.every, fromUs: f.from ?? f.every, untilUs: f.until ?? null };
+  if (f.when?.event !== undefined) {
+    const w = f.when;
+    return { kind: 'event', event: f.when.event, shard: w.shard ?? null, nth: w.nth ?? 1, delayUs: w.delay ?? 0 };
+  }
   if (f.when !== undefined) return { kind: 'when', condition: f.when };
   throw new AssertionError('a validated fault has a trigger');
 }

@@ -4,7 +4,8 @@
 // are part of the same schema; a section the running engine does not use is still validated.
 import { z } from 'zod';
 import { DURATION_EXPECTED, parseDurationUs } from '../base/time.js';
-import { parseTarget, PLACE_NAME, TARGET_EXPECTED } from './target.js';
+import { isEventTarget, parseTarget, PLACE_NAME, TARGET_EXPECTED } from './target.js';
+import { PROTOCOL_EVENTS } from './protocol-events.js';
 import { topologyIssues } from './topology.js';
 
 export const duration = z
@@ -206,10 +207,38 @@ const faultActions = {
 export const FAULT_ACTIONS = Object.keys(faultActions) as (keyof typeof faultActions)[];
 export type FaultActionName = (typeof FAULT_ACTIONS)[number];
 
-const when = z.strictObject({
-  leaderElected: z.union([z.number().int().min(0), z.literal('any')]).optional(),
-  opsCompleted: z.number().int().min(1).optional(),
-});
+/**
+ * A `when` trigger: a state (a leader elected, operations completed) or a protocol event
+ * (protocol-events.ts), optionally of one shard, the nth time it happens, after a delay.
+ */
+const when = z
+  .strictObject({
+    leaderElected: z.union([z.number().int().min(0), z.literal('any')]).optional(),
+    opsCompleted: z.number().int().min(1).optional(),
+    event: z.enum(PROTOCOL_EVENTS).optional(),
+    shard: z.number().int().min(0).optional(),
+    nth: z.number().int().min(1).max(1_000).optional(),
+    delay: duration.optional(),
+  })
+  .superRefine((w, ctx) => {
+    const kinds = [w.leaderElected !== undefined, w.opsCompleted !== undefined, w.event !== undefined].filter(Boolean).length;
+    if (kinds !== 1) ctx.addIssue({ code: 'custom', message: 'expected exactly one of leaderElected, opsCompleted or event' });
+    if (w.event === undefined && (w.shard !== undefined || w.nth !== undefined || w.delay !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: '`shard`, `nth` and `delay` only go with `event`' });
+    }
+  });
+
+/** Every target text a fault names (sides, machines, link ends). */
+function targetsNamed(f: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  for (const name of FAULT_ACTIONS) if (name !== 'spike') walk(f[name]); // a spike's key is not a target
+  return out;
+}
 
 const fault = z
   .strictObject({
@@ -235,6 +264,15 @@ const fault = z
     const triggers = [f.at !== undefined, f.every !== undefined, f.when !== undefined].filter(Boolean).length;
     if (triggers !== 1) {
       ctx.addIssue({ code: 'custom', message: 'expected exactly one trigger: at, every or when' });
+    }
+    if (f.when?.event === undefined) {
+      const eventTarget = targetsNamed(f).find((t) => {
+        const parsed = parseTarget(t);
+        return parsed !== undefined && isEventTarget(parsed);
+      });
+      if (eventTarget !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `${eventTarget} names a machine of the protocol event that fires the fault; expected a \`when: { event: ... }\` trigger` });
+      }
     }
     if (f.every !== undefined && f.every <= 0) {
       ctx.addIssue({ code: 'custom', path: ['every'], message: 'expected a positive interval' });

@@ -3,6 +3,7 @@
 //   leader(shard N)  that shard's leader   leader(any)                    some shard's leader
 //   region(NAME)     the servers of a region (and, for network faults, its clients)
 //   zone(NAME)       the servers of a zone (the same)
+//   involved, peer   the machines of the protocol event that fired the fault (`when: { event }`)
 // Resolving a target to machines happens when the fault fires (harness/); here it is only words.
 import { assertNever } from '../base/assert.js';
 
@@ -14,12 +15,14 @@ export type Target =
   | { readonly kind: 'leader'; readonly shard: number }
   | { readonly kind: 'leader-any' }
   | { readonly kind: 'region'; readonly name: string }
-  | { readonly kind: 'zone'; readonly name: string };
+  | { readonly kind: 'zone'; readonly name: string }
+  | { readonly kind: 'involved' }
+  | { readonly kind: 'peer' };
 
 /** A region or zone name in a topology: lower case letters, digits and dashes, from a letter. */
 export const PLACE_NAME = /^[a-z][a-z0-9-]*$/;
 
-export const TARGET_EXPECTED = 'expected a machine (n3), random, minority, majority, leader(shard N), leader(any), region(NAME) or zone(NAME)';
+export const TARGET_EXPECTED = 'expected a machine (n3), random, minority, majority, leader(shard N), leader(any), region(NAME), zone(NAME), involved or peer';
 
 const MACHINE = /^n[1-9][0-9]*$/;
 const LEADER_OF = /^leader\(shard ([0-9]+)\)$/;
@@ -32,6 +35,8 @@ export function parseTarget(text: string): Target | undefined {
     case 'random':
     case 'minority':
     case 'majority':
+    case 'involved':
+    case 'peer':
       return { kind: text };
     case 'leader(any)':
       return { kind: 'leader-any' };
@@ -51,6 +56,8 @@ export function targetText(t: Target): string {
     case 'random':
     case 'minority':
     case 'majority':
+    case 'involved':
+    case 'peer':
       return t.kind;
     case 'leader':
       return `leader(shard ${t.shard})`;
@@ -62,6 +69,11 @@ export function targetText(t: Target): string {
     default:
       return assertNever(t, 'target');
   }
+}
+
+/** True for involved and peer: targets only a protocol-event trigger gives a meaning. */
+export function isEventTarget(t: Target): t is Extract<Target, { kind: 'involved' | 'peer' }> {
+  return t.kind === 'involved' || t.kind === 'peer';
 }
 
 /** True for region(NAME) and zone(NAME): targets that name a place of the topology. */

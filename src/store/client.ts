@@ -103,6 +103,8 @@ export class StoreClient {
   private readonly rng: Rng;
   /** Payloads dropped unread because they were not well-formed replies (protocol.ts). */
   malformed = 0;
+  /** Told of every retried put (an attempt after the first): the harness aims faults at it. */
+  onPutRetry: ((shard: number, previous: string, next: string) => void) | null = null;
 
   constructor(
     private readonly ctx: MachineContext,
@@ -205,8 +207,10 @@ export class StoreClient {
     if (p.attempts >= ATTEMPTS_MAX || this.ctx.localNowUs() >= p.deadlineUs) return this.finish(p, undefined);
     p.attempts++;
     p.reqId = this.nextReqId++;
+    const previous = p.target;
     p.target = this.chooseTarget(p);
     p.tried.add(p.target);
+    if (p.attempts > 1 && p.spec.op === 'put') this.onPutRetry?.(p.shard, previous, p.target);
     p.sentAtUs = this.ctx.localNowUs();
     this.pending.set(p.reqId, p);
     // Optional fields are set after the literal (same field order as before): a conditional

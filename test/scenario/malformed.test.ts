@@ -22,6 +22,9 @@ const cases: [file: string, located: RegExp][] = [
   ['bad-comparison.yaml', /bad-comparison\.yaml:5:14: expect\.elections: expected a comparison like ">= 1"/],
   ['bad-skew.yaml', /bad-skew\.yaml:6:34: faults\[0\]\.skew\.offset: expected a duration/],
   ['quiesce-per-group.yaml', /quiesce-per-group\.yaml:6:12: raft\.quiesce: quiesce needs coalesced heartbeats/],
+  ['event-target-without-event.yaml', /event-target-without-event\.yaml:5:5: faults\[0\]: involved names a machine of the protocol event that fires the fault; expected a `when: \{ event: \.\.\. \}` trigger/],
+  ['bad-event.yaml', /bad-event\.yaml:5:20: faults\[0\]\.when\.event: .*expected one of "truncated"\|"voteGranted"/],
+  ['event-options-without-event.yaml', /event-options-without-event\.yaml:5:11: faults\[0\]\.when: `shard`, `nth` and `delay` only go with `event`/],
   // The YAML library's own resource guard trips: still bad input, located at the first alias.
   ['alias-bomb.yaml', /alias-bomb\.yaml:3:8: invalid YAML: aliases expand beyond 100 copies/],
 ];
