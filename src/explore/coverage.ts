@@ -1,7 +1,13 @@
 // Sometimes-assertions: named counters of rare situations, computed from trace events as they
 // are emitted (a tracer listener), so a sweep can show that its runs actually reached them.
 // A counter that never fires over a whole sweep means the explorer is not testing that path.
+//
+// The last eight are compound: two or more rare things at related moments, the situations that
+// bugs nobody planted tend to need (a retried put committed twice with a write in between, a
+// crash between a log truncation and its replacement reaching the disk, a snapshot arriving
+// over entries still being appended, ...). Each is defined on the trace alone, below.
 import type { TraceEvent } from '../trace/events.js';
+import { machineOfReplica } from '../store/replica-id.js';
 
 export const COVERAGE_NAMES = [
   /** A replica answered a read (below linearizable) from a state behind the committed one. */
@@ -39,6 +45,22 @@ export const COVERAGE_NAMES = [
   'membershipChanged',
   /** A read replica (learner) was added to a hot shard. */
   'readReplicaAdded',
+  /** A put committed at two log indexes (a client retry after a timeout): once per op. */
+  'putCommittedTwice',
+  /** ... and on some replica another put to the same key was applied between the two indexes. */
+  'putTwiceAroundWrite',
+  /** A machine crashed after one of its replicas truncated its log and before its disk next made writes durable. */
+  'crashAfterTruncate',
+  /** ... and that machine restarted (on whatever of the truncation and the new entries had reached the disk). */
+  'restartAfterTruncateCrash',
+  /** A follower installed a snapshot while its log held entries past its commit index that it had received by append. */
+  'snapshotOverEntries',
+  /** A read served by a replica whose state came from a snapshot, before it applied any entry after it. */
+  'readFromSnapshot',
+  /** A leader started a leadership transfer while its latest membership change was not yet committed. */
+  'transferDuringConfChange',
+  /** A duplicated message delivered to a machine that had crashed since the first copy arrived. */
+  'duplicateAfterCrash',
 ] as const;
 export type CoverageName = (typeof COVERAGE_NAMES)[number];
 export type CoverageCounts = Record<CoverageName, number>;
@@ -72,13 +94,28 @@ export class CoverageObserver {
   private readonly leaderOf = new Map<number, string>();
   /** Per group, the terms seen with their candidates. */
   private readonly terms = new Map<number, Map<number, TermState>>();
-  private readonly delivered = new Set<number>();
+  /** Delivered message id -> how many times its receiver had crashed when it first arrived. */
+  private readonly delivered = new Map<number, number>();
+  private readonly crashes = new Map<string, number>();
+  /** Ops committed twice (counted once), and those with a write to the key in between. */
+  private readonly twice = new Set<number>();
+  private readonly twiceAround = new Set<number>();
+  /** machine -> shard -> key -> index of the last put applied there. */
+  private readonly lastWrite = new Map<string, Map<number, Map<string, number>>>();
+  /** Machines with a truncation not yet followed by durable writes; machines crashed in that window. */
+  private readonly truncatedUnsynced = new Set<string>();
+  private readonly crashedAfterTruncate = new Set<string>();
+  /** Per group and replica: its commit index, last appended index and latest conf entry. */
+  private readonly replicas = new Map<number, Map<string, { commit: number; last: number; conf: number }>>();
+  /** `${shard}/${machine}` whose state is a snapshot with no entry applied since. */
+  private readonly fromSnapshot = new Set<string>();
   private finished = false;
 
   observe(event: TraceEvent): void {
     switch (event.type) {
       case 'store.read':
         if (event.stale) this.c.staleRead++;
+        if (this.fromSnapshot.size > 0 && this.fromSnapshot.has(`${event.shard}/${event.machine}`)) this.c.readFromSnapshot++;
         if (event.level === 'session') {
           const d = this.lastDelivery;
           // One delivered request is served at once at most once; anything else waited.
@@ -101,10 +138,23 @@ export class CoverageObserver {
         return;
       }
       case 'store.apply':
+        this.writesAt(event.machine, event.shard).set(event.key, event.index);
         if (this.appliedOps.has(event.op)) return;
         this.appliedOps.add(event.op);
         if (this.indeterminatePuts.delete(event.op)) this.c.writeTimedOutButCommitted++;
         return;
+      case 'store.duplicate': {
+        if (!this.twice.has(event.op)) {
+          this.twice.add(event.op);
+          this.c.putCommittedTwice++;
+        }
+        const between = this.writesAt(event.machine, event.shard).get(event.key);
+        if (between !== undefined && between > event.firstIndex && !this.twiceAround.has(event.op)) {
+          this.twiceAround.add(event.op);
+          this.c.putTwiceAroundWrite++;
+        }
+        return;
+      }
       case 'raft.elected': {
         this.leaderOf.set(event.group, event.replica);
         this.term(event.group, event.term).elected = true;
@@ -131,9 +181,43 @@ export class CoverageObserver {
       }
       case 'machine.crash':
         for (const [group, leader] of this.leaderOf) if (leader === event.machine) this.leaderOf.delete(group);
+        this.crashes.set(event.machine, (this.crashes.get(event.machine) ?? 0) + 1);
+        if (this.truncatedUnsynced.delete(event.machine)) {
+          this.c.crashAfterTruncate++;
+          this.crashedAfterTruncate.add(event.machine);
+        }
+        return;
+      case 'machine.restart':
+        if (this.crashedAfterTruncate.delete(event.machine)) this.c.restartAfterTruncateCrash++;
+        return;
+      case 'disk.durable':
+        if (event.writes > 0) this.truncatedUnsynced.delete(event.machine);
+        return;
+      case 'raft.restart': {
+        const r = this.replica(event.group, event.replica);
+        r.commit = event.commit;
+        r.last = event.lastIndex;
+        this.fromSnapshot.delete(`${event.group}/${machineOfReplica(event.replica)}`);
+        return;
+      }
+      case 'raft.commit':
+        this.replica(event.group, event.replica).commit = event.to;
+        return;
+      case 'raft.conf':
+        this.replica(event.group, event.replica).conf = event.index;
+        return;
+      case 'raft.apply':
+        if (this.fromSnapshot.size > 0) this.fromSnapshot.delete(`${event.group}/${machineOfReplica(event.replica)}`);
         return;
       case 'raft.snapshot':
-        if (event.installed) this.c.snapshotInstalled++;
+        if (event.installed) {
+          this.c.snapshotInstalled++;
+          const r = this.replica(event.group, event.replica);
+          if (r.last > r.commit) this.c.snapshotOverEntries++;
+          r.commit = event.index;
+          r.last = event.index;
+          this.fromSnapshot.add(`${event.group}/${machineOfReplica(event.replica)}`);
+        }
         return;
       case 'disk.lost':
         if (event.writes > 0) this.c.unsyncedWritesLost++;
@@ -145,23 +229,53 @@ export class CoverageObserver {
       case 'store.membership':
         this.c.membershipChanged++;
         return;
-      case 'raft.transfer':
+      case 'raft.transfer': {
         if (event.phase === 'timeout-now') this.c.leadershipTransfer++;
+        const r = this.replica(event.group, event.replica);
+        if (event.phase === 'start' && r.conf > r.commit) this.c.transferDuringConfChange++;
         return;
-      case 'msg.deliver':
+      }
+      case 'msg.deliver': {
         this.lastDelivery = { to: event.to, label: event.label };
-        if (this.delivered.has(event.id)) this.c.duplicateDelivered++;
-        else if (this.delivered.size < DELIVERED_IDS_MAX) this.delivered.add(event.id);
+        const crashes = this.crashes.get(event.to) ?? 0;
+        const first = this.delivered.get(event.id);
+        if (first !== undefined) {
+          this.c.duplicateDelivered++;
+          if (crashes > first) this.c.duplicateAfterCrash++;
+        } else if (this.delivered.size < DELIVERED_IDS_MAX) this.delivered.set(event.id, crashes);
         return;
-      case 'raft.append':
-        if (event.truncatedFrom !== null) this.c.logTruncated++;
+      }
+      case 'raft.append': {
+        const r = this.replica(event.group, event.replica);
+        r.last = event.to;
+        if (event.truncatedFrom !== null) {
+          this.c.logTruncated++;
+          this.truncatedUnsynced.add(machineOfReplica(event.replica));
+        }
         return;
+      }
       case 'run.end':
         this.finish();
         return;
       default:
         return;
     }
+  }
+
+  private replica(group: number, replica: string): { commit: number; last: number; conf: number } {
+    let byId = this.replicas.get(group);
+    if (byId === undefined) this.replicas.set(group, (byId = new Map()));
+    let r = byId.get(replica);
+    if (r === undefined) byId.set(replica, (r = { commit: 0, last: 0, conf: 0 }));
+    return r;
+  }
+
+  private writesAt(machine: string, shard: number): Map<string, number> {
+    let byShard = this.lastWrite.get(machine);
+    if (byShard === undefined) this.lastWrite.set(machine, (byShard = new Map()));
+    let byKey = byShard.get(shard);
+    if (byKey === undefined) byShard.set(shard, (byKey = new Map()));
+    return byKey;
   }
 
   private term(group: number, term: number): TermState {

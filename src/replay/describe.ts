@@ -154,6 +154,8 @@ export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext
     }
     case 'store.apply':
       return `${event.machine} applied ${event.key} = ${event.value} (shard ${event.shard}, index ${event.index})`;
+    case 'store.duplicate':
+      return `${event.machine} skipped ${event.key} [op ${event.op}] at index ${event.index}: already applied at ${event.firstIndex} (a retried put committed twice)`;
     case 'store.spike':
       return event.key !== null ? `traffic spike x${event.factor} on ${event.key}` : `traffic x${event.factor}`;
     case 'store.placement':

@@ -291,6 +291,7 @@ function applyObject(state: ReplayState, store: TraceStore, event: TraceEvent, i
     case 'client.complete':
     case 'store.read':
     case 'store.apply':
+    case 'store.duplicate':
     case 'store.spike':
     case 'store.settle':
     // Placement and membership show through the Raft events that follow them.

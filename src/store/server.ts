@@ -219,6 +219,8 @@ class ShardReplica {
       if (command !== undefined && at === entry.index) {
         this.server.env.observer?.applied(this.shard, command.key, command.value, entry.index);
         ctx.emit({ t: 0, type: 'store.apply', machine: ctx.id, shard: this.shard, index: entry.index, key: command.key, value: command.value, op: command.opId });
+      } else if (command !== undefined && at !== undefined) {
+        ctx.emit({ t: 0, type: 'store.duplicate', machine: ctx.id, shard: this.shard, index: entry.index, firstIndex: at, key: command.key, op: command.opId });
       }
       const waiters = this.putsByIndex.get(entry.index);
       if (waiters !== undefined) {

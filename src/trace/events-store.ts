@@ -18,6 +18,11 @@ export type StoreEvent =
   | { t: number; type: 'store.read'; machine: string; shard: number; key: string; level: ReadLevel; version: number; stale: boolean; behind: number }
   /** A replica applied a committed put (its state machine now holds value at version index). */
   | { t: number; type: 'store.apply'; machine: string; shard: number; index: number; key: string; value: string; op: number }
+  /**
+   * A committed put whose op this replica had already applied at `firstIndex` (a client retry
+   * that was committed twice): skipped, so the key keeps whatever was written since.
+   */
+  | { t: number; type: 'store.duplicate'; machine: string; shard: number; index: number; firstIndex: number; key: string; op: number }
   /** Placement driver decisions: shard moves and read replicas. */
   | { t: number; type: 'store.placement'; kind: 'move-started' | 'move-done' | 'learner-added' | 'learner-removed'; shard: number; machine: string }
   /** Membership of the cluster changed (a machine joined, left or was replaced). */

@@ -79,6 +79,79 @@ describe('coverage counters', () => {
     expect(out.coverage.checkQuorumStepDown).toBeGreaterThan(0);
   });
 
+  it('a put committed twice: once per op; around a write only when another put to the key applied between', () => {
+    const put = (t: number, machine: string, index: number, op: number, key = 'k1'): TraceEvent => ({ t, type: 'store.apply', machine, shard: 0, index, key, value: `v${op}`, op });
+    const dup = (t: number, machine: string, index: number, firstIndex: number, op: number): TraceEvent => ({ t, type: 'store.duplicate', machine, shard: 0, index, firstIndex, key: 'k1', op });
+    const plain = countsOf([put(1, 'n1', 3, 5), dup(2, 'n1', 4, 3, 5), put(1, 'n2', 3, 5), dup(2, 'n2', 4, 3, 5)]);
+    expect(plain).toMatchObject({ putCommittedTwice: 1, putTwiceAroundWrite: 0 });
+    const otherKey = countsOf([put(1, 'n1', 3, 5), put(2, 'n1', 4, 6, 'k2'), dup(3, 'n1', 5, 3, 5)]);
+    expect(otherKey).toMatchObject({ putCommittedTwice: 1, putTwiceAroundWrite: 0 });
+    const around = countsOf([put(1, 'n1', 3, 5), put(2, 'n1', 4, 6), dup(3, 'n1', 5, 3, 5), put(1, 'n2', 3, 5), put(2, 'n2', 4, 6), dup(3, 'n2', 5, 3, 5)]);
+    expect(around).toMatchObject({ putCommittedTwice: 1, putTwiceAroundWrite: 1 });
+  });
+
+  it('a crash after a truncation: only before the disk made writes durable; its restart counted after', () => {
+    const trunc: TraceEvent = { t: 1, type: 'raft.append', group: 2, replica: 'n3#1', from: 4, to: 5, term: 3, hash: 1, truncatedFrom: 4 };
+    const crash = (t: number): TraceEvent => ({ t, type: 'machine.crash', machine: 'n3' });
+    const restart: TraceEvent = { t: 9, type: 'machine.restart', machine: 'n3' };
+    const durable: TraceEvent = { t: 2, type: 'disk.durable', machine: 'n3', writes: 2 };
+    expect(countsOf([trunc, crash(3), restart])).toMatchObject({ crashAfterTruncate: 1, restartAfterTruncateCrash: 1 });
+    expect(countsOf([trunc, crash(3)])).toMatchObject({ crashAfterTruncate: 1, restartAfterTruncateCrash: 0 });
+    expect(countsOf([trunc, durable, crash(3), restart])).toMatchObject({ crashAfterTruncate: 0, restartAfterTruncateCrash: 0 });
+    expect(countsOf([trunc, { t: 3, type: 'machine.crash', machine: 'n2' }, restart])).toMatchObject({ crashAfterTruncate: 0, restartAfterTruncateCrash: 0 });
+  });
+
+  it('a snapshot over appended entries, and reads served from a snapshot until an entry applies', () => {
+    const append = (t: number, to: number): TraceEvent => ({ t, type: 'raft.append', group: 0, replica: 'n2', from: to, to, term: 1, hash: 1, truncatedFrom: null });
+    const commit = (t: number, to: number): TraceEvent => ({ t, type: 'raft.commit', group: 0, replica: 'n2', term: 1, from: 1, to, hashes: [], terms: [] });
+    const snap = (t: number): TraceEvent => ({ t, type: 'raft.snapshot', group: 0, replica: 'n2', index: 9, term: 1, hash: 0, installed: true });
+    const applied: TraceEvent = { t: 6, type: 'raft.apply', group: 0, replica: 'n2', from: 10, to: 10, hashes: [1] };
+    const readN2 = (t: number): TraceEvent => ({ t, type: 'store.read', machine: 'n2', shard: 0, key: 'k1', level: 'follower', version: 1, stale: false, behind: 0 });
+    expect(countsOf([append(1, 3), commit(2, 2), snap(3)]).snapshotOverEntries).toBe(1);
+    expect(countsOf([append(1, 3), commit(2, 3), snap(3)]).snapshotOverEntries).toBe(0);
+    expect(countsOf([append(1, 3), commit(2, 2), snap(3), snap(4)]).snapshotOverEntries).toBe(1);
+    expect(countsOf([snap(3), readN2(4), readN2(5), applied, readN2(7)]).readFromSnapshot).toBe(2);
+    expect(countsOf([readN2(1), snap(3), applied, readN2(7)]).readFromSnapshot).toBe(0);
+  });
+
+  it('a transfer during a membership change: started while the leader had not committed its conf entry', () => {
+    const conf: TraceEvent = { t: 1, type: 'raft.conf', group: 1, replica: 'n1', index: 7, voters: ['n1', 'n2', 'n4'], learners: [] };
+    const commit = (to: number): TraceEvent => ({ t: 2, type: 'raft.commit', group: 1, replica: 'n1', term: 2, from: 1, to, hashes: [], terms: [] });
+    const start: TraceEvent = { t: 3, type: 'raft.transfer', group: 1, replica: 'n1', term: 2, to: 'n2', phase: 'start' };
+    expect(countsOf([conf, commit(6), start]).transferDuringConfChange).toBe(1);
+    expect(countsOf([conf, commit(7), start]).transferDuringConfChange).toBe(0);
+    expect(countsOf([conf, commit(6), { ...start, group: 0 }]).transferDuringConfChange).toBe(0);
+  });
+
+  it('a duplicate after a crash: the receiver crashed between the two copies', () => {
+    const crash: TraceEvent = { t: 2, type: 'machine.crash', machine: 'n2' };
+    expect(countsOf([deliver(1, 9, 'n2', 'x'), crash, deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 1 });
+    expect(countsOf([crash, deliver(1, 9, 'n2', 'x'), deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 0 });
+    expect(countsOf([deliver(1, 9, 'n2', 'x'), { ...crash, machine: 'n1' }, deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 0 });
+  });
+
+  it('a crash at a truncation, drawn as a protocol-event fault, reaches the compound counters in a real run', () => {
+    const text = [
+      'name: crash-at-truncate',
+      'cluster: { machines: 3, shards: 1, replication: 3 }',
+      'duration: 4s',
+      'workload: { clients: 2, rate: 200, readRatio: 0.2, keys: 4 }',
+      'faults:',
+      '  - every: 700ms',
+      '    for: 300ms',
+      '    isolate: leader(shard 0)',
+      '  - when: { event: truncated }',
+      '    for: 200ms',
+      '    crash: involved',
+      'checks: { settle: 3s }',
+    ].join('\n');
+    const out = executeScenario('crash-at-truncate.yaml', text, 1, []);
+    expect(out.failing).toEqual([]);
+    expect(out.coverage.logTruncated).toBeGreaterThan(0);
+    expect(out.coverage.crashAfterTruncate).toBeGreaterThan(0);
+    expect(out.coverage.restartAfterTruncateCrash).toBeGreaterThan(0);
+  });
+
   it('sweep tables add totals and count seeds; all covered once each has fired', () => {
     const table = emptyTable();
     expect(Object.keys(table)).toEqual([...COVERAGE_NAMES]);
