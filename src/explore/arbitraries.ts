@@ -639,27 +639,41 @@ const EVENT_ACTIONS = ['crash', 'pause', 'isolate', 'clog'] as const;
  */
 function addEventFaults(ev: Draw, profile: FaultProfile, scenario: ScenarioInput, faults: FaultInput[]): number {
   if (!ev.chance(0.5)) return 0;
+  const choices = eventFaultChoices(profile, scenario, faults);
+  if (choices === null) return 0;
+  const count = ev.int(1, 3);
+  for (let i = 0; i < count; i++) faults.push(drawEventFault(ev, choices));
+  return count;
+}
+
+/** What an event-triggered fault may do in this scenario; null when the profile allows no action. */
+export function eventFaultChoices(
+  profile: FaultProfile,
+  scenario: ScenarioInput,
+  faults: readonly FaultInput[],
+): { actions: (typeof EVENT_ACTIONS)[number][]; events: ProtocolEventName[] } | null {
   const actions = EVENT_ACTIONS.filter((k) => profile.kinds[k] !== undefined);
-  if (actions.length === 0) return 0;
+  if (actions.length === 0) return null;
   const has = (key: 'transfer' | 'join' | 'leave' | 'replace') => faults.some((f) => f[key] !== undefined);
-  const reachable = PROTOCOL_EVENTS.filter((e: ProtocolEventName) => {
+  const events = PROTOCOL_EVENTS.filter((e: ProtocolEventName) => {
     if (e === 'transferStarted' || e === 'transferReceived') return has('transfer');
     if (e === 'confAppended') return has('join') || has('leave') || has('replace') || scenario.placement?.autoscale === true;
     return true;
   });
-  const count = ev.int(1, 3);
-  for (let i = 0; i < count; i++) {
-    const event = ev.pick(reachable);
-    const action = ev.pick(actions);
-    // A restart has no peer.
-    const target = event !== 'restarted' && ev.chance(0.3) ? 'peer' : 'involved';
-    const when: NonNullable<FaultInput['when']> = { event };
-    if (ev.chance(0.5)) when.nth = ev.int(1, 4);
-    if (ev.chance(0.5)) when.delay = durationText(ev.pick([1, 2, 5, 10, 20]) * MS);
-    const forText = durationText(ev.int(1, 10) * 50 * MS);
-    faults.push({ when, for: forText, [action]: target } as FaultInput);
-  }
-  return count;
+  return { actions, events };
+}
+
+/** One fault at a protocol event: on the machine involved or (3 in 10) its peer, maybe at the nth event, maybe a little later. */
+export function drawEventFault(ev: Draw, choices: NonNullable<ReturnType<typeof eventFaultChoices>>): FaultInput {
+  const event = ev.pick(choices.events);
+  const action = ev.pick(choices.actions);
+  // A restart has no peer.
+  const target = event !== 'restarted' && ev.chance(0.3) ? 'peer' : 'involved';
+  const when: NonNullable<FaultInput['when']> = { event };
+  if (ev.chance(0.5)) when.nth = ev.int(1, 4);
+  if (ev.chance(0.5)) when.delay = durationText(ev.pick([1, 2, 5, 10, 20]) * MS);
+  const forText = durationText(ev.int(1, 10) * 50 * MS);
+  return { when, for: forText, [action]: target } as FaultInput;
 }
 
 /** A swarm profile: a random subset of fault kinds and features, with random weights. */

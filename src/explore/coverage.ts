@@ -59,8 +59,8 @@ export const COVERAGE_NAMES = [
   'readFromSnapshot',
   /** A leader started a leadership transfer while its latest membership change was not yet committed. */
   'transferDuringConfChange',
-  /** A duplicated message delivered to a machine that had crashed since the first copy arrived. */
-  'duplicateAfterCrash',
+  /** A message sent to a machine before it crashed, delivered after it restarted (held by a clog or a delay, or a late duplicate). */
+  'deliveredAfterRestart',
 ] as const;
 export type CoverageName = (typeof COVERAGE_NAMES)[number];
 export type CoverageCounts = Record<CoverageName, number>;
@@ -94,9 +94,10 @@ export class CoverageObserver {
   private readonly leaderOf = new Map<number, string>();
   /** Per group, the terms seen with their candidates. */
   private readonly terms = new Map<number, Map<number, TermState>>();
-  /** Delivered message id -> how many times its receiver had crashed when it first arrived. */
-  private readonly delivered = new Map<number, number>();
-  private readonly crashes = new Map<string, number>();
+  private readonly delivered = new Set<number>();
+  /** The last message id sent, and per machine the last id sent before its latest crash (ids only grow). */
+  private lastSentId = -1;
+  private readonly sentBeforeCrash = new Map<string, number>();
   /** Ops committed twice (counted once), and those with a write to the key in between. */
   private readonly twice = new Set<number>();
   private readonly twiceAround = new Set<number>();
@@ -181,7 +182,7 @@ export class CoverageObserver {
       }
       case 'machine.crash':
         for (const [group, leader] of this.leaderOf) if (leader === event.machine) this.leaderOf.delete(group);
-        this.crashes.set(event.machine, (this.crashes.get(event.machine) ?? 0) + 1);
+        this.sentBeforeCrash.set(event.machine, this.lastSentId);
         if (this.truncatedUnsynced.delete(event.machine)) {
           this.c.crashAfterTruncate++;
           this.crashedAfterTruncate.add(event.machine);
@@ -235,14 +236,15 @@ export class CoverageObserver {
         if (event.phase === 'start' && r.conf > r.commit) this.c.transferDuringConfChange++;
         return;
       }
+      case 'msg.send':
+        this.lastSentId = event.id;
+        return;
       case 'msg.deliver': {
         this.lastDelivery = { to: event.to, label: event.label };
-        const crashes = this.crashes.get(event.to) ?? 0;
-        const first = this.delivered.get(event.id);
-        if (first !== undefined) {
-          this.c.duplicateDelivered++;
-          if (crashes > first) this.c.duplicateAfterCrash++;
-        } else if (this.delivered.size < DELIVERED_IDS_MAX) this.delivered.set(event.id, crashes);
+        // Delivered means the receiver is up: sent before its last crash, it outlived the crash.
+        if (this.sentBeforeCrash.size > 0 && event.id <= (this.sentBeforeCrash.get(event.to) ?? -1)) this.c.deliveredAfterRestart++;
+        if (this.delivered.has(event.id)) this.c.duplicateDelivered++;
+        else if (this.delivered.size < DELIVERED_IDS_MAX) this.delivered.add(event.id);
         return;
       }
       case 'raft.append': {

@@ -10,6 +10,7 @@ import type { WorkerPool } from './pool.js';
 import type { ScenarioSource } from './protocol.js';
 import { swarmFileText, swarmName, swarmRepro } from './swarm.js';
 import { reproCommand } from '../scenario/repro.js';
+import { GENERATION_SIZE, type Guide, type GuidedStats } from './guided.js';
 
 export interface SweepFailure {
   seed: number;
@@ -42,6 +43,8 @@ export interface SweepSummary {
   wallMs: number;
   stoppedCovered: boolean;
   divergences: Divergence[];
+  /** A guided sweep's corpus and mutants (absent otherwise). */
+  guided?: GuidedStats;
 }
 
 export interface SweepProgress {
@@ -68,6 +71,8 @@ export interface SweepOptions {
   stop?: () => boolean;
   onFailure?: (failure: SweepFailure) => void;
   onDivergence?: (divergence: Divergence) => void;
+  /** Coverage guidance (swarm sources only): which seeds run mutants of earlier ones. */
+  guide?: Guide;
 }
 
 /** The seeds of a range that belong to shard `index` of `count` (1-based): every count-th seed. */
@@ -101,15 +106,27 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
   const startMs = options.nowMs();
   let done = 0;
   let stoppedCovered = false;
+  const guide = options.guide;
+  if (guide !== undefined && options.source.kind !== 'swarm') throw new Error('a guided sweep needs a swarm source');
+  const jobOf = (seed: number) => (guide === undefined ? { runSeed: seed, source: options.source, file: null } : guide.job(seed));
   const task = (seed: number, captureEvents: boolean) => ({
-    seed,
-    source: options.source,
+    seed: jobOf(seed).runSeed,
+    source: jobOf(seed).source,
     bugs: options.bugs,
     captureEvents,
     ...(options.engineModule !== undefined && { engineModule: options.engineModule }),
   });
 
   const recordFailure = (seed: number, check: string, message: string): void => {
+    const job = jobOf(seed);
+    guide?.retain(seed);
+    if (job.file !== null) {
+      // A guided mutant: its file is written already, and runs under the job's seed.
+      const failure = { seed, check, repro: reproCommand(job.file, job.runSeed, options.bugs), message };
+      failures.push(failure);
+      options.onFailure?.(failure);
+      return;
+    }
     if (options.source.kind === 'swarm') {
       mkdirSync(options.reportsDir, { recursive: true });
       // Whole or not at all (a temporary file renamed over it): another sweep or hunt writing
@@ -146,16 +163,25 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
       return;
     }
     addToTable(coverage, first.coverage);
+    generation.push({ seed, coverage: first.coverage });
     if (first.failure !== null) recordFailure(seed, first.failure.check, first.failure.message);
     if (second !== undefined && second.traceHash !== first.traceHash) await diagnose(seed, [first.traceHash, second.traceHash]);
   };
 
-  // Feed the pool a window of seeds at a time, so --until-covered can stop early.
+  // Feed the pool a window of seeds at a time, so --until-covered can stop early. A guided
+  // sweep feeds one generation at a time: the corpus learns from it before the next is made.
   const window = Math.max(2, pool.size * 2);
   let next = 0;
   const inFlight = new Set<Promise<void>>();
+  const generation: { seed: number; coverage: RunOutcome['coverage'] }[] = [];
+  let generationEnd = guide === undefined ? seeds.length : Math.min(seeds.length, GENERATION_SIZE);
   while (next < seeds.length || inFlight.size > 0) {
-    while (next < seeds.length && inFlight.size < window && !stoppedCovered && options.stop?.() !== true) {
+    if (guide !== undefined && inFlight.size === 0 && next === generationEnd && next < seeds.length) {
+      guide.endGeneration(generation);
+      generation.length = 0;
+      generationEnd = Math.min(seeds.length, generationEnd + GENERATION_SIZE);
+    }
+    while (next < generationEnd && inFlight.size < window && !stoppedCovered && options.stop?.() !== true) {
       const seed = seeds[next++]!;
       const p: Promise<void> = runSeed(seed).then(() => {
         inFlight.delete(p);
@@ -171,6 +197,8 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
     await Promise.race(inFlight);
   }
 
+  // A hunt sweeps round after round with one guide: it learns from the last generation too.
+  if (guide !== undefined && generation.length > 0) guide.endGeneration(generation);
   failures.sort((a, b) => a.seed - b.seed);
   divergences.sort((a, b) => a.seed - b.seed);
   const wallMs = options.nowMs() - startMs;
@@ -188,6 +216,7 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
     wallMs: Math.round(wallMs),
     stoppedCovered,
     divergences,
+    ...(guide !== undefined && { guided: guide.summary() }),
   };
 }
 

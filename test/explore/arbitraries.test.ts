@@ -86,11 +86,18 @@ describe('swarm mode', () => {
     const off = new Set<string>();
     const on = new Set<string>();
     for (let seed = 1; seed <= 60; seed++) {
-      const { profile, scenario, recipeFaults } = swarmDraw(seed);
+      const { profile, scenario, recipeFaults, eventFaults } = swarmDraw(seed);
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
-      // A recipe's composed faults come last and are governed by the profile's recipes instead.
+      // A recipe's composed faults come next to last and are governed by the profile's recipes
+      // instead; faults at protocol events come last, and use only actions that are on.
       const faults = scenario.faults ?? [];
-      for (const f of faults.slice(0, faults.length - recipeFaults)) {
+      for (const f of faults.slice(faults.length - eventFaults)) {
+        expect(f.when?.event, JSON.stringify(f)).toBeDefined();
+        const kind = FAULT_KINDS.find((k) => k in f);
+        expect(['crash', 'pause', 'isolate', 'clog']).toContain(kind);
+        expect(profile.kinds[kind!], `seed ${seed}: ${kind} is off`).toBeDefined();
+      }
+      for (const f of faults.slice(0, faults.length - recipeFaults - eventFaults)) {
         const kind = FAULT_KINDS.find((k) => k in f);
         expect(kind, JSON.stringify(f)).toBeDefined();
         // A leave or replace that would break the cluster is drawn as a join instead.
@@ -107,7 +114,7 @@ describe('swarm mode', () => {
   it('adds a recipe only when the profile allows it, with its faults last', () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= 200; seed++) {
-      const { profile, scenario, recipe, recipeFaults } = swarmDraw(seed);
+      const { profile, scenario, recipe, recipeFaults, eventFaults } = swarmDraw(seed);
       if (recipe === null) {
         expect(recipeFaults).toBe(0);
         continue;
@@ -115,7 +122,8 @@ describe('swarm mode', () => {
       seen.add(recipe);
       expect(profile.recipes[recipe], `seed ${seed}: ${recipe} is off`).toBeDefined();
       expect(recipeFaults).toBeGreaterThan(0);
-      const last = (scenario.faults ?? []).slice(-recipeFaults);
+      const all = scenario.faults ?? [];
+      const last = all.slice(all.length - recipeFaults - eventFaults, all.length - eventFaults);
       if (recipe === 'flaky-bridge') expect(last.map((f) => Object.keys(f).find((k) => FAULT_KINDS.includes(k as never)))).toEqual(['bridge', 'slowDisk', 'crash']);
       if (recipe === 'slow-leader-cut-off') {
         // Clocks stay within the drift bound: two machines drift apart by at most 90 % of it

@@ -123,11 +123,13 @@ describe('coverage counters', () => {
     expect(countsOf([conf, commit(6), { ...start, group: 0 }]).transferDuringConfChange).toBe(0);
   });
 
-  it('a duplicate after a crash: the receiver crashed between the two copies', () => {
-    const crash: TraceEvent = { t: 2, type: 'machine.crash', machine: 'n2' };
-    expect(countsOf([deliver(1, 9, 'n2', 'x'), crash, deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 1 });
-    expect(countsOf([crash, deliver(1, 9, 'n2', 'x'), deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 0 });
-    expect(countsOf([deliver(1, 9, 'n2', 'x'), { ...crash, machine: 'n1' }, deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, duplicateAfterCrash: 0 });
+  it('delivered after a restart: a message sent to a machine before its crash, arriving after it', () => {
+    const send = (t: number, id: number, to = 'n2'): TraceEvent => ({ t, type: 'msg.send', id, from: 'n1', to, label: 'x' });
+    const crash = (machine = 'n2'): TraceEvent => ({ t: 2, type: 'machine.crash', machine });
+    expect(countsOf([send(1, 9), crash(), deliver(3, 9, 'n2', 'x')]).deliveredAfterRestart).toBe(1);
+    expect(countsOf([send(1, 9), deliver(2, 9, 'n2', 'x'), crash(), deliver(3, 9, 'n2', 'x')])).toMatchObject({ duplicateDelivered: 1, deliveredAfterRestart: 1 });
+    expect(countsOf([crash(), send(3, 9), deliver(4, 9, 'n2', 'x')]).deliveredAfterRestart).toBe(0);
+    expect(countsOf([send(1, 9), crash('n3'), deliver(3, 9, 'n2', 'x')]).deliveredAfterRestart).toBe(0);
   });
 
   it('a crash at a truncation, drawn as a protocol-event fault, reaches the compound counters in a real run', () => {

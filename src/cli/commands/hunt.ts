@@ -1,4 +1,4 @@
-// kvsim hunt [--bug NAME]... [--geo] [--budget-s N] [--workers N] [--from-seed N] [--json]
+// kvsim hunt [--bug NAME]... [--geo] [--guided] [--budget-s N] [--workers N] [--from-seed N] [--json]
 // Swarm-sweeps seeds with the planted bug(s) switched on until a check fails or the wall-clock
 // budget ends, then shrinks the failure and writes it under reports/. Prints
 // {bug, found, seed, seedsTried, wallMs, shrunk, check}. With no --bug it hunts for false
@@ -27,15 +27,17 @@ export function registerHunt(program: Command): void {
     .option('--workers <n>', 'worker threads (default: all cores)')
     .option('--from-seed <n>', 'first seed (default 1)')
     .option('--geo', 'swarm scenarios with a topology (regions, zones, faults by place)')
+    .option('--guided', 'coverage-guided: half the seeds mutate earlier scenarios that reached a rare counter')
     .option('--json', 'print the result as one JSON object')
-    .action(async (opts: { bug?: string[]; budgetS?: string; workers?: string; fromSeed?: string; geo?: boolean; json?: boolean }) => {
-      const [{ validateBugFlags }, { WorkerPool }, { sweep }, { swarmScenario, swarmName }, { shrinkToFile }, { SHRINK_RUNS_MAX }] = await Promise.all([
+    .action(async (opts: { bug?: string[]; budgetS?: string; workers?: string; fromSeed?: string; geo?: boolean; guided?: boolean; json?: boolean }) => {
+      const [{ validateBugFlags }, { WorkerPool }, { sweep }, { swarmScenario, swarmName }, { shrinkToFile }, { SHRINK_RUNS_MAX }, { Guide }] = await Promise.all([
         import('./bugs.js'),
         import('../../explore/pool.js'),
         import('../../explore/sweep.js'),
         import('../../explore/swarm.js'),
         import('../../explore/shrink-file.js'),
         import('../../explore/shrink.js'),
+        import('../../explore/guided.js'),
       ]);
       const bugs = opts.bug ?? [];
       validateBugFlags(bugs);
@@ -45,6 +47,8 @@ export function registerHunt(program: Command): void {
       let seed = parseSeed(opts.fromSeed, '--from-seed') ?? 1;
       const startMs = performance.now();
       const pool = new WorkerPool(workers);
+      // One guide for every round: its corpus grows over the whole hunt.
+      const guide = opts.guided === true ? new Guide(bugs, 'reports', swarm) : undefined;
       let found: { seed: number; check: string; message: string } | null = null;
       let findMs: number | null = null;
       let seedsTried = 0;
@@ -60,6 +64,7 @@ export function registerHunt(program: Command): void {
             checkDeterminism: false,
             untilCovered: false,
             reportsDir: 'reports',
+            ...(guide !== undefined && { guide }),
             nowMs: () => performance.now(),
             stop: () => failed || performance.now() - startMs >= budgetMs,
             onFailure: () => {
@@ -88,13 +93,18 @@ export function registerHunt(program: Command): void {
       const label = bugs.length > 0 ? bugs.join('+') : 'none';
       let shrunk: { file: string; before: number; after: number; percent: number; runs: number; message: string } | null = null;
       let check = found?.check ?? null;
+      let runSeed = found?.seed ?? null;
       if (found !== null) {
         const name = `hunt-${label}-${found.seed}`;
+        // A guided mutant runs its own scenario under its own seed (the file under reports/guided/).
+        const job = guide?.job(found.seed);
+        const mutant = job !== undefined && job.file !== null ? job : null;
+        if (mutant !== null) runSeed = mutant.runSeed;
         const result = shrinkToFile({
-          origin: `swarm seed ${found.seed} (${swarmName(found.seed, swarm)})`,
-          original: swarmScenario(found.seed, swarm),
+          origin: mutant !== null ? `guided seed ${found.seed} (${mutant.file}, run under seed ${mutant.runSeed})` : `swarm seed ${found.seed} (${swarmName(found.seed, swarm)})`,
+          original: mutant !== null ? mutant.scenario : swarmScenario(found.seed, swarm),
           name,
-          seed: found.seed,
+          seed: mutant !== null ? mutant.runSeed : found.seed,
           bugs,
           out: `reports/${name}.yaml`,
           runsMax: SHRINK_RUNS_MAX,
@@ -121,7 +131,8 @@ export function registerHunt(program: Command): void {
         shrunk,
         check,
         ...(found !== null && { message: found.message.split('\n')[0] }),
-        ...(shrunk !== null && { repro: reproCommand(shrunk.file, found!.seed, bugs) }),
+        ...(shrunk !== null && { repro: reproCommand(shrunk.file, runSeed!, bugs) }),
+        ...(guide !== undefined && { runSeed, guided: guide.summary() }),
       };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
       else if (found === null) process.stdout.write(`hunt ${label}: nothing found in ${seedsTried} seeds (${out.wallMs} ms)\n`);

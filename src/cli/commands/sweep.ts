@@ -1,5 +1,5 @@
-// kvsim sweep (--swarm [--geo] | FILE) --seeds A..B [--workers N] [--shard I/N] [--check-determinism]
-//   [--until-covered] [--bug NAME]... [--json]
+// kvsim sweep (--swarm [--geo] [--guided] | FILE) --seeds A..B [--workers N] [--shard I/N]
+//   [--check-determinism] [--until-covered] [--bug NAME]... [--json]
 // Runs many seeds on worker threads. Progress goes to stderr (a bar on a terminal, plain lines
 // otherwise); the summary to stdout. Exit 0 no failures, 1 failures (or nondeterminism), 2 bad input.
 import type { Command } from 'commander';
@@ -8,10 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { EXIT_CHECK_FAILED, EXIT_OK, UserError } from '../errors.js';
 import { collect, parsePositiveInt, parseSeedRange } from '../options.js';
 import type { ScenarioSource } from '../../explore/protocol.js';
+import type { GuidedStats } from '../../explore/guided.js';
 
 interface SweepFlags {
   swarm?: boolean;
   geo?: boolean;
+  guided?: boolean;
   seeds?: string;
   workers?: string;
   shard?: string;
@@ -49,6 +51,7 @@ export function registerSweep(program: Command): void {
     .argument('[file]', 'scenario file (YAML); or use --swarm')
     .option('--swarm', 'generate a scenario per seed (swarm testing: random fault kinds switched off)')
     .option('--geo', 'with --swarm: give every scenario a topology (regions, zones, faults by place)')
+    .option('--guided', 'with --swarm: coverage-guided, half the seeds mutate earlier scenarios that reached a rare counter (written under reports/guided/)')
     .option('--seeds <A..B>', 'seed range, inclusive (e.g. 1..100)')
     .option('--workers <n>', 'worker threads (default: all cores)')
     .option('--shard <I/N>', 'run only every N-th seed, starting with the I-th (1-based)')
@@ -60,16 +63,19 @@ export function registerSweep(program: Command): void {
       if (opts.swarm === true && file !== undefined) throw new UserError('sweep: give either --swarm or a scenario FILE, not both');
       if (opts.swarm !== true && file === undefined) throw new UserError('sweep: expected a scenario FILE or --swarm');
       if (opts.geo === true && opts.swarm !== true) throw new UserError('sweep: --geo goes with --swarm (a scenario FILE has its own topology, or none)');
+      if (opts.guided === true && opts.swarm !== true) throw new UserError('sweep: --guided goes with --swarm (it mutates generated scenarios)');
+      if (opts.guided === true && opts.shard !== undefined) throw new UserError('sweep: --guided cannot be sharded (each generation learns from all the seeds before it)');
       if (opts.seeds === undefined) throw new UserError('sweep: --seeds A..B is required');
       const range = parseSeedRange(opts.seeds);
       const shard = parseShard(opts.shard);
       const workers = opts.workers !== undefined ? parsePositiveInt(opts.workers, '--workers') : availableParallelism();
       const bugs = opts.bug ?? [];
-      const [{ validateBugFlags }, { loadScenarioFile }, { WorkerPool }, { sweep }] = await Promise.all([
+      const [{ validateBugFlags }, { loadScenarioFile }, { WorkerPool }, { sweep }, { Guide }] = await Promise.all([
         import('./bugs.js'),
         import('../../scenario/load.js'),
         import('../../explore/pool.js'),
         import('../../explore/sweep.js'),
+        import('../../explore/guided.js'),
       ]);
       validateBugFlags(bugs);
       let source: ScenarioSource = { kind: 'swarm', ...(opts.geo === true && { geo: true }) };
@@ -91,6 +97,7 @@ export function registerSweep(program: Command): void {
           checkDeterminism: opts.checkDeterminism === true,
           untilCovered: opts.untilCovered === true,
           reportsDir: 'reports',
+          ...(opts.guided === true && { guide: new Guide(bugs, 'reports', { geo: opts.geo === true }) }),
           nowMs: () => performance.now(),
           onProgress: (p) => {
             const text = `${p.done}/${p.total} seeds  ${p.seedsPerSec.toFixed(1)} seeds/s  ${p.failures} failures  ETA ${formatEta(p.etaSec)}`;
@@ -122,10 +129,22 @@ export function registerSweep(program: Command): void {
           `  deterministic ${summary.deterministic === null ? 'not checked (--check-determinism)' : summary.deterministic ? 'yes' : 'NO'}`,
           '  coverage      total  seeds',
           ...Object.entries(summary.coverage).map(([name, c]) => `    ${name.padEnd(26)} ${String(c.total).padStart(6)} ${String(c.seeds).padStart(6)}`),
+          ...guidedLines(summary.guided),
           ...summary.failures.map((f) => `  seed ${f.seed} ${f.check}: ${f.repro}`),
         ];
         process.stdout.write(lines.join('\n') + '\n');
       }
       process.exitCode = summary.failures.length === 0 && summary.deterministic !== false ? EXIT_OK : EXIT_CHECK_FAILED;
     });
+}
+
+/** The text summary's lines on a guided sweep's mutants and corpus. */
+function guidedLines(g: GuidedStats | undefined): string[] {
+  if (g === undefined) return [];
+  const aimed = Object.entries(g.aimed).map(([name, a]) => `    ${name.padEnd(26)} ${String(a.mutants).padStart(6)} ${String(a.reached).padStart(6)} ${String(g.corpus[name as keyof typeof g.corpus] ?? 0).padStart(6)}`);
+  return [
+    `  guided        ${g.mutants} mutants, ${g.fresh} fresh, ${g.invalid} invalid mutants run fresh; ${g.generations} generations of ${g.generationSize} (mutants under reports/guided/)`,
+    '  aimed at      mutants reached corpus',
+    ...aimed,
+  ];
 }
