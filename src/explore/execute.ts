@@ -9,7 +9,7 @@ import { runScenario, type EngineFactory } from '../harness/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 import { Tracer } from '../trace/tracer.js';
 import { CoverageObserver, type CoverageCounts } from './coverage.js';
-import { CHECK_NAMES, messageOf } from '../harness/verdicts.js';
+import { CHECK_NAMES, isUndecided, messageOf } from '../harness/verdicts.js';
 
 /** The checks in the order a failure is named by (the first failing one). */
 /** The order checks are reported in (the first failing one names a failure). */
@@ -34,6 +34,8 @@ export interface RunOutcome {
   failing: string[];
   /** The message of each failing check. */
   messages: Record<string, string>;
+  /** Checks that could not decide (a linearizability search out of budget): exit 3 if nothing failed. */
+  undecided: string[];
   coverage: CoverageCounts;
   ops: number;
   faultsFired: number;
@@ -81,6 +83,7 @@ export function executeScenario(file: string, text: string, seed: number, bugs: 
       failure,
       failing,
       messages,
+      undecided: CHECK_ORDER.filter((name) => isUndecided(summary.checks[name])),
       coverage: coverage.counts(),
       ops: summary.ops.total,
       faultsFired: summary.faults,
@@ -96,6 +99,7 @@ export function executeScenario(file: string, text: string, seed: number, bugs: 
       failure: { check: CHECK_ASSERTION, message: err.message },
       failing: [CHECK_ASSERTION],
       messages: { [CHECK_ASSERTION]: err.message },
+      undecided: [],
       coverage: coverage.counts(),
       ops: completed,
       faultsFired: 0,

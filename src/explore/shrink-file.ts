@@ -20,6 +20,9 @@ export interface ShrunkFile {
   runs: number;
   runsMax: number;
   steps: string[];
+  /** See ShrinkResult: decided (on correct code, when there are planted bugs), and how many smaller candidates were not. */
+  decided: boolean;
+  undecidedSkipped: number;
 }
 
 export interface ShrinkFileOptions {
@@ -65,6 +68,9 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
     `${o.name}: found by \`kvsim shrink\`; still fails the ${result.check} check.`,
     `Original: ${o.origin} --seed ${o.seed}${o.bugs.map((b) => ` --bug ${b}`).join('')} (${sizeText(result.before)}).`,
     `Shrunk:   ${sizeText(result.after)}, after ${result.runs} runs (bound ${result.runsMax}).`,
+    result.decided
+      ? `Control:  ${o.bugs.length > 0 ? 'with the planted bugs off it passes, every check decided' : 'every other check decided'}${result.undecidedSkipped > 0 ? ` (${result.undecidedSkipped} smaller candidate(s) passed over: undecided)` : ''}.`
+      : `Control:  NOT decided: none of the last ${result.undecidedSkipped} candidates was decided${o.bugs.length > 0 ? ' with the planted bugs off' : ''}; this is the smallest.`,
     `Failure:  ${result.message.split('\n')[0]}`,
     `Reproduce: ${repro}`,
   ]);
@@ -84,5 +90,7 @@ export function shrinkToFile(o: ShrinkFileOptions): ShrunkFile | null {
     runs: result.runs + 1,
     runsMax: result.runsMax,
     steps: result.steps,
+    decided: result.decided,
+    undecidedSkipped: result.undecidedSkipped,
   };
 }

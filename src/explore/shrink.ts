@@ -23,6 +23,8 @@ export const SHRINK_RUNS_MAX = 300;
 const STEPS_MAX = 1_000;
 /** A simpler scenario is taken while its size is within this factor of the smallest seen. */
 const SIZE_SLACK = 1.25;
+/** How many of the last smallest candidates are tried, newest first, for one that is decided. */
+const WALK_BACK_MAX = 12;
 /** A change that adds machinery of its own (snapshots sooner) must cut the size to this share. */
 const SIZE_GAIN_STRICT = 0.75;
 
@@ -42,6 +44,14 @@ export interface ShrinkResult {
   runsMax: number;
   /** Names of the passes that made progress, in order. */
   steps: string[];
+  /**
+   * Whether the result is decided: with a control run, it passes every check there (none
+   * undecided); without one, no other check of its own run is undecided. False when no
+   * candidate within WALK_BACK_MAX of the end was (the result is then the smallest anyway).
+   */
+  decided: boolean;
+  /** Smaller candidates passed over because they were undecided. */
+  undecidedSkipped: number;
 }
 
 export interface ShrinkOptions {
@@ -109,6 +119,7 @@ export function fitFault(fault: FaultInput, machines: number, shards: number): F
   const f = clone(fault);
   const t = (x: string) => fitTarget(x, machines, shards);
   if (f.when?.leaderElected !== undefined && f.when.leaderElected !== 'any') f.when.leaderElected = f.when.leaderElected % shards;
+  if (f.when?.shard !== undefined) f.when.shard = f.when.shard % shards;
   const kind = actionName(f);
   switch (kind) {
     case 'partition': {
@@ -290,6 +301,8 @@ function searchPass(name: string, knob: Knob): Pass {
 // ---- the run's timeline -------------------------------------------------------------------------
 
 const DURATION_MIN_US = 100_000;
+/** The shortest `for` a fault is narrowed to. */
+const FAULT_FOR_MIN_US = 10_000;
 /** Resolution of every time searched (duration, load window, fault times). */
 const TIME_STEP_US = 50_000;
 const RATE_MIN = 1;
@@ -505,6 +518,60 @@ const faultsOnce = listPass('repeat -> once', (s) => {
   return out;
 });
 
+/** Faults that last less long: half, or a tenth, of their `for` (down to 10 ms). */
+const shorterFaults = listPass('shorter faults', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  faults.forEach((f, i) => {
+    const forUs = us(f.for);
+    if (forUs === undefined || forUs <= FAULT_FOR_MIN_US) return;
+    for (const share of [0.1, 0.5]) {
+      const next = Math.max(FAULT_FOR_MIN_US, Math.round((forUs * share) / 1_000) * 1_000);
+      if (next < forUs) out.push(withFaults(s, faults.map((g, j) => (j === i ? { ...g, for: durationText(next) } : g))));
+    }
+  });
+  return out;
+});
+
+/** Two faults with the same action on the same target and trigger kind: one of them, lasting as long as both. */
+const mergeFaults = listPass('merge faults', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  for (let i = 0; i < faults.length; i++) {
+    for (let j = i + 1; j < faults.length; j++) {
+      const a = faults[i]!;
+      const b = faults[j]!;
+      const action = actionName(a);
+      if (actionName(b) !== action || a.at === undefined || b.at === undefined) continue;
+      if (JSON.stringify((a as Record<string, unknown>)[action]) !== JSON.stringify((b as Record<string, unknown>)[action])) continue;
+      const start = Math.min(us(a.at) ?? 0, us(b.at) ?? 0);
+      const end = Math.max((us(a.at) ?? 0) + (us(a.for) ?? 0), (us(b.at) ?? 0) + (us(b.for) ?? 0));
+      const merged: FaultInput = { ...a, at: durationText(start), ...(a.for !== undefined && b.for !== undefined && { for: durationText(end - start) }) };
+      out.push(withFaults(s, faults.flatMap((f, k) => (k === i ? [merged] : k === j ? [] : [f]))));
+    }
+  }
+  return out;
+});
+
+/** A protocol-event trigger made plainer: at the first such event, at once, in any shard. */
+const plainerTriggers = listPass('plainer triggers', (s) => {
+  const faults = faultsOf(s);
+  const out: ScenarioInput[] = [];
+  faults.forEach((f, i) => {
+    const w = f.when;
+    if (w?.event === undefined) return;
+    const plain = (patch: (x: NonNullable<FaultInput['when']>) => void) => {
+      const when = { ...w };
+      patch(when);
+      out.push(withFaults(s, faults.map((g, j) => (j === i ? { ...g, when } : g))));
+    };
+    if (w.nth !== undefined && w.nth > 1) plain((x) => delete x.nth);
+    if (w.delay !== undefined) plain((x) => delete x.delay);
+    if (w.shard !== undefined) plain((x) => delete x.shard);
+  });
+  return out;
+});
+
 /** A fault waiting for N completed operations fires sooner (and at all, under less load). */
 const fewerOpsToTrigger = listPass('trigger after fewer ops', (s) => {
   const faults = faultsOf(s);
@@ -666,6 +733,9 @@ const PASSES: readonly Pass[] = [
   removeFaultChunks,
   removeFaultOne,
   faultsOnce,
+  mergeFaults,
+  shorterFaults,
+  plainerTriggers,
   fewerOpsToTrigger,
   snapshotSooner,
   loadStartsLater,
@@ -728,7 +798,8 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
     let outcome: RunOutcome | null;
     try {
       const result = options.run(candidate);
-      outcome = sameFailure(candidate, result) ? result : null;
+      // A candidate on which another check cannot decide is no simpler to read: never taken.
+      outcome = result.undecided.length === 0 && sameFailure(candidate, result) ? result : null;
     } catch (err) {
       // A candidate the schema rejects is simply not smaller in a useful way.
       if (!(err instanceof Error && err.name === 'UserError')) throw err;
@@ -767,6 +838,8 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
   let best = current;
   let bestOutcome = currentOutcome;
   bestSize = sizeOf(best, bestOutcome);
+  // Every smallest-so-far, oldest first: the result walks back along it to a decided one.
+  const history: { scenario: ScenarioInput; outcome: RunOutcome }[] = [{ scenario: best, outcome: bestOutcome }];
 
   const steps: string[] = [];
   const take = (next: ScenarioInput, pass: string, simpler = true) => {
@@ -778,6 +851,7 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
       best = current;
       bestOutcome = currentOutcome;
       bestSize = sizeOf(best, bestOutcome);
+      history.push({ scenario: best, outcome: bestOutcome });
     }
     steps.push(pass);
     options.onProgress?.({ runs, size: { faults: faultsOf(current).length, ops: currentOutcome.ops }, pass });
@@ -820,6 +894,28 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
     resample.visited.add(JSON.stringify(next));
     relaxed = false;
   }
+  // A shrunk scenario the checker cannot decide on correct code would send its reader after a
+  // budget, not a bug (found: a shrunk linearizability failure whose control run was undecided):
+  // walk back from the smallest to the newest candidate that is decided. These runs come after
+  // the budget, at most WALK_BACK_MAX of them.
+  let decided = false;
+  let undecidedSkipped = 0;
+  for (let k = history.length - 1; k >= 0 && undecidedSkipped < WALK_BACK_MAX; k--) {
+    const h = history[k]!;
+    let ok = h.outcome.undecided.length === 0;
+    if (ok && options.control !== undefined) {
+      runs++;
+      const control = options.control(h.scenario);
+      ok = control.failing.length === 0 && control.undecided.length === 0;
+    }
+    if (ok) {
+      best = h.scenario;
+      bestOutcome = h.outcome;
+      decided = true;
+      break;
+    }
+    undecidedSkipped++;
+  }
   return {
     scenario: best,
     check,
@@ -829,5 +925,7 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
     runs,
     runsMax,
     steps,
+    decided,
+    undecidedSkipped,
   };
 }

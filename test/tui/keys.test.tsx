@@ -55,8 +55,10 @@ describe('keys', () => {
     await tick();
     expect(s.eventNo()).toBe(100);
     await s.press(KEYS.right, KEYS.right);
+    await until(() => s.eventNo() === 102);
     expect(s.eventNo()).toBe(102);
     await s.press(KEYS.left);
+    await until(() => s.eventNo() === 101);
     expect(s.eventNo()).toBe(101);
   });
 

@@ -91,7 +91,7 @@ export function registerHunt(program: Command): void {
         await pool.close();
       }
       const label = bugs.length > 0 ? bugs.join('+') : 'none';
-      let shrunk: { file: string; before: number; after: number; percent: number; runs: number; message: string } | null = null;
+      let shrunk: { file: string; before: number; after: number; percent: number; runs: number; message: string; decided: boolean } | null = null;
       let check = found?.check ?? null;
       let runSeed = found?.seed ?? null;
       if (found !== null) {
@@ -116,7 +116,7 @@ export function registerHunt(program: Command): void {
           const after = result.after.faults + result.after.ops;
           // The shrunk file fails the same check; for an assertion that may be another one the
           // same bug trips (the no-bug control run vouches for it): say which.
-          shrunk = { file: result.out, before, after, percent: Math.round((1000 * after) / Math.max(1, before)) / 10, runs: result.runs, message: result.message.split('\n')[0] ?? '' };
+          shrunk = { file: result.out, before, after, percent: Math.round((1000 * after) / Math.max(1, before)) / 10, runs: result.runs, message: result.message.split('\n')[0] ?? '', decided: result.decided };
           check = result.check;
         }
       }
@@ -141,7 +141,13 @@ export function registerHunt(program: Command): void {
           [
             `hunt ${label}: ${check} fails at seed ${found.seed} after ${seedsTried} seeds (${out.wallMs} ms)`,
             `  ${out.message}`,
-            ...(shrunk !== null ? [`  shrunk ${shrunk.before} -> ${shrunk.after} faults + ops (${shrunk.percent} %) in ${shrunk.runs} runs: ${shrunk.file}`, `  reproduce: ${out.repro}`] : []),
+            ...(shrunk !== null
+              ? [
+                  `  shrunk ${shrunk.before} -> ${shrunk.after} faults + ops (${shrunk.percent} %) in ${shrunk.runs} runs: ${shrunk.file}`,
+                  ...(shrunk.decided ? [] : ['  (the shrunk scenario is not decided on correct code: no candidate was; see its header)']),
+                  `  reproduce: ${out.repro}`,
+                ]
+              : []),
           ].join('\n') + '\n',
         );
       }

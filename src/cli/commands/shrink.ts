@@ -89,6 +89,8 @@ export function registerShrink(program: Command): void {
         runs: result.runs,
         runsMax: result.runsMax,
         steps: result.steps,
+        decided: result.decided,
+        undecidedSkipped: result.undecidedSkipped,
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(summary) + '\n');
@@ -100,6 +102,7 @@ export function registerShrink(program: Command): void {
             `  after   ${size(result.after)}`,
             `  runs    ${summary.runs} (bound ${result.runsMax})`,
             `  failure ${result.message.split('\n')[0]}`,
+            `  decided ${result.decided ? (bugs.length > 0 ? 'yes: with the planted bugs off it passes, every check decided' : 'yes: every other check decided') : 'NO: no candidate near the end was decided; this is the smallest'}${result.undecidedSkipped > 0 ? ` (${result.undecidedSkipped} smaller candidate(s) passed over)` : ''}`,
             `  wrote   ${out}`,
             `  reproduce: ${reproCmd}`,
           ].join('\n') + '\n',
