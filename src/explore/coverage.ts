@@ -63,6 +63,18 @@ export const COVERAGE_NAMES = [
   'deliveredAfterRestart',
 ] as const;
 export type CoverageName = (typeof COVERAGE_NAMES)[number];
+
+/** The compound counters (see the top comment): what guided sweeps are measured on. */
+export const COMPOUND_NAMES: readonly CoverageName[] = [
+  'putCommittedTwice',
+  'putTwiceAroundWrite',
+  'crashAfterTruncate',
+  'restartAfterTruncateCrash',
+  'snapshotOverEntries',
+  'readFromSnapshot',
+  'transferDuringConfChange',
+  'deliveredAfterRestart',
+];
 export type CoverageCounts = Record<CoverageName, number>;
 
 /** Bound on remembered delivered message ids (duplicates are detected within this window). */
