@@ -733,8 +733,6 @@ const PASSES: readonly Pass[] = [
   removeFaultChunks,
   removeFaultOne,
   faultsOnce,
-  mergeFaults,
-  shorterFaults,
   plainerTriggers,
   fewerOpsToTrigger,
   snapshotSooner,
@@ -748,7 +746,15 @@ const PASSES: readonly Pass[] = [
   noPlacement,
   plainerNetwork,
   fewerLevels,
+  mergeFaults,
 ];
+
+/**
+ * Polish, once the passes above are stuck: faults made narrower. It never makes the run
+ * smaller, and a narrower fault leaves the timeline passes less room, so it comes after them
+ * (found: commit-previous-term at swarm seed 6 shrank to 125 instead of 18 when it came first).
+ */
+const POLISH: readonly Pass[] = [shorterFaults];
 
 /** A failure's first message line with its numbers blanked: the same failure at another index, key or machine. */
 export function failureKind(message: string): string {
@@ -893,6 +899,17 @@ export function shrinkScenario(original: ScenarioInput, options: ShrinkOptions):
     take(next, resample.name, false);
     resample.visited.add(JSON.stringify(next));
     relaxed = false;
+  }
+  slack = 1;
+  for (const pass of POLISH) {
+    for (;;) {
+      if (stopped()) break;
+      const next = pass.apply(best, trial);
+      if (next === undefined) break;
+      take(next, pass.name);
+      // `take` keeps it as the best only at no larger a size; else polish from where we were.
+      if (best !== next) break;
+    }
   }
   // A shrunk scenario the checker cannot decide on correct code would send its reader after a
   // budget, not a bug (found: a shrunk linearizability failure whose control run was undecided):
