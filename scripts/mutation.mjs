@@ -10,7 +10,9 @@
 //      the sampled mutants (ids.json), then the real pass, whose command is
 //      scripts/mutant-hunt.mjs                                     -> stryker.json, results/
 //   5. every find's seed and shrunk scenario re-run on the unmutated build    -> confirm.json
-//   6. reports/MUTATION.md, with the judgements of reports/mutation-equivalent.json merged in
+//   6. for every survivor, whether the seeds its hunt ran evaluate the mutated code at all
+//      (scripts/mutation/reach.mjs, in the sandbox Stryker leaves)            -> reach.json
+//   7. reports/MUTATION.md, with the judgements of reports/mutation-equivalent.json merged in
 // Not part of npm test: a full run takes about 15–30 minutes on 2 cores.
 import { Command } from 'commander';
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import { cpus, loadavg, release, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { confirmFinds } from './mutation/confirm.mjs';
+import { reachSurvivors } from './mutation/reach.mjs';
 import { joinOutcomes, renderReport, summarize } from './mutation/report.mjs';
 import { mutantKey, pickSample, reportMutants } from './mutation/sample.mjs';
 
@@ -48,6 +51,7 @@ const program = new Command('mutation')
   .option('--seed <n>', 'seed of the sample draw', '1')
   .option('--concurrency <n>', 'Stryker runners at once (each runs a 1-worker hunt)', '2')
   .option('--plan-only', 'list the mutants and draw the sample, then stop')
+  .option('--reach-only', 'redo step 6 (survivors reached?) on the last run’s data and sandbox, then the report')
   .option('--report-only', 'rewrite reports/MUTATION.md from the last run’s data (after editing the judgements)')
   .parse();
 const opts = program.opts();
@@ -57,6 +61,11 @@ const sampleSeed = positiveInt(opts.seed, '--seed');
 const concurrency = positiveInt(opts.concurrency, '--concurrency');
 
 if (opts.reportOnly) {
+  writeReport(readJson(join(WORK, 'meta.json')));
+  process.exit(0);
+}
+if (opts.reachOnly) {
+  await reachStep();
   writeReport(readJson(join(WORK, 'meta.json')));
   process.exit(0);
 }
@@ -110,6 +119,9 @@ const finds = Object.values(results)
   .filter((r) => r.id !== null && r.json?.found === true && r.json.seed !== null)
   .map((r) => ({ id: r.id, seed: r.json.seed, shrunkFile: existsSync(join(RESULTS, `${r.id}.yaml`)) ? join(RESULTS, `${r.id}.yaml`) : null }));
 writeJson(join(WORK, 'confirm.json'), confirmFinds(ROOT, finds));
+
+step('did the hunts run the survivors’ mutated code?');
+await reachStep();
 
 const meta = {
   date: new Date(startedMs).toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -198,6 +210,17 @@ function checkIds(report, ids) {
   }
 }
 
+async function reachStep() {
+  const stryk = new Map(reportMutants(readJson(join(WORK, 'stryker.json'))).map((m) => [m.id, m.status]));
+  const results = readResults();
+  const survivors = Object.keys(readJson(join(WORK, 'ids.json')))
+    .filter((id) => stryk.get(id) === 'Survived')
+    .map((id) => ({ id, seeds: Math.max(1, results[id]?.json?.seedsTried ?? 1) }));
+  const sandboxes = readdirSync(join(ROOT, '.stryker-tmp')).filter((d) => d.startsWith('sandbox-'));
+  if (sandboxes.length !== 1) throw new Error(`expected one Stryker sandbox in .stryker-tmp/, found ${sandboxes.length}`);
+  writeJson(join(WORK, 'reach.json'), await reachSurvivors(join(ROOT, '.stryker-tmp', sandboxes[0]), survivors, concurrency));
+}
+
 function readResults() {
   const out = {};
   for (const f of readdirSync(RESULTS)) {
@@ -217,6 +240,7 @@ function writeReport(meta) {
     ids: readJson(join(WORK, 'ids.json')),
     results: readResults(),
     confirmations: readJson(join(WORK, 'confirm.json')),
+    reach: existsSync(join(WORK, 'reach.json')) ? readJson(join(WORK, 'reach.json')) : {},
     judgements,
   });
   writeFileSync(REPORT, renderReport({ rows, staleJudgements, sample, meta }) + '\n');

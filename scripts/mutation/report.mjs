@@ -3,7 +3,10 @@
 // mutant, and writes reports/MUTATION.md from them. Pure apart from the caller's file reads.
 import { mutantKey, reportMutants } from './sample.mjs';
 
-/** @typedef {'found' | 'timeout' | 'crash' | 'false-alarm' | 'equivalent' | 'miss' | 'unjudged' | 'error'} Outcome */
+/** @typedef {'found' | 'timeout' | 'crash' | 'false-alarm' | 'equivalent' | 'performance' | 'miss' | 'unjudged' | 'error'} Outcome */
+
+/** Verdicts a judgement may give a survivor (reports/mutation-equivalent.json). */
+const VERDICTS = new Set(['equivalent', 'performance', 'miss']);
 
 /** Outcomes that count as the testbed seeing the mutant. */
 const SEEN = new Set(['found', 'timeout', 'crash']);
@@ -15,6 +18,9 @@ const SEEN = new Set(['found', 'timeout', 'crash']);
 export function joinOutcomes(input) {
   const stryker = new Map(reportMutants(input.strykerReport).map((m) => [mutantKey(m), m]));
   const idByKey = new Map(Object.entries(input.ids).map(([id, key]) => [key, id]));
+  for (const j of input.judgements) {
+    if (!VERDICTS.has(j.verdict)) throw new Error(`reports/mutation-equivalent.json: verdict of "${j.key}" is "${j.verdict}"; expected one of ${[...VERDICTS].join(', ')}`);
+  }
   const judged = new Map(input.judgements.map((j) => [j.key, j]));
   const rows = [];
   for (const m of input.sample.mutants) {
@@ -41,6 +47,7 @@ export function joinOutcomes(input) {
       shrunkSize: hunt?.shrunk ? `${hunt.shrunk.before} → ${hunt.shrunk.after}` : null,
       wallMs: result?.wallMs ?? null,
       confirm,
+      reach: id !== null ? (input.reach[id] ?? null) : null,
       judgement: judged.get(m.key) ?? null,
       outcome: /** @type {Outcome} */ ('error'),
       note: '',
@@ -61,7 +68,7 @@ function outcomeOf(row, result) {
     case 'Survived':
       if (row.judgement === null) return 'unjudged';
       row.note = row.judgement.why;
-      return row.judgement.verdict === 'equivalent' ? 'equivalent' : 'miss';
+      return row.judgement.verdict;
     case 'Killed': {
       const hunt = result?.json ?? null;
       if (hunt === null || hunt.found !== true) {
@@ -102,10 +109,13 @@ export function summarize(rows) {
     crash: count('crash'),
     falseAlarm: count('false-alarm'),
     equivalent,
+    performance: count('performance'),
     miss: count('miss'),
     unjudged: count('unjudged'),
     error: count('error'),
     scorePercent: rows.length - equivalent > 0 ? (100 * seen) / (rows.length - equivalent) : null,
+    /** The score if survivors that change only speed, message counts or balance were set aside as well. */
+    scoreCorrectnessPercent: rows.length - equivalent - count('performance') > 0 ? (100 * seen) / (rows.length - equivalent - count('performance')) : null,
     findMedianS: median(findS),
     findMaxS: findS.length > 0 ? Math.max(...findS) : null,
     shrunkMedianPercent: median(shrunk),
@@ -153,10 +163,11 @@ export function renderReport(o) {
     '|---|---|---|',
     `| sample | ${s.total} mutants at ${new Set(rows.map((r) => `${r.file}:${r.line}`)).size} lines of ${new Set(rows.map((r) => r.file)).size} files | ≥ 60 |`,
     `| seen | ${s.seen} = ${s.found} found by the hunt + ${s.timeout} timeouts + ${s.crash} hunt failures | |`,
-    `| survived | ${s.equivalent} equivalent, ${s.miss} real misses${s.unjudged > 0 ? `, ${s.unjudged} not judged yet (counted as misses)` : ''} | |`,
+    `| survived | ${s.equivalent} equivalent, ${s.performance} performance only, ${s.miss} real misses${s.unjudged > 0 ? `, ${s.unjudged} not judged yet (counted as misses)` : ''} | |`,
     `| false alarms | ${s.falseAlarm} | 0 |`,
     ...(s.error > 0 ? [`| errors | ${s.error} (see the table) | 0 |`] : []),
     `| **score** = seen / (sample − equivalent) | **${s.scorePercent === null ? '–' : `${s.scorePercent.toFixed(1)} %`}** (${s.seen} / ${s.total - s.equivalent}) | ≥ 90 % |`,
+    `| score with the performance-only survivors set aside too | ${s.scoreCorrectnessPercent === null ? '–' : `${s.scoreCorrectnessPercent.toFixed(1)} %`} (${s.seen} / ${s.total - s.equivalent - s.performance}) | |`,
     `| time to find (found by the hunt) | median ${fmtS(s.findMedianS)}, max ${fmtS(s.findMaxS)} | within ${meta.budgetS} s |`,
     `| **shrunk size** (faults + ops kept, of the swarm scenario’s) | **median ${fmtP(s.shrunkMedianPercent)}**, max ${fmtP(s.shrunkMaxPercent)} | median ≤ 10 % |`,
     '',
@@ -167,7 +178,7 @@ export function renderReport(o) {
     '## Every mutant',
     '',
     'Status: found (by the no-bug hunt, seed confirmed on the unmutated build), timeout, crash (the hunt',
-    'itself failed), false alarm, equivalent, miss, unjudged. Seeds: swarm seeds the hunt ran (to the find, or in the',
+    'itself failed), false alarm, equivalent, performance, miss, unjudged. Seeds: swarm seeds the hunt ran (to the find, or in the',
     'whole budget). Find: the hunt’s time to the failing seed. Shrunk: faults + ops kept, before → after.',
     '',
     '| # | file:line | mutator | change | status | seeds | seed | check | find | shrunk |',
@@ -222,31 +233,37 @@ function sampleSection(sample) {
 function byMutatorSection(rows) {
   const by = new Map();
   for (const r of rows) {
-    const e = by.get(r.mutator) ?? { total: 0, seen: 0, equivalent: 0 };
+    const e = by.get(r.mutator) ?? { total: 0, seen: 0, equivalent: 0, performance: 0, miss: 0 };
     e.total += 1;
     if (SEEN.has(r.outcome)) e.seen += 1;
     if (r.outcome === 'equivalent') e.equivalent += 1;
+    if (r.outcome === 'performance') e.performance += 1;
+    if (r.outcome === 'miss' || r.outcome === 'unjudged') e.miss += 1;
     by.set(r.mutator, e);
   }
-  const out = ['## By mutator', '', '| mutator | sampled | seen | equivalent |', '|---|---|---|---|'];
-  for (const [name, e] of [...by.entries()].sort((a, b) => b[1].total - a[1].total || (a[0] < b[0] ? -1 : 1))) out.push(`| ${name} | ${e.total} | ${e.seen} | ${e.equivalent} |`);
+  const out = ['## By mutator', '', '| mutator | sampled | seen | equivalent | performance | miss |', '|---|---|---|---|---|---|'];
+  for (const [name, e] of [...by.entries()].sort((a, b) => b[1].total - a[1].total || (a[0] < b[0] ? -1 : 1))) out.push(`| ${name} | ${e.total} | ${e.seen} | ${e.equivalent} | ${e.performance} | ${e.miss} |`);
   out.push('');
   return out;
 }
 
 function survivorsSection(rows) {
-  const survivors = rows.filter((r) => r.outcome === 'equivalent' || r.outcome === 'miss' || r.outcome === 'unjudged');
+  const survivors = rows.filter((r) => r.outcome === 'equivalent' || r.outcome === 'performance' || r.outcome === 'miss' || r.outcome === 'unjudged');
   const out = ['## Survivors', ''];
   if (survivors.length === 0) return [...out, 'None.', ''];
   out.push(
     'Every mutant the hunt did not see, with a look at each: **equivalent** (no observable behaviour changes, so no check',
-    'could see it) or **miss** (a real change the testbed did not reach; what it would need is said). Judgements are kept in',
-    '`reports/mutation-equivalent.json`, keyed by the mutant’s file, range, mutator and replacement.',
+    'could see it), **performance** (only speed, message counts or balance change: every correctness property still holds,',
+    'so no check of the testbed can fail on it, by design; a benchmark could see it; counted against the score all the same)',
+    'or **miss** (a real change the testbed did not reach or no check notices; what it would need is said). Judgements are kept in',
+    '`reports/mutation-equivalent.json`, keyed by the mutant’s file, range, mutator and replacement. In brackets: in how many',
+    'of the swarm seeds its hunt ran the mutated code was evaluated at all (a sweep of those seeds with Stryker’s hit limit',
+    'at 0, scripts/mutation/reach.mjs) — "never run" means the generated scenarios do not get there.',
     '',
   );
   for (const r of survivors) {
     const verdict = r.outcome === 'unjudged' ? '**not judged yet**' : `**${r.outcome}**`;
-    out.push(`- ${verdict} — ${r.file}:${r.line} ${r.mutator} ${change(r)}${r.note !== '' ? `. ${r.note}` : ''}`);
+    out.push(`- ${verdict} — ${r.file}:${r.line} ${r.mutator} ${change(r)} (${reachText(r.reach)})${r.note !== '' ? `. ${r.note}` : ''}`);
   }
   out.push('');
   return out;
@@ -262,6 +279,13 @@ function cell(text) {
   const flat = text.replace(/\s+/g, ' ').trim();
   const short = flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
   return short.replace(/\|/g, '\\|').replace(/``/g, '` `');
+}
+
+function reachText(reach) {
+  if (reach === null) return 'reach not measured';
+  if (reach.error !== null) return `reach unknown: ${reach.error}`;
+  const other = reach.otherFailures > 0 ? `; ${reach.otherFailures} other failures` : '';
+  return reach.reached === 0 ? `never run in the ${reach.seeds} seeds its hunt ran${other}` : `run in ${reach.reached} of the ${reach.seeds} seeds its hunt ran, first at seed ${reach.firstSeed}${other}`;
 }
 
 function lastLine(text) {
