@@ -233,7 +233,8 @@ function readResults() {
 
 function writeReport(meta) {
   const sample = readJson(join(WORK, 'sample.json'));
-  const judgements = existsSync(JUDGEMENTS) ? readJson(JUDGEMENTS).judgements : [];
+  const judged = existsSync(JUDGEMENTS) ? readJson(JUDGEMENTS) : { judgements: [], notes: [] };
+  const judgements = judged.judgements;
   const { rows, staleJudgements } = joinOutcomes({
     sample,
     strykerReport: readJson(join(WORK, 'stryker.json')),
@@ -243,7 +244,7 @@ function writeReport(meta) {
     reach: existsSync(join(WORK, 'reach.json')) ? readJson(join(WORK, 'reach.json')) : {},
     judgements,
   });
-  writeFileSync(REPORT, renderReport({ rows, staleJudgements, sample, meta }) + '\n');
+  writeFileSync(REPORT, renderReport({ rows, staleJudgements, sample, meta, notes: judged.notes ?? [] }) + '\n');
   return summarize(rows);
 }
 

@@ -124,7 +124,8 @@ export function summarize(rows) {
 }
 
 /**
- * @param {{ rows: any[], staleJudgements: any[], sample: any, meta: any }} o
+ * @param {{ rows: any[], staleJudgements: any[], sample: any, meta: any, notes: string[] }} o
+ *   notes: Markdown lines kept with the judgements (their `notes`), what the survivors teach
  * @returns {string} the Markdown of reports/MUTATION.md
  */
 export function renderReport(o) {
@@ -201,6 +202,7 @@ export function renderReport(o) {
   listed('Hunt failures', 'crash', 'Counted as seen: the hunt exited with neither a find nor a clean pass.');
   listed('False alarms', 'false-alarm', 'Not counted as seen: the finding seed fails on the unmutated build as well.');
   listed('Errors', 'error', 'Not counted as seen.');
+  if (o.notes.length > 0) out('## What the survivors say', '', ...o.notes, '');
   out(...survivorsSection(rows));
   if (o.staleJudgements.length > 0) {
     out('## Judgements that match no sampled mutant', '', 'In reports/mutation-equivalent.json but not in this sample (another sample, or the code moved):', '');
