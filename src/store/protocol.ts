@@ -108,12 +108,20 @@ export interface FreshnessQuery {
   kind: 'fresh-req';
   shard: number;
   qid: number;
+  /**
+   * The asker's local send time, echoed in the answer. Query ids start again at 1 when a server
+   * restarts, so an answer to a query from before a crash (held by a clog, or late) can carry
+   * the id of a new query; it must not make the new one fresh (found: a no-bug guided hunt,
+   * a bounded read 2 versions stale past its bound after such an answer).
+   */
+  sent: number;
 }
 
 export interface FreshnessAnswer {
   kind: 'fresh-resp';
   shard: number;
   qid: number;
+  sent: number;
   index: number;
 }
 
@@ -135,6 +143,8 @@ function isSeq(x: unknown): x is number {
 
 /** Shard numbers: a Raft group number (the receiver checks it against its ring). */
 const isShard = isRaftNumber;
+/** A machine's local clock reading in microseconds (negative under a clock set back at start). */
+const isLocalTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Durations in µs: finite and ≥ 0. */
 function isDurationUs(x: unknown): x is number {
@@ -192,11 +202,11 @@ export function isClientReply(p: unknown): p is ClientReply {
 }
 
 export function isFreshnessQuery(p: unknown): p is FreshnessQuery {
-  return isObject(p) && p.kind === 'fresh-req' && isShard(p.shard) && isSeq(p.qid);
+  return isObject(p) && p.kind === 'fresh-req' && isShard(p.shard) && isSeq(p.qid) && isLocalTime(p.sent);
 }
 
 export function isFreshnessAnswer(p: unknown): p is FreshnessAnswer {
-  return isObject(p) && p.kind === 'fresh-resp' && isShard(p.shard) && isSeq(p.qid) && isRaftNumber(p.index);
+  return isObject(p) && p.kind === 'fresh-resp' && isShard(p.shard) && isSeq(p.qid) && isLocalTime(p.sent) && isRaftNumber(p.index);
 }
 
 export function isAdminRequest(p: unknown): p is AdminRequest {

@@ -105,7 +105,7 @@ class ShardReplica {
   /** The outstanding freshness query: id, local send time, and the answer once it came. */
   freshQuery: { qid: number; sentLocalUs: number; index: number | null } | null = null;
   /** Leader side: freshness queries waiting for their ReadIndex round, by request id. */
-  private readonly freshPending = new Map<string, { from: string; qid: number }>();
+  private readonly freshPending = new Map<string, { from: string; qid: number; sent: number }>();
   wasLeader = false;
 
   constructor(
@@ -193,12 +193,12 @@ class ShardReplica {
   }
 
   /** Leader side: a follower's freshness query, answered with the index a ReadIndex round confirms. */
-  confirmFreshness(asker: string, qid: number): void {
+  confirmFreshness(asker: string, qid: number, sent: number): void {
     if (this.freshPending.size >= READ_WAITERS_MAX) return;
-    const requestId = `fresh/${asker}/${qid}`;
+    const requestId = `fresh/${asker}/${qid}/${sent}`;
     // A duplicated query (the network may deliver twice) is already being confirmed.
     if (this.freshPending.has(requestId)) return;
-    this.freshPending.set(requestId, { from: asker, qid });
+    this.freshPending.set(requestId, { from: asker, qid, sent });
     this.server.host.read(this.shard, requestId, 'index');
   }
 
@@ -242,7 +242,7 @@ class ShardReplica {
     const fresh = this.freshPending.get(r.requestId);
     if (fresh !== undefined) {
       this.freshPending.delete(r.requestId);
-      if (r.ok) this.server.answerFreshness(this, fresh.from, fresh.qid, r.index);
+      if (r.ok) this.server.answerFreshness(this, fresh.from, fresh.qid, fresh.sent, r.index);
       return;
     }
     const pending = this.readsPending.get(r.requestId);
@@ -523,14 +523,15 @@ export class StoreServer implements Process {
         if (!isFreshnessQuery(payload) || !this.isShardHere(payload.shard)) break;
         const replica = this.replicas.get(payload.shard);
         if (replica === undefined || replica.raft.role !== 'leader') return; // the asker times out and asks again
-        replica.confirmFreshness(from, payload.qid);
+        replica.confirmFreshness(from, payload.qid, payload.sent);
         return;
       }
       case 'fresh-resp': {
         if (!isFreshnessAnswer(payload) || !this.isShardHere(payload.shard)) break;
         const replica = this.replicas.get(payload.shard);
         const q = replica?.freshQuery;
-        if (replica === undefined || q === undefined || q === null || q.qid !== payload.qid) return;
+        // The id alone is not enough: ids start again at 1 after a restart (see FreshnessQuery.sent).
+        if (replica === undefined || q === undefined || q === null || q.qid !== payload.qid || q.sentLocalUs !== payload.sent) return;
         q.index = payload.index;
         replica.serveWaitingReads();
         return;
@@ -615,19 +616,19 @@ export class StoreServer implements Process {
     const qid = this.nextFreshId++;
     replica.freshQuery = { qid, sentLocalUs: now, index: null };
     const leader = this.host.leaderOf(replica.shard);
-    if (leader === this.ctx.id) replica.confirmFreshness(this.ctx.id, qid);
-    else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid } satisfies FreshnessQuery, 'fresh-req');
+    if (leader === this.ctx.id) replica.confirmFreshness(this.ctx.id, qid, now);
+    else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid, sent: now } satisfies FreshnessQuery, 'fresh-req');
   }
 
-  answerFreshness(replica: ShardReplica, asker: string, qid: number, index: number): void {
+  answerFreshness(replica: ShardReplica, asker: string, qid: number, sent: number, index: number): void {
     if (asker === this.ctx.id) {
       const q = replica.freshQuery;
-      if (q !== null && q.qid === qid) q.index = index;
+      if (q !== null && q.qid === qid && q.sentLocalUs === sent) q.index = index;
       // Promoted now if already applied (an idle leader applies nothing more), else on apply.
       replica.serveWaitingReads();
       return;
     }
-    this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, index } satisfies FreshnessAnswer, 'fresh-resp');
+    this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, sent, index } satisfies FreshnessAnswer, 'fresh-resp');
   }
 
   /**

@@ -50,6 +50,9 @@
 //  - lockstep-candidates-prevote-off: with PreVote off, a stale candidate always opened the next
 //    term first, so the only electable one always asked in a term already spent (a candidate
 //    refusing a same-term vote to a better log now restarts its clock).
+//  - fresh-answer-after-restart (found by a guided hunt): a freshness answer to a query from before
+//    a crash matched a new query's id (ids restart at 1) and made a bounded read stale past its
+//    bound (answers echo the query's send time now).
 //  - rehosted-leader-role-change: a re-hosted replica (id n3#1) never saw its own role changes, so
 //    a lost leadership left stale pending puts (the server compares the id it hosts).
 //  - stale-candidate-backs-off: restarting the clock left a fair race that the stale candidate
@@ -92,6 +95,7 @@ const FOUND = [
   { file: 'stale-route-replace-under-bridge.yaml', seed: 108344, check: 'liveness', owner: 'store/client refresh on timeout' },
   { file: 'lockstep-candidates-prevote-off.yaml', seed: 202743, check: 'liveness', owner: 'raft election clock on a refused same-term vote' },
   { file: 'rehosted-leader-role-change.yaml', seed: 243551, check: 'assertion', owner: 'store/server role changes by replica id' },
+  { file: 'fresh-answer-after-restart.yaml', seed: 3779, check: 'eventual', owner: 'store/server freshness answers match the query sent' },
   { file: 'stale-candidate-backs-off.yaml', seed: 218121, check: 'liveness', owner: 'raft election clock back-off on a refused same-term vote' },
   { file: 'lease-promise-lost-in-crash.yaml', seed: 217127, check: 'invariants', owner: 'raft lease stickiness across restarts' },
   { file: 'route-by-ring-mid-move.yaml', seed: 201486, check: 'liveness', owner: 'store/placement members; client routing' },
