@@ -60,9 +60,12 @@ export interface GuidedJob {
   seed: number;
   runSeed: number;
   source: ScenarioSource;
-  /** The scenario as an object (hunt shrinks it), and its profile (further mutations use it). */
-  scenario: ScenarioInput;
-  profile: FaultProfile;
+  /**
+   * A mutant's scenario as an object (hunt shrinks it) and its profile (further mutations use
+   * it); null for a fresh seed, whose worker draws it: `drawn` draws it here only when needed.
+   */
+  scenario: ScenarioInput | null;
+  profile: FaultProfile | null;
   /** Null for a fresh swarm seed. */
   parent: { seed: number; counter: CoverageName; mutations: string[] } | null;
   depth: number;
@@ -121,11 +124,20 @@ export class Guide {
       if (job.parent !== null && coverage[job.parent.counter] > 0) this.aimed(job.parent.counter).reached++;
       for (const name of COVERAGE_NAMES) {
         if (coverage[name] === 0 || !this.isRare(name)) continue;
-        this.keep(name, { seed, runSeed: job.runSeed, scenario: job.scenario, profile: job.profile, depth: job.depth });
+        this.keep(name, { seed, runSeed: job.runSeed, ...this.drawn(job), depth: job.depth });
       }
     }
     // Only a failure's job is needed again (a hunt shrinks it); the rest are done with.
     for (const { seed } of sorted) if (!this.retained.has(seed)) this.jobs.delete(seed);
+  }
+
+  /** A job's scenario and profile: a mutant's own, or a fresh seed's drawn again from the seed. */
+  drawn(job: GuidedJob): { scenario: ScenarioInput; profile: FaultProfile } {
+    if (job.scenario !== null && job.profile !== null) return { scenario: job.scenario, profile: job.profile };
+    const { scenario, profile } = swarmDraw(job.seed, this.swarm);
+    job.scenario = scenario;
+    job.profile = profile;
+    return { scenario, profile };
   }
 
   /** Keeps a seed's job after its generation (its run failed: a hunt will shrink it). */
@@ -163,8 +175,7 @@ export class Guide {
 
   private fresh(seed: number): GuidedJob {
     this.stats.fresh++;
-    const { scenario, profile } = swarmDraw(seed, this.swarm);
-    return { seed, runSeed: seed, source: { kind: 'swarm', ...(this.swarm.geo === true && { geo: true }) }, scenario, profile, parent: null, depth: 0, file: null };
+    return { seed, runSeed: seed, source: { kind: 'swarm', ...(this.swarm.geo === true && { geo: true }) }, scenario: null, profile: null, parent: null, depth: 0, file: null };
   }
 
   private makeJob(seed: number): GuidedJob {

@@ -109,13 +109,16 @@ export async function sweep(pool: WorkerPool, options: SweepOptions): Promise<Sw
   const guide = options.guide;
   if (guide !== undefined && options.source.kind !== 'swarm') throw new Error('a guided sweep needs a swarm source');
   const jobOf = (seed: number) => (guide === undefined ? { runSeed: seed, source: options.source, file: null } : guide.job(seed));
-  const task = (seed: number, captureEvents: boolean) => ({
-    seed: jobOf(seed).runSeed,
-    source: jobOf(seed).source,
-    bugs: options.bugs,
-    captureEvents,
-    ...(options.engineModule !== undefined && { engineModule: options.engineModule }),
-  });
+  const task = (seed: number, captureEvents: boolean) => {
+    const job = jobOf(seed);
+    return {
+      seed: job.runSeed,
+      source: job.source,
+      bugs: options.bugs,
+      captureEvents,
+      ...(options.engineModule !== undefined && { engineModule: options.engineModule }),
+    };
+  };
 
   const recordFailure = (seed: number, check: string, message: string): void => {
     const job = jobOf(seed);

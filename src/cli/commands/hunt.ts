@@ -102,7 +102,7 @@ export function registerHunt(program: Command): void {
         if (mutant !== null) runSeed = mutant.runSeed;
         const result = shrinkToFile({
           origin: mutant !== null ? `guided seed ${found.seed} (${mutant.file}, run under seed ${mutant.runSeed})` : `swarm seed ${found.seed} (${swarmName(found.seed, swarm)})`,
-          original: mutant !== null ? mutant.scenario : swarmScenario(found.seed, swarm),
+          original: mutant !== null ? guide!.drawn(mutant).scenario : swarmScenario(found.seed, swarm),
           name,
           seed: mutant !== null ? mutant.runSeed : found.seed,
           bugs,
