@@ -25,7 +25,9 @@ export type RaftCheckName =
   | 'state-machine-safety'
   | 'read-safety'
   | 'commit-rule'
-  | 'membership-safety';
+  | 'membership-safety'
+  /** Not the oracle's own: the CheckQuorum watch (quorum-contact.ts) reports under this name. */
+  | 'check-quorum';
 
 interface ReplicaConf {
   voters: readonly string[];

@@ -123,6 +123,7 @@ export class DemoEngine implements Engine {
         eventual: NOT_APPLICABLE,
         durability: NOT_APPLICABLE,
         liveness: NOT_APPLICABLE,
+        placement: NOT_APPLICABLE,
       },
     };
   }

@@ -5,10 +5,11 @@
 import { checkConvergence, checkEventual, type CommittedWrite, type ConvergenceInput, type EventualResult } from '../check/eventual.js';
 import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
 import { checkLiveness, type LivenessProbe } from '../check/liveness.js';
+import { checkPlacement, type PlacementInput } from '../check/placement.js';
 import type { RaftInvariantStats, RaftViolation } from '../check/raft-invariants.js';
 import { checkHistory } from '../check/linearizability.js';
 import type { OpRecord } from '../history/op.js';
-import { durabilityVerdict, eventualVerdict, invariantsVerdict, linearizableVerdict, livenessVerdict, type Checks } from './verdicts.js';
+import { NOT_APPLICABLE, durabilityVerdict, eventualVerdict, invariantsVerdict, linearizableVerdict, livenessVerdict, placementVerdict, type Checks } from './verdicts.js';
 
 export interface JudgeInput {
   history: readonly OpRecord[];
@@ -24,6 +25,8 @@ export interface JudgeInput {
   oracle: { violation: RaftViolation | null; stats: RaftInvariantStats };
   /** Linearizability work budget, in the search's deadline polls (about 4096 steps each). */
   linearizabilityWorkPolls: number;
+  /** Where the replicas ended up, when a placement driver manages membership (else null). */
+  placement: PlacementInput | null;
 }
 
 export interface Judgement {
@@ -56,6 +59,7 @@ export function judgeStoreRun(input: JudgeInput): Judgement {
       eventual: eventualVerdict(eventual, convergence),
       durability: durabilityVerdict(durability),
       liveness: livenessVerdict(liveness),
+      placement: input.placement === null ? NOT_APPLICABLE : placementVerdict(checkPlacement(input.placement)),
     },
     eventual,
   };

@@ -7,7 +7,8 @@
 import { percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import type { ReplicaFinalState } from '../check/durability.js';
 import type { LivenessProbe } from '../check/liveness.js';
-import { RaftInvariantChecker } from '../check/raft-invariants.js';
+import { RaftInvariantChecker, type RaftInvariantStats, type RaftViolation } from '../check/raft-invariants.js';
+import type { TraceEvent } from '../trace/events.js';
 import { convergenceOf, judgeStoreRun } from './judge.js';
 import type { OpRecord, ReadLevel } from '../history/op.js';
 import type { RaftConfig } from '../raft/config.js';
@@ -29,11 +30,15 @@ import { DEFAULT_PLACEMENT, type PlacementOptions } from '../store/placement.js'
 import { StoreCluster } from '../store/cluster.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
+import type { PlacementInput, PlacementShardInput } from '../check/placement.js';
+import { QuorumContactWatch, type QuorumContactLeader } from '../check/quorum-contact.js';
 import { clientsAt, serversAt } from './places.js';
 import { figuresByRegion } from './geo.js';
 import { resolveTopology, type Topology } from '../scenario/topology.js';
 
 export const DEFAULT_SETTLE_US = 5_000_000;
+/** How often the CheckQuorum watch judges the leaders (at most; at Raft deliveries). */
+const QUORUM_JUDGE_EVERY_US = 50_000;
 /** Bound on the extra settling a placement driver may take to finish its moves. */
 const PLACEMENT_SETTLE_MAX_US = 30_000_000;
 /**
@@ -172,6 +177,10 @@ export class StoreEngine implements Engine {
   readonly history: OpRecord[] = [];
   readonly cluster: StoreCluster;
   private readonly oracle = new RaftInvariantChecker();
+  private readonly quorumWatch = new QuorumContactWatch();
+  private nextQuorumJudgeUs = 0;
+  /** Read replicas the directory starts with (zone read replicas), for the placement check. */
+  private learnersInitial = 0;
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
   private elections = 0;
   /** Current leader per group as announced in trace events (the fault targeting view). */
@@ -194,6 +203,7 @@ export class StoreEngine implements Engine {
         this.elections++;
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
+      this.watchQuorumContact(event);
     });
     this.cluster = new StoreCluster(world, {
       machines: settings.machines,
@@ -231,6 +241,77 @@ export class StoreEngine implements Engine {
       this.probeClient = client;
     });
     this.cluster.startPlacement();
+    for (const list of this.cluster.directory.readReplicas.values()) this.learnersInitial += list.length;
+  }
+
+  /**
+   * Feed the CheckQuorum watch: Raft deliveries, machines' running time; and, at a delivery (a
+   * moment between two handlers, when every replica's state is whole) at most every
+   * QUORUM_JUDGE_EVERY_US, the leaders as they are now.
+   */
+  private watchQuorumContact(event: TraceEvent): void {
+    const watch = this.quorumWatch;
+    switch (event.type) {
+      case 'msg.deliver':
+        if (!event.label.startsWith('raft.')) return;
+        watch.delivered(event.from, event.to, event.t);
+        if (event.t >= this.nextQuorumJudgeUs) {
+          this.nextQuorumJudgeUs = event.t + QUORUM_JUDGE_EVERY_US;
+          watch.judge(event.t, this.leadersForQuorumWatch());
+        }
+        return;
+      case 'machine.crash':
+        return watch.machineCrashed(event.machine, event.t);
+      case 'machine.pause':
+        return watch.machineStopped(event.machine, event.t);
+      case 'machine.resume':
+      case 'machine.restart':
+        return watch.machineRunning(event.machine, event.t);
+      case 'clock.skew':
+        return watch.clockRate(event.machine, event.t, event.driftPpm);
+      default:
+        return;
+    }
+  }
+
+  /** Every leader with CheckQuorum on (and quiescence off: a quiet leader skips it by design). */
+  private leadersForQuorumWatch(): QuorumContactLeader[] {
+    const out: QuorumContactLeader[] = [];
+    for (const [machine, server] of this.cluster.serverOf) {
+      if (this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) {
+        const raft = replica.raft;
+        if (raft.role !== 'leader') continue;
+        const cfg = this.settings.raft(shard, raft.id);
+        if (!cfg.checkQuorum || cfg.quiesce) continue;
+        out.push({
+          group: shard,
+          machine,
+          term: raft.currentTerm,
+          voters: raft.membership.voters.map(machineOfReplica),
+          electionTimeoutUs: cfg.electionTimeoutTicks * cfg.tickIntervalUs,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The oracle's first violation, or the CheckQuorum watch's if that came first. */
+  private raftVerdictInput(): { violation: RaftViolation | null; stats: RaftInvariantStats } {
+    const stats = this.oracle.stats;
+    const q = this.quorumWatch.violation;
+    const v = this.oracle.violation;
+    if (q === null || (v !== null && v.t <= q.atUs)) return { violation: v, stats };
+    return {
+      stats,
+      violation: {
+        check: 'check-quorum',
+        t: q.atUs,
+        group: q.group,
+        message: `the leader on ${q.machine} (term ${q.term}) heard from no majority of its voters for ${q.silentUs}us of its running time and did not step down (bound ${q.boundUs}us: CheckQuorum steps down within two election timeouts)`,
+        events: [],
+      },
+    };
   }
 
   /** The store's servers by machine (white-box). */
@@ -318,13 +399,31 @@ export class StoreEngine implements Engine {
       }
       case 'transfer': {
         const to = action.to;
-        const detail = this.cluster.transfer(action.shard, (_leader, others) =>
+        const outcome = this.cluster.transfer(action.shard, (_leader, others) =>
           to !== null ? this.resolveTarget(to, rng)[0] : others.length > 0 ? rng.pick(others) : undefined,
         );
-        return { detail };
+        if (outcome.asked !== undefined) this.assertTransferTookEffect(action.shard, outcome.asked);
+        return { detail: outcome.detail };
       }
       default:
         return assertNever(action, 'engine fault action');
+    }
+  }
+
+  /**
+   * A fault must do what it says or say why not: a leader asked to hand over to a machine that
+   * holds a voter of its membership accepts (Raft refuses only a non-voter, itself, or when it
+   * does not lead), and one that accepts names a voter. Judged from the leader's membership,
+   * not from the store's answer, so a transfer that silently does nothing is a found bug.
+   */
+  private assertTransferTookEffect(shard: number, asked: { leader: string; target: string; accepted: boolean }): void {
+    const raft = this.cluster.serverOf.get(asked.leader)?.replicas.get(shard)?.raft;
+    if (raft === undefined || raft.role !== 'leader') return;
+    const targetVotes = raft.membership.voters.some((id) => id !== raft.id && machineOfReplica(id) === asked.target);
+    if (targetVotes !== asked.accepted) {
+      throw new AssertionError(
+        `transfer fault: shard ${shard}'s leader on ${asked.leader} ${asked.accepted ? 'accepted' : 'refused'} a transfer to ${asked.target}, which ${targetVotes ? 'holds a' : 'holds no'} voter of its membership`,
+      );
     }
   }
 
@@ -373,8 +472,9 @@ export class StoreEngine implements Engine {
       healedAtUs,
       livenessBoundUs: s.livenessBoundUs,
       probes,
-      oracle: this.oracle,
+      oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
+      placement: this.placementDriver === undefined ? null : this.placementInput(),
     });
     return {
       ops: judged.ops,
@@ -516,6 +616,45 @@ export class StoreEngine implements Engine {
       digests.push({ machine: r.machine, shard: r.shard, digest: r.digest, appliedIndex: r.appliedIndex });
     }
     return { replicas, convergence: convergenceOf(digests) };
+  }
+
+  /**
+   * Where every shard's replicas are at the end, as the shard's leader's committed membership
+   * and the machines' hosted replicas say (white-box, machines), against where the ring and the
+   * directory want them.
+   */
+  private placementInput(): PlacementInput {
+    const cluster = this.cluster;
+    const ring = cluster.directory.ring;
+    const shards: PlacementShardInput[] = [];
+    for (let shard = 0; shard < ring.shards; shard++) {
+      const leader = cluster.currentLeader(shard);
+      const raft = leader === undefined ? undefined : cluster.serverOf.get(leader)?.replicas.get(shard)?.raft;
+      const conf = raft?.membership;
+      const hosts: string[] = [];
+      for (const [machine, server] of cluster.serverOf) {
+        if (cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
+        if (server.replicas.has(shard)) hosts.push(machine);
+      }
+      shards.push({
+        shard,
+        desiredVoters: ring.replicasOf(shard),
+        desiredLearners: cluster.directory.readReplicas.get(shard) ?? [],
+        actual:
+          leader === undefined || conf === undefined
+            ? null
+            : { leader, voters: conf.voters.map(machineOfReplica), learners: conf.learners.map(machineOfReplica) },
+        hosts,
+      });
+    }
+    return {
+      shards,
+      atUs: this.world.nowUs,
+      movesCompleted: this.placementDriver?.movesCompleted ?? 0,
+      learnersAdded: cluster.learnersAdded,
+      learnersRemoved: cluster.learnersRemoved,
+      learnersInitial: this.learnersInitial,
+    };
   }
 
   private committedWrites(): Map<string, CommittedWrite> {

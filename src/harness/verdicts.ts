@@ -10,6 +10,7 @@ import type { LinCheckResult, LinExplanation, LinVerdict } from '../check/linear
 import type { ConvergenceResult, EventualResult, EventualViolation, StalenessReport } from '../check/eventual.js';
 import type { DurabilityResult } from '../check/durability.js';
 import type { LivenessResult } from '../check/liveness.js';
+import { placementMessage, type PlacementResult } from '../check/placement.js';
 import type { RaftEvent } from '../trace/events-raft.js';
 import { assert } from '../base/assert.js';
 
@@ -57,6 +58,10 @@ export interface LivenessVerdict extends LivenessResult {
   readonly message?: string;
 }
 
+export interface PlacementVerdict extends PlacementResult {
+  readonly message?: string;
+}
+
 /** A run's checks, by name (the order is the order of the summary and of `--json`). */
 export interface Checks {
   readonly invariants: InvariantsVerdict | NotApplicable;
@@ -64,9 +69,11 @@ export interface Checks {
   readonly eventual: EventualVerdict | NotApplicable;
   readonly durability: DurabilityVerdict | NotApplicable;
   readonly liveness: LivenessVerdict | NotApplicable;
+  /** Only when a placement driver manages membership (joins, leaves, replaces, read replicas). */
+  readonly placement: PlacementVerdict | NotApplicable;
 }
 export type CheckName = keyof Checks;
-export const CHECK_NAMES: readonly CheckName[] = ['invariants', 'linearizable', 'eventual', 'durability', 'liveness'];
+export const CHECK_NAMES: readonly CheckName[] = ['invariants', 'linearizable', 'eventual', 'durability', 'liveness', 'placement'];
 
 /** Any check's verdict, as the summary's readers see it. */
 export type AnyVerdict = Checks[CheckName];
@@ -139,4 +146,9 @@ export function durabilityVerdict(d: DurabilityResult): DurabilityVerdict {
 
 export function livenessVerdict(l: LivenessResult): LivenessVerdict {
   return { ...l, ...(l.ok ? {} : { message: `shards ${l.stuck.join(', ')} did not serve within ${l.boundUs}us of healing` }) };
+}
+
+export function placementVerdict(p: PlacementResult): PlacementVerdict {
+  const message = placementMessage(p);
+  return { ...p, ...(message !== undefined && { message }) };
 }

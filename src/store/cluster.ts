@@ -93,6 +93,12 @@ class CachedRouter implements Router {
 }
 
 
+/** What a transfer-leadership fault did: `asked` when a leader was asked to hand over. */
+export interface TransferOutcome {
+  detail: string;
+  asked?: { leader: string; target: string; accepted: boolean };
+}
+
 export class StoreCluster {
   readonly serverOf = new Map<string, StoreServer>();
   readonly directory: Directory;
@@ -238,15 +244,16 @@ export class StoreCluster {
 
   /**
    * Ask a shard's leader to hand leadership over; `choose` picks the machine, given the leader
-   * and the shard's other replicas (undefined: nobody to hand it to).
+   * and the shard's other replicas (undefined: nobody to hand it to). Says what happened, and
+   * when a leader was asked, who and whether it accepted.
    */
-  transfer(shard: number, choose: (leader: string, others: string[]) => string | undefined): string {
+  transfer(shard: number, choose: (leader: string, others: string[]) => string | undefined): TransferOutcome {
     const leader = this.currentLeader(shard);
-    if (leader === undefined) return `shard ${shard} has no leader to transfer from`;
+    if (leader === undefined) return { detail: `shard ${shard} has no leader to transfer from` };
     const target = choose(leader, this.directory.ring.replicasOf(shard).filter((m) => m !== leader));
-    if (target === undefined || target === leader) return `shard ${shard}: no other replica to transfer leadership to`;
-    const ok = this.serverOf.get(leader)?.transferLeadership(shard, target) ?? false;
-    return `shard ${shard} leadership ${leader} -> ${target}${ok ? '' : ' (refused)'}`;
+    if (target === undefined || target === leader) return { detail: `shard ${shard}: no other replica to transfer leadership to` };
+    const accepted = this.serverOf.get(leader)?.transferLeadership(shard, target) ?? false;
+    return { detail: `shard ${shard} leadership ${leader} -> ${target}${accepted ? '' : ' (refused)'}`, asked: { leader, target, accepted } };
   }
 
   /** Every replica on an up machine, with its state machine's final state. */

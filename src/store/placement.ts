@@ -348,8 +348,9 @@ export class PlacementDriver implements Process {
   }
 
   /**
-   * True when every shard's membership matches the desired placement, removed replicas are gone
-   * and no machine asked to host a replica is still waiting to join.
+   * True when every shard's membership matches the desired placement (voters where the ring
+   * wants them, learners exactly the directory's read replicas), removed replicas are gone and
+   * no machine asked to host a replica is still waiting to join.
    */
   settled(): boolean {
     for (let shard = 0; shard < this.shards.length; shard++) {
@@ -359,6 +360,9 @@ export class PlacementDriver implements Process {
       const desired = this.desiredVoters(shard);
       const voterMachines = st.voters.map(machineOfReplica);
       if (voterMachines.length !== desired.length || desired.some((m) => !voterMachines.includes(m))) return false;
+      const extras = (this.directory.readReplicas.get(shard) ?? []).filter((m) => !desired.includes(m));
+      const learnerMachines = st.learners.map(machineOfReplica);
+      if (learnerMachines.length !== extras.length || extras.some((m) => !learnerMachines.includes(m))) return false;
     }
     return true;
   }

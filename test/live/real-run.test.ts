@@ -73,7 +73,8 @@ describe('kvsim real', () => {
     expect(summary.mode).toBe('real');
     expect(summary.real.restarts).toBe(1);
     expect(summary.faults).toBe(2); // the slow disk, then the crash
-    for (const [name, v] of Object.entries(summary.checks)) expect([name, v.ok]).toEqual([name, true]);
+    // The final-placement check needs each replica's committed membership, which a real server's status does not carry yet: n/a.
+    for (const [name, v] of Object.entries(summary.checks)) expect([name, v.ok]).toEqual([name, name === 'placement' ? null : true]);
     expect(summary.ops.indeterminate).toBeGreaterThan(0);
     expect(summary.elections).toBeGreaterThanOrEqual(3);
     expect(summary.ok).toBe(true);
@@ -130,7 +131,8 @@ describe('kvsim real', () => {
     const summary = await runReal(loadScenarioFile(join(ROOT, 'scenarios/real-membership.yaml')), { seed: 1, bugs: [], dir, registry: new Set() });
     expect(summary.real.membership).toEqual({ joined: ['n4'], left: ['n1'], failures: [] });
     expect(summary.real.servers).toEqual(['n1', 'n2', 'n3', 'n4']);
-    for (const [name, v] of Object.entries(summary.checks)) expect([name, v.ok]).toEqual([name, true]);
+    // The final-placement check needs each replica's committed membership, which a real server's status does not carry yet: n/a.
+    for (const [name, v] of Object.entries(summary.checks)) expect([name, v.ok]).toEqual([name, name === 'placement' ? null : true]);
     expect(serverPids(dir).filter(running)).toEqual([]);
   }, 120_000);
 
