@@ -10,7 +10,8 @@
 // ticks follow the local clock, so time while paused does not count and a slow clock counts
 // slower). The engine hands it, at moments between two handlers, the leaders it sees and their
 // voters; the watch says whether one of them has had no quorum contact for longer than
-// `boundFactor` election timeouts of its machine's running time.
+// `boundFactor` election timeouts of its machine's running time, counted from its last contact
+// with a majority, or from when it was first seen leading that membership if later.
 
 export interface QuorumContactLeader {
   group: number;
@@ -47,7 +48,7 @@ export class QuorumContactWatch {
   private readonly clocks = new Map<string, MachineClock>();
   /** to → from → the receiver's running time at the last Raft delivery. */
   private readonly heard = new Map<string, Map<string, number>>();
-  /** group/term/machine → running time of the machine when it was first seen leading. */
+  /** group/term/machine/voters → running time of the machine when it was first seen leading them. */
   private readonly since = new Map<string, number>();
   private found: QuorumContactViolation | null = null;
 
@@ -98,7 +99,9 @@ export class QuorumContactWatch {
     if (this.found !== null) return;
     for (const l of leaders) {
       const now = this.runUs(l.machine, nowUs);
-      const key = `${l.group}/${l.term}/${l.machine}`;
+      // A new membership starts a new count: under the old one the leader may have had its
+      // quorum, and it judges the new one only from its next check on.
+      const key = `${l.group}/${l.term}/${l.machine}/${l.voters.join(',')}`;
       let since = this.since.get(key);
       if (since === undefined) this.since.set(key, (since = now));
       const quorum = Math.floor(l.voters.length / 2) + 1;

@@ -43,7 +43,8 @@ export function renderSummary(summary: RunSummary & { wallMs: number }): string 
     );
   }
   const m = summary.messages;
-  lines.push(`  messages  ${m.sent} sent, ${m.delivered} delivered, ${m.dropped} dropped;  faults fired ${summary.faults}`);
+  const garbled = m.garbled !== undefined ? `, ${m.garbled} garbled` : '';
+  lines.push(`  messages  ${m.sent} sent, ${m.delivered} delivered, ${m.dropped} dropped${garbled};  faults fired ${summary.faults}`);
   const o = summary.ops;
   lines.push(`  ops       ${o.total} total: ${o.ok} ok, ${o.failed} failed, ${o.indeterminate} indeterminate`);
   lines.push(`  elections ${summary.elections}   stale reads ${summary.staleReads}`);

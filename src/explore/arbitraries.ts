@@ -50,8 +50,13 @@ import { PROTOCOL_EVENTS, type ProtocolEventName } from '../scenario/protocol-ev
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type FaultInput = NonNullable<ScenarioInput['faults']>[number];
 
-/** The fault actions the generator draws from: the whole vocabulary, membership included. */
-export { FAULT_KINDS, type FaultKind };
+/**
+ * The fault actions the generator draws from: the whole vocabulary, membership included, except
+ * `garble`, which a scenario gets from a stream of its own (addGarble) so that adding it changed
+ * no earlier seed's draws (kinds are drawn by position in this list).
+ */
+export const DRAWN_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'garble');
+export type { FaultKind };
 
 
 export const READ_LEVELS: readonly ReadLevel[] = ['linearizable', 'lease', 'follower', 'session', 'bounded'];
@@ -80,7 +85,7 @@ export interface FaultProfile {
 
 export function fullProfile(): FaultProfile {
   const kinds: Partial<Record<FaultKind, number>> = {};
-  for (const k of FAULT_KINDS) kinds[k] = 1;
+  for (const k of DRAWN_KINDS) kinds[k] = 1;
   return {
     kinds,
     faultsMax: 6,
@@ -133,7 +138,7 @@ const SETTLE_US = 2 * S;
 
 /** Picks a weighted fault kind among the enabled ones. */
 function pickKind(draw: Draw, kinds: Partial<Record<FaultKind, number>>): FaultKind | undefined {
-  const enabled = FAULT_KINDS.filter((k) => (kinds[k] ?? 0) > 0);
+  const enabled = DRAWN_KINDS.filter((k) => (kinds[k] ?? 0) > 0);
   if (enabled.length === 0) return undefined;
   const total = enabled.reduce((sum, k) => sum + Math.max(1, Math.round(kinds[k]!)), 0);
   let at = draw.int(0, total - 1);
@@ -287,6 +292,8 @@ function action(draw: Draw, kind: FaultKind, shape: Shape): Partial<FaultInput> 
       if (shape.replication < 3 || shape.replaced > 0) return { join: machineName(shape.machines + ++shape.joined) };
       shape.replaced++;
       return { replace: machineName(draw.int(1, shape.machines)) };
+    case 'garble':
+      return { garble: draw.pick([0.01, 0.05, 0.2, 0.5]) };
     default:
       return assertNever(kind, 'fault kind');
   }
@@ -479,9 +486,10 @@ export function buildScenario(
   draw: Draw,
   profile: FaultProfile,
   name: string,
-  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number } = {},
+  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number } = {},
   geo?: Draw,
   events?: Draw,
+  garbling?: Draw,
 ): ScenarioInput {
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
@@ -615,6 +623,7 @@ export function buildScenario(
     meta.recipeFaults = faults.length - before;
   }
   if (events !== undefined) meta.eventFaults = addEventFaults(events, profile, scenario, faults);
+  if (garbling !== undefined) meta.garbleFaults = addGarble(garbling, durationUs, faults);
   if (places !== undefined && geo !== undefined) {
     // A machine that joins needs a zone too.
     const zones = Object.values(places.topology.regions).flatMap((r) => Object.values(r.zones));
@@ -627,6 +636,19 @@ export function buildScenario(
     scenario.topology = places.topology;
   }
   return scenario;
+}
+
+/**
+ * A garble fault for a quarter of the scenarios (the last fault in the list): from a random
+ * moment, for a while, a share of all messages arrives with one value of the wrong type. Every
+ * receiver must drop those (src/sim/garble.ts); one that acts on them is a found bug.
+ */
+function addGarble(g: Draw, durationUs: number, faults: FaultInput[]): number {
+  if (!g.chance(0.25)) return 0;
+  const atUs = g.int(0, Math.floor((durationUs * 3) / 4 / MS)) * MS;
+  const forUs = g.int(1, 20) * 100 * MS;
+  faults.push({ at: durationText(atUs), for: durationText(forUs), garble: g.pick([0.01, 0.05, 0.2, 0.5]) });
+  return 1;
 }
 
 /** The actions an event-triggered fault may take, each on the machine involved or its peer. */
@@ -679,7 +701,7 @@ export function drawEventFault(ev: Draw, choices: NonNullable<ReturnType<typeof 
 /** A swarm profile: a random subset of fault kinds and features, with random weights. */
 export function drawProfile(draw: Draw): FaultProfile {
   const kinds: Partial<Record<FaultKind, number>> = {};
-  for (const k of FAULT_KINDS) if (draw.chance(0.5)) kinds[k] = draw.int(1, 10);
+  for (const k of DRAWN_KINDS) if (draw.chance(0.5)) kinds[k] = draw.int(1, 10);
   const levels = READ_LEVELS.filter(() => draw.chance(0.6));
   const recipes: Partial<Record<Recipe, number>> = {};
   for (const r of RECIPES) if (draw.chance(0.6)) recipes[r] = draw.int(1, 5);

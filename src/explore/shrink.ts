@@ -183,6 +183,7 @@ export function fitFault(fault: FaultInput, machines: number, shards: number): F
     case 'heal':
     case 'drop':
     case 'duplicate':
+    case 'garble':
     case 'delay':
     case 'reorder':
     case 'spike':

@@ -6,7 +6,7 @@
 // The choices come from the seed's own stream ('swarm') of a separate RandomStreams, so they
 // never shift a draw of the run itself, which uses the same seed.
 import { RandomStreams } from '../sim/random.js';
-import { buildScenario, drawProfile, FAULT_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
+import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
 import { scenarioToYaml } from './yaml.js';
 import { reproCommand } from '../scenario/repro.js';
 
@@ -23,17 +23,19 @@ export function swarmName(seed: number, options: SwarmOptions = {}): string {
 export function swarmDraw(
   seed: number,
   options: SwarmOptions = {},
-): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number } {
+): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number } {
   const streams = new RandomStreams(seed);
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
-  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number } = {};
+  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number } = {};
   // Geography draws from a stream of its own: without --geo every draw is what it always was.
   const geo = options.geo === true ? rngDraw(streams.stream('swarm/geo')) : undefined;
   // Faults aimed at protocol events draw from a third stream (added last, see arbitraries.ts).
   const events = rngDraw(streams.stream('swarm/events'));
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events);
-  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0 };
+  // Garbling draws from a fourth (added after the third, the same way).
+  const garbling = rngDraw(streams.stream('swarm/garble'));
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events, garbling);
+  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0 };
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {
@@ -50,9 +52,9 @@ export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports
  * under reports/ are the same, so the repro command replays the run bit for bit.
  */
 export function swarmFileText(seed: number, bugs: readonly string[], dir = 'reports', options: SwarmOptions = {}): string {
-  const { profile, scenario, recipe, eventFaults } = swarmDraw(seed, options);
-  const on = FAULT_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
-  const off = FAULT_KINDS.filter((k) => profile.kinds[k] === undefined);
+  const { profile, scenario, recipe, eventFaults, garbleFaults } = swarmDraw(seed, options);
+  const on = DRAWN_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
+  const off = DRAWN_KINDS.filter((k) => profile.kinds[k] === undefined);
   const features = [
     profile.networkDrop && 'drop',
     profile.networkDuplicate && 'duplicate',
@@ -65,7 +67,7 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Off: ${off.length > 0 ? off.join(', ') : 'none'}. Network features allowed: ${features.length > 0 ? features.join(', ') : 'none'}.`,
     `Read levels allowed: ${profile.levels.join(', ')}.`,
     `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).`,
-    `Faults at protocol events: ${eventFaults} (last in the list).`,
+    `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults} (last in the list).`,
     `Reproduce: ${swarmRepro(seed, bugs, dir, options)}`,
   ]);
 }

@@ -21,7 +21,7 @@ import { targetOf } from './demo.js';
 type Applied = { undo?: () => void; detail: string };
 
 /** The network's fault controls, as the simulator's Network has them. */
-export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'delayLinks' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder'>;
+export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'delayLinks' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder' | 'faultGarble' | 'setGarble'>;
 
 /** A machine's fault controls, as the simulator's Machine has them. */
 export type FaultMachine = Pick<Machine, 'crash' | 'restart' | 'pause' | 'resume' | 'skew'>;
@@ -294,6 +294,11 @@ export class FaultScheduler {
         return rates(action.probability, net.faultDuplicate, net.faultDelayExtraUs);
       case 'duplicate':
         return rates(net.faultDrop, action.probability, net.faultDelayExtraUs);
+      case 'garble': {
+        const before = net.faultGarble;
+        net.setGarble(action.probability);
+        return { undo: () => net.setGarble(before), detail: `garble ${action.probability}` };
+      }
       case 'delay': {
         if (action.links === null) return rates(net.faultDrop, net.faultDuplicate, action.extraUs);
         const spec = action.links;

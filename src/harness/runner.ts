@@ -34,7 +34,8 @@ export interface RunSummary {
   traceHash: string;
   simTimeUs: number;
   events: number;
-  messages: { sent: number; delivered: number; dropped: number };
+  /** `garbled` only when the garble fault garbled some. */
+  messages: { sent: number; delivered: number; dropped: number; garbled?: number };
   ops: EngineResults['ops'];
   elections: number;
   staleReads: number;
@@ -141,7 +142,7 @@ export function runScenario(loaded: LoadedScenario, options: RunOptions, engineF
     traceHash: tracer.hash(),
     simTimeUs: world.nowUs,
     events: tracer.events,
-    messages: { sent: stats.sent, delivered: stats.delivered, dropped: stats.dropped },
+    messages: { sent: stats.sent, delivered: stats.delivered, dropped: stats.dropped, ...(stats.garbled > 0 && { garbled: stats.garbled }) },
     ops: results.ops,
     elections: results.elections,
     staleReads: results.staleReads,

@@ -26,11 +26,11 @@ import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
 import { DEFAULT_CLIENT, type StoreClient, type ClientOptions } from '../store/client.js';
 import { Ring } from '../store/ring.js';
-import { DEFAULT_PLACEMENT, type PlacementOptions } from '../store/placement.js';
+import { DEFAULT_PLACEMENT, type PlacementDriver, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
-import type { PlacementInput, PlacementShardInput } from '../check/placement.js';
+import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
 import { QuorumContactWatch, type QuorumContactLeader } from '../check/quorum-contact.js';
 import { clientsAt, serversAt } from './places.js';
 import { figuresByRegion } from './geo.js';
@@ -433,6 +433,7 @@ export class StoreEngine implements Engine {
     net.heal('all');
     if (net.faultDrop !== 0 || net.faultDuplicate !== 0 || net.faultDelayExtraUs !== 0) net.setFaultRates(0, 0, 0);
     net.faultReorder = false;
+    if (net.faultGarble !== 0) net.setGarble(0);
     if (net.hasLinkDelays()) net.clearLinkDelays();
     for (const id of this.world.machineIds()) {
       const m = this.world.machine(id);
@@ -455,9 +456,12 @@ export class StoreEngine implements Engine {
     const probes = this.startProbes();
     world.run(world.nowUs + s.settleUs);
     // Replicas still being moved are not converged yet: give the placement driver time to
-    // finish its queue of moves (a bounded wait), then judge.
+    // finish its queue of moves (a bounded wait), then judge. Converged means the driver says
+    // so and the replicas agree (every shard led, members where the ring wants them): a shard
+    // between two leaders at the end of the settling is given the time to elect one.
     const placementDeadlineUs = world.nowUs + PLACEMENT_SETTLE_MAX_US;
-    while (this.placementDriver !== undefined && !this.placementDriver.settled() && world.nowUs < placementDeadlineUs) {
+    const converged = (driver: PlacementDriver) => driver.settled() && checkPlacement(this.placementInput()).ok;
+    while (this.placementDriver !== undefined && !converged(this.placementDriver) && world.nowUs < placementDeadlineUs) {
       world.run(world.nowUs + 500_000);
     }
     // Final checks.

@@ -94,6 +94,13 @@ class LiveNetwork implements FaultNetwork {
     this.host.pushNet();
   }
 
+  /** Never set: a real run refuses the garble fault before it starts (run.ts). */
+  readonly faultGarble = 0;
+
+  setGarble(rate: number): void {
+    throw new AssertionError(`garble ${rate}: real runs refuse the garble fault when they check the scenario`);
+  }
+
   setFaultRates(drop: number, duplicate: number, delayExtraUs: number): void {
     this.faultDrop = drop;
     this.faultDuplicate = duplicate;

@@ -48,7 +48,7 @@ import { mergeTraces } from '../real/merge.js';
 import { TraceFile } from '../real/trace.js';
 import { readTrace } from '../trace/reader.js';
 import type { TraceEvent } from '../trace/events.js';
-import { actionOf, triggerOf, type FaultKind, type StateCondition } from '../scenario/fault.js';
+import { actionOf, FAULT_KINDS, triggerOf, type FaultKind, type StateCondition } from '../scenario/fault.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { Rng } from '../sim/random.js';
@@ -60,6 +60,7 @@ import { markStaleReads } from './staleness.js';
 /** Fault actions a real run cannot apply yet: refused up front, never skipped. */
 const NOT_IN_REAL_RUNS: Partial<Record<FaultKind, string>> = {
   transfer: 'a leadership transfer needs a control request the servers do not offer yet',
+  garble: 'the servers\' network rules drop, duplicate, delay and clog, but do not rewrite frames yet',
 };
 
 /** Bound on one membership change (join or leave: the placement driver until placed). */
@@ -130,7 +131,7 @@ export function refuseForReal(loaded: LoadedScenario): void {
     }
     const kind = actionOf(fault).kind;
     const why = NOT_IN_REAL_RUNS[kind];
-    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of partition, isolate, oneway, bridge, heal, crash, restart, pause, resume, skew, drop, duplicate, delay, reorder, clog, slowDisk, spike, join, leave, replace`);
+    if (why !== undefined) throw new UserError(`${file}: faults[${i}]: ${kind} is not available in real runs (${why}); expected one of ${FAULT_KINDS.filter((k) => NOT_IN_REAL_RUNS[k] === undefined).join(', ')}`);
   });
 }
 

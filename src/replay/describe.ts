@@ -93,6 +93,10 @@ export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext
       return `link ${event.from} -> ${event.to} clogged until ${formatSpanUs(event.untilUs)}`;
     case 'net.rates':
       return `network: drop ${percent(event.drop)}, duplicate ${percent(event.duplicate)}, extra delay ${formatSpanUs(event.delayExtraUs)}`;
+    case 'net.garble':
+      return event.rate === 0 ? 'network: garbling off' : `network: ${percent(event.rate)} of messages garbled`;
+    case 'msg.garble':
+      return `message ${event.from} -> ${event.to} (${event.label}) garbled at ${event.path}`;
     case 'net.delay':
       if (event.links.length === 0) return 'every slow link back to normal';
       return event.extraUs === 0 ? `${plural(event.links.length, 'link')} back to normal delay` : `${plural(event.links.length, 'link')} slowed by ${formatSpanUs(event.extraUs)}`;

@@ -279,6 +279,8 @@ function applyObject(state: ReplayState, store: TraceStore, event: TraceEvent, i
     case 'run.summary':
     case 'disk.durable':
     case 'disk.lost':
+    case 'net.garble':
+    case 'msg.garble':
     case 'fault':
     case 'demo.ping':
     case 'demo.pong':

@@ -33,7 +33,8 @@ export type FaultAction =
   | { readonly kind: 'transfer'; readonly shard: number; readonly to: TargetText | null }
   | { readonly kind: 'join'; readonly machine: string }
   | { readonly kind: 'leave'; readonly machine: string }
-  | { readonly kind: 'replace'; readonly machine: string };
+  | { readonly kind: 'replace'; readonly machine: string }
+  | { readonly kind: 'garble'; readonly probability: number };
 
 /** The links a targeted delay slows: between two targets (both ways), or around one. */
 export type DelayLinks = { readonly between: readonly [TargetText, TargetText] } | { readonly around: TargetText };
@@ -75,6 +76,7 @@ const LASTING: Readonly<Record<FaultKind, boolean>> = {
   join: false,
   leave: false,
   replace: false,
+  garble: true,
 };
 
 export function isLasting(kind: FaultKind): boolean {
@@ -128,6 +130,8 @@ export function actionOf(f: FaultSpec): FaultAction {
       return { kind, probability: f.drop! };
     case 'duplicate':
       return { kind, probability: f.duplicate! };
+    case 'garble':
+      return { kind, probability: f.garble! };
     case 'delay': {
       const d = f.delay!;
       if (typeof d === 'number') return { kind, extraUs: d, links: null };

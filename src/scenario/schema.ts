@@ -202,6 +202,8 @@ const faultActions = {
   join: machineName.optional(),
   leave: machineName.optional(),
   replace: machineName.optional(),
+  /** Deliver this share of messages with one value of the wrong type (src/sim/garble.ts). Last: the generator draws kinds by position. */
+  garble: probability.optional(),
 } as const;
 
 export const FAULT_ACTIONS = Object.keys(faultActions) as (keyof typeof faultActions)[];

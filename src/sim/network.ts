@@ -9,6 +9,7 @@
 // on it until the clog ends, then delivers them in order; healing everything ends every clog at
 // once (the held messages then arrive, none is lost).
 import type { Rng } from './random.js';
+import { garble } from './garble.js';
 import type { NetworkHost } from './hosts.js';
 
 export interface LinkModel {
@@ -63,6 +64,8 @@ export interface NetworkStats {
   delivered: number;
   dropped: number;
   duplicated: number;
+  /** Sent garbled (the garble fault): each is also counted in sent, and delivered or dropped. */
+  garbled: number;
 }
 
 export function linkKey(from: string, to: string): string {
@@ -75,9 +78,11 @@ export class Network {
   /** Extra fault rates on top of the model, set by faults. */
   faultDrop = 0;
   faultDuplicate = 0;
+  /** Share of messages delivered garbled (one value of the wrong type: garble.ts). */
+  faultGarble = 0;
   faultDelayExtraUs = 0;
   faultReorder = false;
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0 };
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, garbled: 0 };
   private nextMessageId = 1;
 
   /** Links with a fault's extra delay on them, for healing. */
@@ -154,6 +159,11 @@ export class Network {
     this.world.trace({ t: this.world.nowUs(), type: 'net.rates', drop, duplicate, delayExtraUs });
   }
 
+  setGarble(rate: number): void {
+    this.faultGarble = rate;
+    this.world.trace({ t: this.world.nowUs(), type: 'net.garble', rate });
+  }
+
   /** Extra delay on some links only (0 ends it), on top of any network-wide delay. */
   delayLinks(links: readonly [string, string][], extraUs: number): void {
     for (const [from, to] of links) {
@@ -195,6 +205,14 @@ export class Network {
     const link = this.link(from, to);
     const dropRate = this.model.drop + this.faultDrop;
     if (dropRate > 0 && link.rng.next() < dropRate) return this.drop(id, from, to, label, 'random');
+    if (this.faultGarble > 0 && link.rng.next() < this.faultGarble) {
+      const g = garble(payload, { int: (n) => link.rng.int(0, n - 1) });
+      if (g !== null) {
+        this.stats.garbled++;
+        world.trace({ t: world.nowUs(), type: 'msg.garble', id, from, to, label, path: g.path });
+        payload = g.payload;
+      }
+    }
     this.schedule(link, id, from, to, payload, label, false);
     const dupRate = this.model.duplicate + this.faultDuplicate;
     if (dupRate > 0 && link.rng.next() < dupRate) {

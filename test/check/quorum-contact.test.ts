@@ -38,6 +38,23 @@ describe('CheckQuorum watch', () => {
     expect(w.violation?.machine).toBe('n1');
   });
 
+  it('a new membership starts a new count (the leader judges it from its next check on)', () => {
+    const w = new QuorumContactWatch();
+    w.judge(0, [leader]);
+    for (let t = 0; t <= 5 * E; t += E / 2) {
+      w.delivered('n2', 'n1', t);
+      w.judge(t, [leader]);
+    }
+    // n4 joins at 5 E and is never heard from; n3 was last heard at 0: a 4-voter group lacks a quorum.
+    const four = { ...leader, voters: ['n1', 'n2', 'n3', 'n4'] };
+    w.judge(5 * E, [four]);
+    w.delivered('n2', 'n1', 7 * E);
+    w.judge(8 * E, [four]);
+    expect(w.violation).toBeNull();
+    w.judge(8 * E + 1, [four]);
+    expect(w.violation?.silentUs).toBe(3 * E + 1);
+  });
+
   it('a new term starts a new count, and a single voter needs nobody', () => {
     const w = new QuorumContactWatch();
     w.judge(0, [leader]);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { FAULT_KINDS, RECIPES, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
+import { DRAWN_KINDS as FAULT_KINDS, RECIPES, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
 import { parseDurationUs } from '../../src/base/time.js';
 import { swarmDraw, swarmFileText, swarmScenario } from '../../src/explore/swarm.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
@@ -85,12 +85,17 @@ describe('swarm mode', () => {
   it('switches each fault kind off in some seeds and on in others, and only uses kinds that are on', () => {
     const off = new Set<string>();
     const on = new Set<string>();
+    let garbled = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const { profile, scenario, recipeFaults, eventFaults } = swarmDraw(seed);
+      const { profile, scenario, recipeFaults, eventFaults, garbleFaults } = swarmDraw(seed);
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
-      // A recipe's composed faults come next to last and are governed by the profile's recipes
-      // instead; faults at protocol events come last, and use only actions that are on.
-      const faults = scenario.faults ?? [];
+      // A recipe's composed faults come after the drawn ones and are governed by the profile's
+      // recipes instead; faults at protocol events come next, using only actions that are on;
+      // a garble fault (from a stream of its own) comes last.
+      const all = scenario.faults ?? [];
+      for (const f of all.slice(all.length - garbleFaults)) expect(Object.keys(f).sort()).toEqual(['at', 'for', 'garble']);
+      if (garbleFaults > 0) garbled++;
+      const faults = all.slice(0, all.length - garbleFaults);
       for (const f of faults.slice(faults.length - eventFaults)) {
         expect(f.when?.event, JSON.stringify(f)).toBeDefined();
         const kind = FAULT_KINDS.find((k) => k in f);
@@ -109,12 +114,14 @@ describe('swarm mode', () => {
       expect(off, kind).toContain(kind);
       expect(on, kind).toContain(kind);
     }
+    expect(garbled).toBeGreaterThan(5); // about a quarter of 60
+    expect(garbled).toBeLessThan(30);
   });
 
   it('adds a recipe only when the profile allows it, with its faults last', () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= 200; seed++) {
-      const { profile, scenario, recipe, recipeFaults, eventFaults } = swarmDraw(seed);
+      const { profile, scenario, recipe, recipeFaults, eventFaults, garbleFaults } = swarmDraw(seed);
       if (recipe === null) {
         expect(recipeFaults).toBe(0);
         continue;
@@ -123,7 +130,8 @@ describe('swarm mode', () => {
       expect(profile.recipes[recipe], `seed ${seed}: ${recipe} is off`).toBeDefined();
       expect(recipeFaults).toBeGreaterThan(0);
       const all = scenario.faults ?? [];
-      const last = all.slice(all.length - recipeFaults - eventFaults, all.length - eventFaults);
+      const tail = eventFaults + garbleFaults;
+      const last = all.slice(all.length - recipeFaults - tail, all.length - tail);
       if (recipe === 'flaky-bridge') expect(last.map((f) => Object.keys(f).find((k) => FAULT_KINDS.includes(k as never)))).toEqual(['bridge', 'slowDisk', 'crash']);
       if (recipe === 'slow-leader-cut-off') {
         // Clocks stay within the drift bound: two machines drift apart by at most 90 % of it
