@@ -490,9 +490,13 @@ export function buildScenario(
   geo?: Draw,
   events?: Draw,
   garbling?: Draw,
+  /** The topology is optional (a plain swarm's share, not --geo): none for a recipe, whose
+   * timings are tuned for one place and which a topology's stretched timeouts would blunt. */
+  geoOptional = false,
 ): ScenarioInput {
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
+  if (geoOptional && recipe !== undefined) geo = undefined;
   let machines = draw.int(3, 7);
   const rfChoices = [1, 3, 5].filter((r) => r <= Math.min(5, machines));
   let replication = draw.chance(0.7) ? 3 : draw.pick(rfChoices);

@@ -10,6 +10,9 @@ import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, ty
 import { scenarioToYaml } from './yaml.js';
 import { reproCommand } from '../scenario/repro.js';
 
+/** Without `--geo`, one swarm scenario in this many has a topology anyway (none with a recipe). */
+export const GEO_SHARE_DENOMINATOR = 4;
+
 /** Swarm options: `geo` gives every scenario a topology (`--geo`; see arbitraries.ts). */
 export interface SwarmOptions {
   readonly geo?: boolean;
@@ -28,13 +31,17 @@ export function swarmDraw(
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
   const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number } = {};
-  // Geography draws from a stream of its own: without --geo every draw is what it always was.
-  const geo = options.geo === true ? rngDraw(streams.stream('swarm/geo')) : undefined;
+  // Geography draws from a stream of its own, so the other draws are what they would be without
+  // it. Every scenario gets a topology with --geo; without, one in GEO_SHARE_DENOMINATOR does
+  // (decided by yet another stream; never one with a recipe), so a plain sweep or hunt also runs
+  // the zone- and region-aware code (ring walks, zone read replicas, leader regions, faults by place).
+  const geoOn = options.geo === true || rngDraw(streams.stream('swarm/geo-share')).chance(1 / GEO_SHARE_DENOMINATOR);
+  const geo = geoOn ? rngDraw(streams.stream('swarm/geo')) : undefined;
   // Faults aimed at protocol events draw from a third stream (added last, see arbitraries.ts).
   const events = rngDraw(streams.stream('swarm/events'));
   // Garbling draws from a fourth (added after the third, the same way).
   const garbling = rngDraw(streams.stream('swarm/garble'));
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events, garbling);
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events, garbling, options.geo !== true);
   return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0 };
 }
 
@@ -66,7 +73,7 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Swarm profile: fault kinds on: ${on.length > 0 ? on.join(', ') : 'none'}.`,
     `Off: ${off.length > 0 ? off.join(', ') : 'none'}. Network features allowed: ${features.length > 0 ? features.join(', ') : 'none'}.`,
     `Read levels allowed: ${profile.levels.join(', ')}.`,
-    `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).`,
+    `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).${scenario.topology !== undefined && options.geo !== true ? ` Topology: drawn (one seed in ${GEO_SHARE_DENOMINATOR} without --geo, none with a recipe).` : ''}`,
     `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults} (last in the list).`,
     `Reproduce: ${swarmRepro(seed, bugs, dir, options)}`,
   ]);
