@@ -2,7 +2,8 @@
 // bounded extra settling), every shard's replicas are where the scenario's membership changes
 // put them. The ring names each shard's desired voters and the directory its read replicas; the
 // check compares them with what the shard's leader actually has in its committed membership, and
-// with the replicas the machines actually host. A join, leave or replace that never completes,
+// with the replicas the machines actually host, and that the driver's counts can be (no moves
+// below zero, no more read replicas removed than there ever were). A join, leave or replace that never completes,
 // a move that stalls, or a removed replica left running fails it, even when every read and write
 // was served correctly meanwhile.
 //
@@ -46,7 +47,7 @@ export interface PlacementResult {
   movesCompleted: number;
   /** At most five, in shard order. */
   mismatches: PlacementMismatch[];
-  /** Present when the read-replica counts are impossible (more removed than added). */
+  /** Present when the counts are impossible (moves below zero, more read replicas removed than there were). */
   learnerCounts?: { initial: number; added: number; removed: number };
 }
 
@@ -60,7 +61,8 @@ const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 export function checkPlacement(input: PlacementInput): PlacementResult {
   const mismatches: PlacementMismatch[] = [];
   // Read replicas are counted once each way: more removed than there ever were is a bookkeeping error.
-  const countsOk = input.learnersRemoved >= 0 && input.learnersAdded >= 0 && input.learnersRemoved <= input.learnersAdded + input.learnersInitial;
+  const countsOk =
+    input.movesCompleted >= 0 && input.learnersRemoved >= 0 && input.learnersAdded >= 0 && input.learnersRemoved <= input.learnersAdded + input.learnersInitial;
   for (const s of input.shards) {
     const a = s.actual;
     if (a === null) {
@@ -94,6 +96,7 @@ export function placementMessage(r: PlacementResult): string | undefined {
   const m = r.mismatches[0];
   if (m === undefined) {
     const c = r.learnerCounts;
+    if (r.movesCompleted < 0) return `the placement driver counts ${r.movesCompleted} moves completed`;
     return `read replicas: ${c?.removed ?? '?'} removed but ${c?.initial ?? '?'} at the start and ${c?.added ?? '?'} added`;
   }
   const what =

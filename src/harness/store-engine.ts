@@ -403,6 +403,7 @@ export class StoreEngine implements Engine {
           to !== null ? this.resolveTarget(to, rng)[0] : others.length > 0 ? rng.pick(others) : undefined,
         );
         if (outcome.asked !== undefined) this.assertTransferTookEffect(action.shard, outcome.asked);
+        else if (to === null) this.assertNobodyToTransferTo(action.shard, outcome.detail);
         return { detail: outcome.detail };
       }
       default:
@@ -424,6 +425,19 @@ export class StoreEngine implements Engine {
       throw new AssertionError(
         `transfer fault: shard ${shard}'s leader on ${asked.leader} ${asked.accepted ? 'accepted' : 'refused'} a transfer to ${asked.target}, which ${targetVotes ? 'holds a' : 'holds no'} voter of its membership`,
       );
+    }
+  }
+
+  /**
+   * A transfer fault with no target named that asked no leader: there was no leader, or the
+   * ring names no other replica. Anything else is a fault that silently did nothing.
+   */
+  private assertNobodyToTransferTo(shard: number, detail: string): void {
+    const leader = this.cluster.currentLeader(shard);
+    if (leader === undefined) return;
+    const others = this.cluster.directory.ring.replicasOf(shard).filter((m) => m !== leader);
+    if (others.length > 0) {
+      throw new AssertionError(`transfer fault: shard ${shard}'s leader on ${leader} was not asked to hand over though the ring names ${others.join(', ')} (${detail})`);
     }
   }
 

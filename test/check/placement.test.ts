@@ -51,6 +51,9 @@ describe('placement convergence check', () => {
     expect(placementMessage(r)).toBe('read replicas: 2 removed but 0 at the start and 1 added');
     expect(run([shard()], 1, 2, 1).ok).toBe(true); // a zone read replica the directory started with
     expect(run([shard()], 0, -1).ok).toBe(false);
+    const moves = checkPlacement({ shards: [shard()], atUs: 1, movesCompleted: -1, learnersAdded: 0, learnersRemoved: 0, learnersInitial: 0 });
+    expect(moves.ok).toBe(false);
+    expect(placementMessage(moves)).toBe('the placement driver counts -1 moves completed');
     const many = run(Array.from({ length: 8 }, (_, i) => shard({ shard: i, actual: null })));
     expect(many.mismatches).toHaveLength(5);
     expect(placementMessage(many)).toMatch(/\(and 4 more\)$/);
