@@ -135,7 +135,8 @@ const meta = {
   budgetS,
   timeoutNote: `${Math.round(timeoutMs / 1000)} s past the initial run’s time`,
   load: loads.length > 0 ? `mean ${(loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}` : 'not sampled',
-  loadNote: ' (another engineer’s tests share the machine, so timings are noisy: a hunt’s budget is wall-clock time)',
+  // Said plainly: a hunt's budget is wall-clock time, so anything else on the machine changes how many seeds it runs.
+  loadNote: ' (the Stryker runners’ hunts and anything else on the machine; a hunt’s budget is wall-clock time, so load changes how many seeds it runs)',
   wallNote: `${minutes(Date.now() - startedMs)} in all, of which the hunts (Stryker’s real pass) ${minutes(realWallMs)}`,
   dryRunNote: dryRunNote(results['dry-run']),
 };
