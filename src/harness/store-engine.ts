@@ -237,7 +237,16 @@ export class StoreEngine implements Engine {
       });
     });
     // The liveness probe: a client of its own that polls often (a measuring instrument).
-    this.cluster.addClient('probe', { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs }, (client) => {
+    // Its bounded reads use the workload's bound; across regions, two election timeouts at least:
+    // the probe asks whether such reads are served at all once the faults heal, with a bound the
+    // topology can meet (a workload bound shorter than the round trip to the leader's quorum is
+    // the workload's choice, and its reads may be refused).
+    const election = settings.raft(0, 'probe');
+    const probeBoundUs =
+      settings.topology === undefined
+        ? settings.client.boundedStalenessUs
+        : Math.max(settings.client.boundedStalenessUs, 2 * election.electionTimeoutTicks * election.tickIntervalUs);
+    this.cluster.addClient('probe', { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs }, (client) => {
       this.probeClient = client;
     });
     this.cluster.startPlacement();
@@ -598,14 +607,21 @@ export class StoreEngine implements Engine {
       const logical = PROBE_CLIENT_BASE + shard;
       const endUs = this.world.nowUs + this.settings.settleUs;
       // Write, then read; each retried (after a pause) until it succeeds or the settle period ends.
+      // When the workload reads with bounded staleness, a bounded read follows the linearizable
+      // one: once every fault has healed a replica can confirm it is fresh, so such a read is
+      // served too (a store that refuses every bounded read is safe, and unavailable).
       let attempt = 0;
-      const read = (): void => {
-        client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: 'linearizable' }, (r) => {
+      const levels: ('linearizable' | 'bounded')[] = this.workloadReadsBounded() ? ['linearizable', 'bounded'] : ['linearizable'];
+      const readAt = (i: number): void => {
+        client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: levels[i]! }, (r) => {
           this.history.push(r.record);
-          if (r.record.outcome === 'ok') probe.readOkUs = this.world.nowUs;
-          else if (this.world.nowUs + PROBE_RETRY_DELAY_US < endUs) this.world.after(PROBE_RETRY_DELAY_US, read);
+          if (r.record.outcome === 'ok') {
+            if (i + 1 < levels.length) readAt(i + 1);
+            else probe.readOkUs = this.world.nowUs;
+          } else if (this.world.nowUs + PROBE_RETRY_DELAY_US < endUs) this.world.after(PROBE_RETRY_DELAY_US, () => readAt(i));
         });
       };
+      const read = (): void => readAt(0);
       const write = (): void => {
         client.execute(this.shared.nextOpId++, logical, { op: 'put', key, value: `probe#${shard}#${attempt++}` }, (c) => {
           this.history.push(c.record);
@@ -620,6 +636,10 @@ export class StoreEngine implements Engine {
       write();
     }
     return probes;
+  }
+
+  private workloadReadsBounded(): boolean {
+    return this.settings.workload.levels.some(([level, weight]) => level === 'bounded' && weight > 0);
   }
 
   private keyInShard(shard: number): string | undefined {

@@ -579,9 +579,12 @@ export class StoreServer implements Process {
       }
       case 'bounded': {
         const boundUs = req.boundUs ?? 0;
-        const ageUs = this.ctx.localNowUs() - replica.freshAtLocalUs;
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
-        if (ageUs > boundUs / 2) this.askFreshness(replica, boundUs);
+        if (this.ctx.localNowUs() - replica.freshAtLocalUs > boundUs / 2) this.askFreshness(replica, boundUs);
+        // The age is read after asking: the leader of a one-voter group confirms its own query at
+        // once, inside askFreshness, and a read parked here would wait out its bound for an answer
+        // that has already come (found by the bounded-read liveness probe: RF 1 refused them all).
+        const ageUs = this.ctx.localNowUs() - replica.freshAtLocalUs;
         // Planted bug: serve bounded reads however long ago freshness was confirmed.
         if (ageUs > boundUs && !storeBugOn(this.env.bugs, 'bounded-ignores-bound')) return replica.readWhenFresh(from, req, boundUs);
         return this.serveReadQueued(replica, from, req);

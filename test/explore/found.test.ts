@@ -53,6 +53,9 @@
 //  - fresh-answer-after-restart (found by a guided hunt): a freshness answer to a query from before
 //    a crash matched a new query's id (ids restart at 1) and made a bounded read stale past its
 //    bound (answers echo the query's send time now).
+//  - bounded-read-one-voter (found by the bounded-read liveness probe): with one voter, the
+//    leader confirmed its own freshness inside askFreshness, but the age had been read before,
+//    so the read waited out its bound and was refused (the age is read after asking now).
 //  - rehosted-leader-role-change: a re-hosted replica (id n3#1) never saw its own role changes, so
 //    a lost leadership left stale pending puts (the server compares the id it hosts).
 //  - stale-candidate-backs-off: restarting the clock left a fair race that the stale candidate
@@ -101,6 +104,7 @@ const FOUND = [
   { file: 'route-by-ring-mid-move.yaml', seed: 201486, check: 'liveness', owner: 'store/placement members; client routing' },
   { file: 'placement-stale-status-shrinks-group.yaml', seed: 1, check: 'liveness', owner: 'store/placement epoch, add before remove' },
   { file: 'fault-at-settle-instant.yaml', seed: 5748, check: 'eventual', owner: 'harness/faults: none at the settle instant' },
+  { file: 'bounded-read-one-voter.yaml', seed: 201, check: 'liveness', owner: 'store/server bounded reads: age read after asking' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
