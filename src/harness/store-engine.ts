@@ -178,6 +178,8 @@ export class StoreEngine implements Engine {
   readonly cluster: StoreCluster;
   private readonly oracle = new RaftInvariantChecker();
   private readonly quorumWatch = new QuorumContactWatch();
+  /** Election timeout for the CheckQuorum watch; null when it does not apply (CheckQuorum off, or quiescence on). */
+  private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
   private learnersInitial = 0;
@@ -197,13 +199,17 @@ export class StoreEngine implements Engine {
     readonly world: World,
     readonly settings: StoreSettings,
   ) {
+    // Every group runs the scenario's one Raft configuration (raftConfigOf): read it once.
+    const raftCfg = settings.raft(0, 'engine');
+    const electionTimeoutUs = raftCfg.electionTimeoutTicks * raftCfg.tickIntervalUs;
+    this.quorumWatchTimeoutUs = raftCfg.checkQuorum && !raftCfg.quiesce ? electionTimeoutUs : null;
     world.tracer.listen((event) => {
       this.oracle.observe(event);
       if (event.type === 'raft.elected') {
         this.elections++;
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
-      this.watchQuorumContact(event);
+      if (this.quorumWatchTimeoutUs !== null) this.watchQuorumContact(event, this.quorumWatchTimeoutUs);
     });
     this.cluster = new StoreCluster(world, {
       machines: settings.machines,
@@ -241,11 +247,8 @@ export class StoreEngine implements Engine {
     // the probe asks whether such reads are served at all once the faults heal, with a bound the
     // topology can meet (a workload bound shorter than the round trip to the leader's quorum is
     // the workload's choice, and its reads may be refused).
-    const election = settings.raft(0, 'probe');
     const probeBoundUs =
-      settings.topology === undefined
-        ? settings.client.boundedStalenessUs
-        : Math.max(settings.client.boundedStalenessUs, 2 * election.electionTimeoutTicks * election.tickIntervalUs);
+      settings.topology === undefined ? settings.client.boundedStalenessUs : Math.max(settings.client.boundedStalenessUs, 2 * electionTimeoutUs);
     this.cluster.addClient('probe', { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs }, (client) => {
       this.probeClient = client;
     });
@@ -258,7 +261,7 @@ export class StoreEngine implements Engine {
    * moment between two handlers, when every replica's state is whole) at most every
    * QUORUM_JUDGE_EVERY_US, the leaders as they are now.
    */
-  private watchQuorumContact(event: TraceEvent): void {
+  private watchQuorumContact(event: TraceEvent, electionTimeoutUs: number): void {
     const watch = this.quorumWatch;
     switch (event.type) {
       case 'msg.deliver':
@@ -266,7 +269,7 @@ export class StoreEngine implements Engine {
         watch.delivered(event.from, event.to, event.t);
         if (event.t >= this.nextQuorumJudgeUs) {
           this.nextQuorumJudgeUs = event.t + QUORUM_JUDGE_EVERY_US;
-          watch.judge(event.t, this.leadersForQuorumWatch());
+          watch.judge(event.t, this.leadersForQuorumWatch(electionTimeoutUs));
         }
         return;
       case 'machine.crash':
@@ -283,22 +286,20 @@ export class StoreEngine implements Engine {
     }
   }
 
-  /** Every leader with CheckQuorum on (and quiescence off: a quiet leader skips it by design). */
-  private leadersForQuorumWatch(): QuorumContactLeader[] {
+  /** Every leader, as the watch wants them (only called with CheckQuorum on and quiescence off: a quiet leader skips it by design). */
+  private leadersForQuorumWatch(electionTimeoutUs: number): QuorumContactLeader[] {
     const out: QuorumContactLeader[] = [];
     for (const [machine, server] of this.cluster.serverOf) {
       if (this.world.machine(machine).state !== 'up') continue;
       for (const [shard, replica] of server.replicas) {
         const raft = replica.raft;
         if (raft.role !== 'leader') continue;
-        const cfg = this.settings.raft(shard, raft.id);
-        if (!cfg.checkQuorum || cfg.quiesce) continue;
         out.push({
           group: shard,
           machine,
           term: raft.currentTerm,
           voters: raft.membership.voters.map(machineOfReplica),
-          electionTimeoutUs: cfg.electionTimeoutTicks * cfg.tickIntervalUs,
+          electionTimeoutUs,
         });
       }
     }
@@ -599,6 +600,8 @@ export class StoreEngine implements Engine {
     const ring = this.settings.ring;
     const client = this.probeClient;
     if (client === undefined) return probes;
+    const readsBounded = this.settings.workload.levels.some(([level, weight]) => level === 'bounded' && weight > 0);
+    const levels: readonly ('linearizable' | 'bounded')[] = readsBounded ? ['linearizable', 'bounded'] : ['linearizable'];
     for (let shard = 0; shard < ring.shards; shard++) {
       const key = this.keyInShard(shard);
       const probe: LivenessProbe = { shard, writeOkUs: null, readOkUs: null };
@@ -611,7 +614,6 @@ export class StoreEngine implements Engine {
       // one: once every fault has healed a replica can confirm it is fresh, so such a read is
       // served too (a store that refuses every bounded read is safe, and unavailable).
       let attempt = 0;
-      const levels: ('linearizable' | 'bounded')[] = this.workloadReadsBounded() ? ['linearizable', 'bounded'] : ['linearizable'];
       const readAt = (i: number): void => {
         client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: levels[i]! }, (r) => {
           this.history.push(r.record);
@@ -636,10 +638,6 @@ export class StoreEngine implements Engine {
       write();
     }
     return probes;
-  }
-
-  private workloadReadsBounded(): boolean {
-    return this.settings.workload.levels.some(([level, weight]) => level === 'bounded' && weight > 0);
   }
 
   private keyInShard(shard: number): string | undefined {
