@@ -1,11 +1,33 @@
 // Liveness: after the last fault heals, every shard elects a leader and serves a write and a
 // read within a bound. The engine runs probes during the settle period and reports, per shard,
 // when the probe write and read succeeded (null: never).
+//
+// Upkeep that correctness does not need but a store that runs for long does: every replica
+// compacts its log. A replica snapshots its state machine once `every` entries have been applied
+// past its last snapshot, so at the end none may hold more than twice that past its snapshot
+// (twice: a compaction scheduled at the end may not have run yet). A store that never compacts
+// passes every other check while its logs grow without bound; this sees it. (A simulated run
+// knows each replica's snapshot index; a real run's status does not carry it: input null.)
 
 export interface LivenessProbe {
   shard: number;
   writeOkUs: number | null;
   readOkUs: number | null;
+}
+
+export interface CompactionReplica {
+  shard: number;
+  machine: string;
+  /** Entries the replica's state machine has applied. */
+  applied: number;
+  /** Index its log's snapshot covers. */
+  snapshotIndex: number;
+}
+
+export interface CompactionInput {
+  /** Compaction interval: entries applied past the last snapshot before the next. */
+  every: number;
+  replicas: readonly CompactionReplica[];
 }
 
 export interface LivenessResult {
@@ -15,9 +37,14 @@ export interface LivenessResult {
   /** Slowest shard's time from heal to serving both a write and a read. */
   worstUs: number | null;
   stuck: number[];
+  /** Present when compaction was checked: replicas holding too much log past their snapshot (at most five). */
+  compaction?: { every: number; replicas: number; uncompacted: CompactionReplica[] };
 }
 
-export function checkLiveness(healedAtUs: number, boundUs: number, probes: readonly LivenessProbe[]): LivenessResult {
+/** Replicas may hold this many compaction intervals past their snapshot at the end. */
+export const COMPACTION_SLACK = 2;
+
+export function checkLiveness(healedAtUs: number, boundUs: number, probes: readonly LivenessProbe[], compaction: CompactionInput | null = null): LivenessResult {
   const stuck: number[] = [];
   let worstUs = 0;
   for (const p of probes) {
@@ -25,5 +52,19 @@ export function checkLiveness(healedAtUs: number, boundUs: number, probes: reado
     if (doneUs === null || doneUs - healedAtUs > boundUs) stuck.push(p.shard);
     if (doneUs !== null) worstUs = Math.max(worstUs, doneUs - healedAtUs);
   }
-  return { ok: stuck.length === 0, healedAtUs, boundUs, worstUs: probes.length === 0 ? null : worstUs, stuck };
+  const result: LivenessResult = { ok: stuck.length === 0, healedAtUs, boundUs, worstUs: probes.length === 0 ? null : worstUs, stuck };
+  if (compaction === null) return result;
+  const uncompacted = compaction.replicas.filter((r) => r.applied - r.snapshotIndex > COMPACTION_SLACK * compaction.every);
+  return {
+    ...result,
+    ok: result.ok && uncompacted.length === 0,
+    compaction: { every: compaction.every, replicas: compaction.replicas.length, uncompacted: uncompacted.slice(0, 5) },
+  };
+}
+
+export function livenessMessage(l: LivenessResult): string | undefined {
+  if (l.stuck.length > 0) return `shards ${l.stuck.join(', ')} did not serve within ${l.boundUs}us of healing`;
+  const u = l.compaction?.uncompacted[0];
+  if (u === undefined) return undefined;
+  return `shard ${u.shard} on ${u.machine} holds ${u.applied - u.snapshotIndex} applied entries past its snapshot (index ${u.snapshotIndex}): its log is not compacted (every ${l.compaction!.every} entries; at most ${COMPACTION_SLACK * l.compaction!.every} allowed)`;
 }

@@ -27,7 +27,9 @@ export type RaftCheckName =
   | 'commit-rule'
   | 'membership-safety'
   /** Not the oracle's own: the CheckQuorum watch (quorum-contact.ts) reports under this name. */
-  | 'check-quorum';
+  | 'check-quorum'
+  /** Not the oracle's own: the transfer watch (transfer-watch.ts). */
+  | 'transfer';
 
 interface ReplicaConf {
   voters: readonly string[];

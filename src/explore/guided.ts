@@ -12,7 +12,8 @@
 //   mutants: small steps keep what the parent reached):
 //     shift     move one fault in time (at, every, from; nth and delay of an event trigger)
 //     event     add a fault at a protocol event (crash, pause, isolate or clog the machine involved;
-//               or, with membership changes, a leadership transfer the moment a conf entry is appended)
+//               or, with membership changes, a leadership transfer the moment a conf entry is
+//               appended; without any, sometimes a join and such a transfer)
 //     again     repeat one fault a little later
 //     drop      remove one fault
 //     load      change the rate, clients, read ratio or keys
@@ -290,10 +291,20 @@ function applyMutation(kind: Exclude<Mutation, 'reseed'>, s: ScenarioInput, prof
     }
     case 'event': {
       const shards = s.cluster?.shards ?? 1;
-      if (profile.kinds.transfer !== undefined && faults.some((f) => f.join !== undefined || f.leave !== undefined || f.replace !== undefined) && rng.chance(0.3)) {
+      const changesMembership = faults.some((f) => f.join !== undefined || f.leave !== undefined || f.replace !== undefined);
+      if (profile.kinds.transfer !== undefined && changesMembership && rng.chance(0.3)) {
         const shard = rng.int(0, shards - 1);
         faults.push({ when: { event: 'confAppended', shard }, transfer: { shard } });
         return `event: added fault ${faults.length - 1}, a transfer of shard ${shard} at its next conf entry`;
+      }
+      // No membership change to aim at: make one (a join; a joiner under a topology would need
+      // a zone, so not there), with a transfer at the first conf entry it makes in a shard.
+      if (!changesMembership && s.topology === undefined && (s.cluster?.replication ?? 3) > 1 && rng.chance(0.15)) {
+        const joiner = `n${(s.cluster?.machines ?? 3) + faults.filter((f) => f.join !== undefined).length + 1}`;
+        const shard = rng.int(0, shards - 1);
+        const at = formatDurationUs(rng.int(1, Math.max(1, Math.floor((durationUs * 0.6) / (100 * MS)))) * 100 * MS);
+        faults.push({ at, join: joiner }, { when: { event: 'confAppended', shard }, transfer: { shard } });
+        return `event: added a join of ${joiner} at ${at} (faults ${faults.length - 2}, ${faults.length - 1}) and a transfer of shard ${shard} at its next conf entry`;
       }
       const choices = eventFaultChoices(profile, s, faults);
       if (choices === null) return null;

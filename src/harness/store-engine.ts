@@ -6,7 +6,7 @@
 // fault undone, probes for liveness) before running the checkers over what happened.
 import { percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import type { ReplicaFinalState } from '../check/durability.js';
-import type { LivenessProbe } from '../check/liveness.js';
+import type { CompactionInput, CompactionReplica, LivenessProbe } from '../check/liveness.js';
 import { RaftInvariantChecker, type RaftInvariantStats, type RaftViolation } from '../check/raft-invariants.js';
 import type { TraceEvent } from '../trace/events.js';
 import { convergenceOf, judgeStoreRun } from './judge.js';
@@ -32,6 +32,7 @@ import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
 import { QuorumContactWatch, type QuorumContactLeader } from '../check/quorum-contact.js';
+import { TransferWatch, transferViolationMessage } from '../check/transfer-watch.js';
 import { clientsAt, serversAt } from './places.js';
 import { figuresByRegion } from './geo.js';
 import { resolveTopology, type Topology } from '../scenario/topology.js';
@@ -181,6 +182,7 @@ export class StoreEngine implements Engine {
   /** Election timeout for the CheckQuorum watch; null when it does not apply (CheckQuorum off, or quiescence on). */
   private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
+  private readonly transferWatch = new TransferWatch();
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
   private learnersInitial = 0;
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
@@ -210,6 +212,7 @@ export class StoreEngine implements Engine {
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
       }
       if (this.quorumWatchTimeoutUs !== null) this.watchQuorumContact(event, this.quorumWatchTimeoutUs);
+      if (event.type === 'raft.transfer' || event.type === 'raft.role' || event.type === 'raft.restart') this.watchTransfer(event);
     });
     this.cluster = new StoreCluster(world, {
       machines: settings.machines,
@@ -286,6 +289,22 @@ export class StoreEngine implements Engine {
     }
   }
 
+  /** Feed the transfer watch; at an abort, read what the leader knows right after the tick that gave up. */
+  private watchTransfer(event: TraceEvent): void {
+    const watch = this.transferWatch;
+    if (event.type === 'raft.role' || event.type === 'raft.restart') return watch.ended(event.replica);
+    if (event.type !== 'raft.transfer') return;
+    if (event.phase === 'start') return watch.started(event.replica, event.to, event.term, event.t);
+    if (event.phase === 'timeout-now') return watch.timeoutNowSent(event.replica, event.to, event.term);
+    const raft = this.cluster.serverOf.get(machineOfReplica(event.replica))?.replicas.get(event.group)?.raft;
+    if (raft === undefined) return watch.ended(event.replica);
+    watch.aborted(event.group, event.replica, event.to, event.term, event.t, {
+      targetIsVoter: raft.membership.voters.includes(event.to),
+      targetMatch: raft.progressOf(event.to)?.match ?? null,
+      leaderLastIndex: raft.lastIndex,
+    });
+  }
+
   /** Every leader, as the watch wants them (only called with CheckQuorum on and quiescence off: a quiet leader skips it by design). */
   private leadersForQuorumWatch(electionTimeoutUs: number): QuorumContactLeader[] {
     const out: QuorumContactLeader[] = [];
@@ -306,22 +325,27 @@ export class StoreEngine implements Engine {
     return out;
   }
 
-  /** The oracle's first violation, or the CheckQuorum watch's if that came first. */
+  /** The first violation of the oracle, the CheckQuorum watch and the transfer watch. */
   private raftVerdictInput(): { violation: RaftViolation | null; stats: RaftInvariantStats } {
     const stats = this.oracle.stats;
+    const found: RaftViolation[] = [];
+    if (this.oracle.violation !== null) found.push(this.oracle.violation);
     const q = this.quorumWatch.violation;
-    const v = this.oracle.violation;
-    if (q === null || (v !== null && v.t <= q.atUs)) return { violation: v, stats };
-    return {
-      stats,
-      violation: {
+    if (q !== null) {
+      found.push({
         check: 'check-quorum',
         t: q.atUs,
         group: q.group,
         message: `the leader on ${q.machine} (term ${q.term}) heard from no majority of its voters for ${q.silentUs}us of its running time and did not step down (bound ${q.boundUs}us: CheckQuorum steps down within two election timeouts)`,
         events: [],
-      },
-    };
+      });
+    }
+    const tr = this.transferWatch.violation;
+    if (tr !== null) found.push({ check: 'transfer', t: tr.atUs, group: tr.group, message: transferViolationMessage(tr), events: [] });
+    // The earliest; on a tie the oracle's (pushed first), then CheckQuorum's.
+    let first: RaftViolation | null = null;
+    for (const v of found) if (first === null || v.t < first.t) first = v;
+    return { violation: first, stats };
   }
 
   /** The store's servers by machine (white-box). */
@@ -500,6 +524,7 @@ export class StoreEngine implements Engine {
       healedAtUs,
       livenessBoundUs: s.livenessBoundUs,
       probes,
+      compaction: this.compactionInput(),
       oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
       placement: this.placementDriver === undefined ? null : this.placementInput(),
@@ -642,6 +667,16 @@ export class StoreEngine implements Engine {
 
   private keyInShard(shard: number): string | undefined {
     return probeKeyInShard(this.settings.ring, shard);
+  }
+
+  /** Every running replica's applied index and snapshot index, for the compaction check. */
+  private compactionInput(): CompactionInput {
+    const replicas: CompactionReplica[] = [];
+    for (const [machine, server] of this.cluster.serverOf) {
+      if (this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) replicas.push({ shard, machine, applied: replica.kv.appliedIndex, snapshotIndex: replica.raft.snapshotIndex });
+    }
+    return { every: this.settings.snapshotEvery, replicas };
   }
 
   private finalReplicaStates(): { replicas: ReplicaFinalState[]; convergence: ConvergenceInput['shards'] } {

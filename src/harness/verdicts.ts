@@ -9,7 +9,7 @@ import type { RaftViolation, RaftInvariantStats } from '../check/raft-invariants
 import type { LinCheckResult, LinExplanation, LinVerdict } from '../check/linearizability.js';
 import type { ConvergenceResult, EventualResult, EventualViolation, StalenessReport } from '../check/eventual.js';
 import type { DurabilityResult } from '../check/durability.js';
-import type { LivenessResult } from '../check/liveness.js';
+import { livenessMessage, type LivenessResult } from '../check/liveness.js';
 import { placementMessage, type PlacementResult } from '../check/placement.js';
 import type { RaftEvent } from '../trace/events-raft.js';
 import { assert } from '../base/assert.js';
@@ -145,7 +145,8 @@ export function durabilityVerdict(d: DurabilityResult): DurabilityVerdict {
 }
 
 export function livenessVerdict(l: LivenessResult): LivenessVerdict {
-  return { ...l, ...(l.ok ? {} : { message: `shards ${l.stuck.join(', ')} did not serve within ${l.boundUs}us of healing` }) };
+  const message = livenessMessage(l);
+  return { ...l, ...(message !== undefined && { message }) };
 }
 
 export function placementVerdict(p: PlacementResult): PlacementVerdict {

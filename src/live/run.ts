@@ -386,6 +386,8 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       healedAtUs,
       livenessBoundUs: settings.livenessBoundUs,
       probes,
+      // The servers' status does not carry their snapshot index.
+      compaction: null,
       oracle: observed.oracle,
       linearizabilityWorkPolls: settings.linearizabilityWorkPolls,
       // Real membership changes report their own outcome (extra.membership.failures); the

@@ -11,6 +11,9 @@ export class Tracer {
   private readonly listeners: TraceListener[] = [];
   private readonly counts = new Map<TraceEventType, { n: number }>();
   private total = 0;
+  /** Set while listeners run; events they emit wait in `pending`. */
+  private dispatching = false;
+  private readonly pending: TraceEvent[] = [];
 
   constructor(private readonly writer?: TraceWriter) {}
 
@@ -29,12 +32,32 @@ export class Tracer {
     this.pass(event);
   }
 
-  /** Everything but the hash: count the event, hand it to the listeners, write its line. */
+  /**
+   * Everything but the hash: count the event, hand it to the listeners, write its line. An event
+   * emitted by a listener (a fault fired at a protocol event, say) waits until every listener has
+   * had the event that caused it, so listeners and the file see events in the order they are
+   * hashed: cause before effect.
+   */
   private pass(event: TraceEvent): void {
     this.total++;
     const counter = this.counts.get(event.type);
     if (counter === undefined) this.counts.set(event.type, { n: 1 });
     else counter.n++;
+    if (this.dispatching) {
+      this.pending.push(event);
+      return;
+    }
+    this.dispatching = true;
+    try {
+      this.dispatch(event);
+      for (let i = 0; i < this.pending.length; i++) this.dispatch(this.pending[i]!);
+    } finally {
+      this.pending.length = 0;
+      this.dispatching = false;
+    }
+  }
+
+  private dispatch(event: TraceEvent): void {
     for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!(event);
     if (this.writer !== undefined) this.writer.write(event);
   }

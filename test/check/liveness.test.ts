@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { COMPACTION_SLACK, checkLiveness, livenessMessage } from '../../src/check/liveness.js';
+
+const served = [{ shard: 0, writeOkUs: 1_100, readOkUs: 1_200 }];
+
+describe('liveness', () => {
+  it('passes probes served within the bound and flags the shards that were not', () => {
+    expect(checkLiveness(1_000, 500, served)).toMatchObject({ ok: true, worstUs: 200, stuck: [] });
+    const late = checkLiveness(1_000, 100, [...served, { shard: 1, writeOkUs: 1_050, readOkUs: null }]);
+    expect(late).toMatchObject({ ok: false, stuck: [0, 1] });
+    expect(livenessMessage(late)).toBe('shards 0, 1 did not serve within 100us of healing');
+  });
+
+  it('checks compaction: at most COMPACTION_SLACK intervals of applied entries past the snapshot', () => {
+    const every = 50;
+    const edge = { shard: 2, machine: 'n1', applied: 300, snapshotIndex: 300 - COMPACTION_SLACK * every };
+    const ok = checkLiveness(1_000, 500, served, { every, replicas: [edge] });
+    expect(ok.ok).toBe(true);
+    expect(ok.compaction).toEqual({ every, replicas: 1, uncompacted: [] });
+    const over = { ...edge, applied: edge.applied + 1 };
+    const bad = checkLiveness(1_000, 500, served, { every, replicas: [edge, over] });
+    expect(bad.ok).toBe(false);
+    expect(bad.compaction?.uncompacted).toEqual([over]);
+    expect(livenessMessage(bad)).toContain('shard 2 on n1 holds 101 applied entries past its snapshot');
+  });
+
+  it('reports no compaction figures when they are not known (real processes)', () => {
+    expect(checkLiveness(1_000, 500, served, null).compaction).toBeUndefined();
+  });
+});
