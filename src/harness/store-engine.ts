@@ -24,7 +24,8 @@ import { ProtocolWatch } from './protocol-watch.js';
 import { resolveCommonTarget, targetOf } from './demo.js';
 import { keyDistribution, keyName, type KeyDistributionSpec } from '../workload/keys.js';
 import { WorkloadDriver, type WorkloadConfig, type WorkloadShared } from '../workload/driver.js';
-import { DEFAULT_CLIENT, type StoreClient, type ClientOptions } from '../store/client.js';
+import { DEFAULT_CLIENT, type StoreClient, type ClientOptions, type Router } from '../store/client.js';
+import type { Place } from '../base/place.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_PLACEMENT, type PlacementDriver, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
@@ -194,6 +195,8 @@ export class StoreEngine implements Engine {
   private readonly appliedWrites = new Map<string, CommittedWrite>();
   private readonly versionsOf = new Map<string, number[]>();
   private probeClient: StoreClient | undefined;
+  /** The probe client's router: pins a shard's follower reads to one replica while the probe asks it. */
+  private probeRouter: PinningRouter | undefined;
   /** Who watches protocol events (the fault scheduler); retried puts go to them directly. */
   private readonly protocolReports: ((e: ProtocolEvent) => void)[] = [];
 
@@ -252,9 +255,14 @@ export class StoreEngine implements Engine {
     // the workload's choice, and its reads may be refused).
     const probeBoundUs =
       settings.topology === undefined ? settings.client.boundedStalenessUs : Math.max(settings.client.boundedStalenessUs, 2 * electionTimeoutUs);
-    this.cluster.addClient('probe', { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs }, (client) => {
-      this.probeClient = client;
-    });
+    this.cluster.addClient(
+      'probe',
+      { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs },
+      (client) => {
+        this.probeClient = client;
+      },
+      (router) => (this.probeRouter = new PinningRouter(router)),
+    );
     this.cluster.startPlacement();
     for (const list of this.cluster.directory.readReplicas.values()) this.learnersInitial += list.length;
   }
@@ -619,7 +627,7 @@ export class StoreEngine implements Engine {
     return versions.length - lo;
   }
 
-  /** Per shard, one put and one linearizable get from a probe client, retried until they succeed. */
+  /** Per shard, one put and one linearizable get from a probe client (and bounded gets, when the workload reads so), retried until they succeed. */
   private startProbes(): LivenessProbe[] {
     const probes: LivenessProbe[] = [];
     const ring = this.settings.ring;
@@ -638,12 +646,21 @@ export class StoreEngine implements Engine {
       // When the workload reads with bounded staleness, a bounded read follows the linearizable
       // one: once every fault has healed a replica can confirm it is fresh, so such a read is
       // served too (a store that refuses every bounded read is safe, and unavailable).
+      // Then, without a placement driver (membership stays put), one bounded read at each replica
+      // that may serve follower reads, pinned to it: a follower that cannot confirm its freshness
+      // (while the leader, asked directly, can) is found too.
       let attempt = 0;
+      const router = this.probeRouter;
+      const pinned = readsBounded && router !== undefined && this.placementDriver === undefined ? [...router.readableOf(shard)] : [];
+      const steps: { level: 'linearizable' | 'bounded'; at?: string }[] = [...levels.map((level) => ({ level })), ...pinned.map((at) => ({ level: 'bounded' as const, at }))];
       const readAt = (i: number): void => {
-        client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: levels[i]! }, (r) => {
+        const step = steps[i]!;
+        router?.pin(shard, step.at);
+        client.execute(this.shared.nextOpId++, logical, { op: 'get', key, level: step.level }, (r) => {
           this.history.push(r.record);
+          router?.pin(shard, undefined);
           if (r.record.outcome === 'ok') {
-            if (i + 1 < levels.length) readAt(i + 1);
+            if (i + 1 < steps.length) readAt(i + 1);
             else probe.readOkUs = this.world.nowUs;
           } else if (this.world.nowUs + PROBE_RETRY_DELAY_US < endUs) this.world.after(PROBE_RETRY_DELAY_US, () => readAt(i));
         });
@@ -733,3 +750,46 @@ export class StoreEngine implements Engine {
   }
 }
 
+
+/**
+ * The probe client's router: the cluster's, except that while the probe asks one replica of a
+ * shard (`pin`), follower-level reads of that shard may go to it alone.
+ */
+class PinningRouter implements Router {
+  private readonly pins = new Map<number, string>();
+
+  constructor(private readonly inner: Router) {}
+
+  pin(shard: number, machine: string | undefined): void {
+    if (machine === undefined) this.pins.delete(shard);
+    else this.pins.set(shard, machine);
+  }
+
+  /** The replicas that may serve the shard's follower reads, unpinned. */
+  readableOf(shard: number): readonly string[] {
+    return this.inner.readReplicasOf?.(shard) ?? this.inner.replicasOf(shard);
+  }
+
+  get shards(): number {
+    return this.inner.shards;
+  }
+  shardOfKey(key: string): number {
+    return this.inner.shardOfKey(key);
+  }
+  replicasOf(shard: number): readonly string[] {
+    return this.inner.replicasOf(shard);
+  }
+  preferredLeaderOf(shard: number): string {
+    return this.inner.preferredLeaderOf(shard);
+  }
+  readReplicasOf(shard: number): readonly string[] {
+    const pinned = this.pins.get(shard);
+    return pinned !== undefined ? [pinned] : this.readableOf(shard);
+  }
+  refresh(): void {
+    this.inner.refresh?.();
+  }
+  placeOf(machine: string): Place | undefined {
+    return this.inner.placeOf?.(machine);
+  }
+}

@@ -132,9 +132,10 @@ export class StoreCluster {
   }
 
   /** A client machine running the store's client library; `boot` runs at every (re)start. */
-  addClient(id: string, clientOptions: ClientOptions, boot: (client: StoreClient, ctx: MachineContext) => void = () => {}): void {
+  /** `route` may wrap the client's router (the harness's probe pins reads to one replica). */
+  addClient(id: string, clientOptions: ClientOptions, boot: (client: StoreClient, ctx: MachineContext) => void = () => {}, route: (router: Router) => Router = (r) => r): void {
     this.world.addMachine(id, (ctx) => {
-      const client = new StoreClient(ctx, new CachedRouter(this.directory, this.options.places), clientOptions, () => this.world.nowUs);
+      const client = new StoreClient(ctx, route(new CachedRouter(this.directory, this.options.places)), clientOptions, () => this.world.nowUs);
       boot(client, ctx);
       return { onMessage: (from, payload) => client.onReply(from, payload as ClientReply) };
     });
