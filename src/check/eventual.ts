@@ -199,10 +199,11 @@ export function checkEventual(input: EventualInput): EventualResult {
       }
     }
     if (level === 'bounded') {
-      const horizonUs = op.invokeUs - input.boundedStalenessUs;
+      const boundUs = op.boundUs ?? input.boundedStalenessUs;
+      const horizonUs = op.invokeUs - boundUs;
       const mustSee = list.filter((w) => w.completeUs < horizonUs).reduce((m, w) => Math.max(m, w.index), 0);
       if (version < mustSee) {
-        violate('bounded-staleness', op, `bounded read of ${op.key} returned version ${version}, older than version ${mustSee} acknowledged more than ${input.boundedStalenessUs}us before it`);
+        violate('bounded-staleness', op, `bounded read of ${op.key} returned version ${version}, older than version ${mustSee} acknowledged more than ${boundUs}us before it`);
       }
     }
     seen.set(sessionKey, Math.max(seen.get(sessionKey) ?? 0, version));

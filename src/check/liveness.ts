@@ -8,6 +8,13 @@
 // (twice: a compaction scheduled at the end may not have run yet). A store that never compacts
 // passes every other check while its logs grow without bound; this sees it. (A simulated run
 // knows each replica's snapshot index; a real run's status does not carry it: input null.)
+//
+// And no request is left behind: every client request (and follower freshness query) a server
+// holds when the faults heal is answered or refused by the end of the settling, when the
+// settling is long enough for that (the engine decides: a bounded read waits out its bound, an
+// election may come first). A server that drops a request silently, on a step-down or a refusal,
+// passes every other check (the client's attempt timeout and retries hide it) while its pending
+// maps grow; this sees it.
 
 export interface LivenessProbe {
   shard: number;
@@ -30,6 +37,21 @@ export interface CompactionInput {
   replicas: readonly CompactionReplica[];
 }
 
+/** A request a server held when the faults healed and still held at the end of the settling. */
+export interface UnansweredRequest {
+  machine: string;
+  shard: number;
+  /** What it waits for (server.ts HeldKind): read-index, read-apply, bounded, put, freshness. */
+  kind: string;
+}
+
+export interface UnansweredInput {
+  /** Requests held at the heal (every server up). */
+  heldAtHeal: number;
+  /** Of those, the ones still held at the end of the settling. */
+  left: readonly UnansweredRequest[];
+}
+
 export interface LivenessResult {
   ok: boolean;
   healedAtUs: number;
@@ -39,12 +61,20 @@ export interface LivenessResult {
   stuck: number[];
   /** Present when compaction was checked: replicas holding too much log past their snapshot (at most five). */
   compaction?: { every: number; replicas: number; uncompacted: CompactionReplica[] };
+  /** Present when checked: requests held at the heal and never answered by the end of the settling (at most five listed). */
+  unanswered?: { heldAtHeal: number; left: number; requests: UnansweredRequest[] };
 }
 
 /** Replicas may hold this many compaction intervals past their snapshot at the end. */
 export const COMPACTION_SLACK = 2;
 
-export function checkLiveness(healedAtUs: number, boundUs: number, probes: readonly LivenessProbe[], compaction: CompactionInput | null = null): LivenessResult {
+export function checkLiveness(
+  healedAtUs: number,
+  boundUs: number,
+  probes: readonly LivenessProbe[],
+  compaction: CompactionInput | null = null,
+  unanswered: UnansweredInput | null = null,
+): LivenessResult {
   const stuck: number[] = [];
   let worstUs = 0;
   for (const p of probes) {
@@ -52,18 +82,31 @@ export function checkLiveness(healedAtUs: number, boundUs: number, probes: reado
     if (doneUs === null || doneUs - healedAtUs > boundUs) stuck.push(p.shard);
     if (doneUs !== null) worstUs = Math.max(worstUs, doneUs - healedAtUs);
   }
-  const result: LivenessResult = { ok: stuck.length === 0, healedAtUs, boundUs, worstUs: probes.length === 0 ? null : worstUs, stuck };
-  if (compaction === null) return result;
-  const uncompacted = compaction.replicas.filter((r) => r.applied - r.snapshotIndex > COMPACTION_SLACK * compaction.every);
-  return {
-    ...result,
-    ok: result.ok && uncompacted.length === 0,
-    compaction: { every: compaction.every, replicas: compaction.replicas.length, uncompacted: uncompacted.slice(0, 5) },
-  };
+  let result: LivenessResult = { ok: stuck.length === 0, healedAtUs, boundUs, worstUs: probes.length === 0 ? null : worstUs, stuck };
+  if (compaction !== null) {
+    const uncompacted = compaction.replicas.filter((r) => r.applied - r.snapshotIndex > COMPACTION_SLACK * compaction.every);
+    result = {
+      ...result,
+      ok: result.ok && uncompacted.length === 0,
+      compaction: { every: compaction.every, replicas: compaction.replicas.length, uncompacted: uncompacted.slice(0, 5) },
+    };
+  }
+  if (unanswered !== null) {
+    result = {
+      ...result,
+      ok: result.ok && unanswered.left.length === 0,
+      unanswered: { heldAtHeal: unanswered.heldAtHeal, left: unanswered.left.length, requests: unanswered.left.slice(0, 5) },
+    };
+  }
+  return result;
 }
 
 export function livenessMessage(l: LivenessResult): string | undefined {
   if (l.stuck.length > 0) return `shards ${l.stuck.join(', ')} did not serve within ${l.boundUs}us of healing`;
+  const left = l.unanswered?.requests[0];
+  if (left !== undefined) {
+    return `${l.unanswered!.left} request(s) held when the faults healed were never answered (first: a ${left.kind} wait on ${left.machine}, shard ${left.shard}): every request is answered or refused once the store settles`;
+  }
   const u = l.compaction?.uncompacted[0];
   if (u === undefined) return undefined;
   return `shard ${u.shard} on ${u.machine} holds ${u.applied - u.snapshotIndex} applied entries past its snapshot (index ${u.snapshotIndex}): its log is not compacted (every ${l.compaction!.every} entries; at most ${COMPACTION_SLACK * l.compaction!.every} allowed)`;

@@ -6,7 +6,7 @@
 // fault undone, probes for liveness) before running the checkers over what happened.
 import { percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import type { ReplicaFinalState } from '../check/durability.js';
-import type { CompactionInput, CompactionReplica, LivenessProbe } from '../check/liveness.js';
+import type { CompactionInput, CompactionReplica, LivenessProbe, UnansweredInput, UnansweredRequest } from '../check/liveness.js';
 import { RaftInvariantChecker, type RaftInvariantStats, type RaftViolation } from '../check/raft-invariants.js';
 import type { TraceEvent } from '../trace/events.js';
 import { convergenceOf, judgeStoreRun } from './judge.js';
@@ -184,6 +184,9 @@ export class StoreEngine implements Engine {
   private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
   private readonly transferWatch = new TransferWatch();
+  private readonly electionTimeoutUs: number;
+  /** The probe's bound for bounded reads. */
+  private probeBoundUs = 0;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
   private learnersInitial = 0;
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
@@ -208,6 +211,7 @@ export class StoreEngine implements Engine {
     const raftCfg = settings.raft(0, 'engine');
     const electionTimeoutUs = raftCfg.electionTimeoutTicks * raftCfg.tickIntervalUs;
     this.quorumWatchTimeoutUs = raftCfg.checkQuorum && !raftCfg.quiesce ? electionTimeoutUs : null;
+    this.electionTimeoutUs = electionTimeoutUs;
     world.tracer.listen((event) => {
       this.oracle.observe(event);
       if (event.type === 'raft.elected') {
@@ -255,6 +259,7 @@ export class StoreEngine implements Engine {
     // the workload's choice, and its reads may be refused).
     const probeBoundUs =
       settings.topology === undefined ? settings.client.boundedStalenessUs : Math.max(settings.client.boundedStalenessUs, 2 * electionTimeoutUs);
+    this.probeBoundUs = probeBoundUs;
     this.cluster.addClient(
       'probe',
       { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs },
@@ -509,8 +514,10 @@ export class StoreEngine implements Engine {
     this.healEverything();
     const healedAtUs = world.nowUs;
     world.emit({ t: world.nowUs, type: 'store.settle', quiet: true });
+    const heldAtHeal = this.heldRequests();
     const probes = this.startProbes();
     world.run(world.nowUs + s.settleUs);
+    const unanswered = this.unansweredSince(heldAtHeal);
     // Replicas still being moved are not converged yet: give the placement driver time to
     // finish its queue of moves (a bounded wait), then judge. Converged means the driver says
     // so and the replicas agree (every shard led, members where the ring wants them): a shard
@@ -533,6 +540,7 @@ export class StoreEngine implements Engine {
       livenessBoundUs: s.livenessBoundUs,
       probes,
       compaction: this.compactionInput(),
+      unanswered,
       oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
       placement: this.placementDriver === undefined ? null : this.placementInput(),
@@ -684,6 +692,29 @@ export class StoreEngine implements Engine {
 
   private keyInShard(shard: number): string | undefined {
     return probeKeyInShard(this.settings.ring, shard);
+  }
+
+  /** Every request the running servers hold unanswered now, by identity. */
+  private heldRequests(): Map<object, UnansweredRequest> {
+    const held = new Map<object, UnansweredRequest>();
+    for (const [machine, server] of this.cluster.serverOf) {
+      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) replica.forEachHeld((kind, entry) => held.set(entry, { machine, shard, kind }));
+    }
+    return held;
+  }
+
+  /**
+   * The requests held at the heal that are still held now, or null when the settling is too
+   * short to ask that: a bounded read may wait out its bound, and an election may come first.
+   */
+  private unansweredSince(atHeal: Map<object, UnansweredRequest>): UnansweredInput | null {
+    const waitUs = Math.max(this.settings.client.boundedStalenessUs, this.probeBoundUs) + 4 * this.electionTimeoutUs;
+    if (this.settings.settleUs < waitUs) return null;
+    const now = this.heldRequests();
+    const left: UnansweredRequest[] = [];
+    for (const [entry, where] of atHeal) if (now.has(entry)) left.push(where);
+    return { heldAtHeal: atHeal.size, left };
   }
 
   /** Every running replica's applied index and snapshot index, for the compaction check. */

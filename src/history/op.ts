@@ -19,6 +19,8 @@ export interface OpRecord {
   expect?: string | null;
   /** gets only: the consistency level the read asked for. */
   level?: ReadLevel;
+  /** bounded gets only: the staleness bound the read asked for (absent: the run's bound). */
+  boundUs?: number;
   invokeUs: number;
   /** null: the client never saw a reply. */
   completeUs: number | null;
@@ -83,6 +85,8 @@ export function validateOpRecord(v: unknown): OpRecord | string {
   const level = v['level'];
   if (level !== undefined && (typeof level !== 'string' || !LEVELS.includes(level)))
     return 'level: expected one of linearizable, lease, follower, session, bounded';
+  const boundUs = v['boundUs'];
+  if (boundUs !== undefined && !isTime(boundUs)) return 'boundUs: expected a non-negative integer';
   const invokeUs = v['invokeUs'];
   if (!isTime(invokeUs)) return 'invokeUs: expected a non-negative integer';
   const completeUs = v['completeUs'];
@@ -110,6 +114,7 @@ export function validateOpRecord(v: unknown): OpRecord | string {
   if (value !== undefined) rec.value = value as string | null;
   if (expect !== undefined) rec.expect = expect as string | null;
   if (level !== undefined) rec.level = level as ReadLevel;
+  if (boundUs !== undefined) rec.boundUs = boundUs;
   if (servedBy !== undefined) rec.servedBy = servedBy;
   if (index !== undefined) rec.index = index;
   if (shard !== undefined) rec.shard = shard;

@@ -388,6 +388,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       probes,
       // The servers' status does not carry their snapshot index.
       compaction: null,
+      unanswered: null,
       oracle: observed.oracle,
       linearizabilityWorkPolls: settings.linearizabilityWorkPolls,
       // Real membership changes report their own outcome (extra.membership.failures); the

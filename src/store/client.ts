@@ -306,6 +306,7 @@ export class StoreClient {
     if (reply !== undefined && reply.status === 'ok') {
       r.value = p.spec.op === 'put' ? p.spec.value! : (reply.value ?? null);
       if (p.spec.level !== undefined && isGet) r.level = p.spec.level;
+      if (p.spec.level === 'bounded' && isGet) r.boundUs = this.options.boundedStalenessUs;
       r.invokeUs = p.invokeUs;
       r.completeUs = completeUs;
       r.outcome = 'ok';
@@ -321,6 +322,7 @@ export class StoreClient {
       const outcome = isGet || p.maybeApplied ? 'indeterminate' : 'failed';
       if (p.spec.op === 'put') r.value = p.spec.value!;
       if (p.spec.level !== undefined && isGet) r.level = p.spec.level;
+      if (p.spec.level === 'bounded' && isGet) r.boundUs = this.options.boundedStalenessUs;
       r.invokeUs = p.invokeUs;
       r.completeUs = outcome === 'failed' ? completeUs : null;
       r.outcome = outcome;

@@ -84,6 +84,10 @@ interface ReadWaiter {
 const PUT_WAITERS_MAX = 10_000;
 const READ_WAITERS_MAX = 10_000;
 
+/** What a held request waits for: a read index from Raft, the replica to apply far enough, a
+ * bounded read's freshness, a put's entry to apply, a follower's freshness query's read index. */
+export type HeldKind = 'read-index' | 'read-apply' | 'bounded' | 'put' | 'freshness';
+
 /** This machine's replica of one shard: its state machine and the requests waiting on it. */
 class ShardReplica {
   readonly kv = new KvStateMachine();
@@ -112,6 +116,15 @@ class ShardReplica {
     readonly shard: number,
     private readonly server: StoreServer,
   ) {}
+
+  /** Every client request (and freshness query) this replica holds unanswered, with what it waits for. */
+  forEachHeld(visit: (kind: HeldKind, entry: object) => void): void {
+    for (const e of this.readsPending.values()) visit('read-index', e);
+    for (const e of this.readsWaiting) visit('read-apply', e);
+    for (const e of this.boundedWaiting) visit('bounded', e);
+    for (const list of this.putsByIndex.values()) for (const e of list) visit('put', e);
+    for (const e of this.freshPending.values()) visit('freshness', e);
+  }
 
   get raft(): RaftReplica {
     const r = this.server.host.replica(this.shard);

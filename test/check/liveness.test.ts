@@ -27,4 +27,16 @@ describe('liveness', () => {
   it('reports no compaction figures when they are not known (real processes)', () => {
     expect(checkLiveness(1_000, 500, served, null).compaction).toBeUndefined();
   });
+
+  it('fails when a request held at the heal is still held at the end, and names it', () => {
+    const none = checkLiveness(1_000, 500, served, null, { heldAtHeal: 4, left: [] });
+    expect(none.ok).toBe(true);
+    expect(none.unanswered).toEqual({ heldAtHeal: 4, left: 0, requests: [] });
+    const left = { machine: 'n2', shard: 1, kind: 'read-index' };
+    const bad = checkLiveness(1_000, 500, served, null, { heldAtHeal: 4, left: [left, left] });
+    expect(bad.ok).toBe(false);
+    expect(bad.unanswered).toEqual({ heldAtHeal: 4, left: 2, requests: [left, left] });
+    expect(livenessMessage(bad)).toBe('2 request(s) held when the faults healed were never answered (first: a read-index wait on n2, shard 1): every request is answered or refused once the store settles');
+    expect(checkLiveness(1_000, 500, served).unanswered).toBeUndefined();
+  });
 });
