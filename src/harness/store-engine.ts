@@ -396,9 +396,19 @@ export class StoreEngine implements Engine {
     return clientsAt(this.settings.topology, target, this.servers());
   }
 
-  /** The machine leading a shard with the highest term right now (white-box). */
+  /**
+   * The machine leading a shard with the highest term right now (white-box). Faults aimed at
+   * leaders and `leaderElected` waits rest on it, so the harness checks that the replica it names
+   * does lead: a wrong answer would only make runs easier, and no check would notice.
+   */
   currentLeader(shard: number): string | undefined {
-    return this.cluster.currentLeader(shard);
+    const leader = this.cluster.currentLeader(shard);
+    if (leader === undefined) return undefined;
+    const raft = this.cluster.serverOf.get(leader)?.replicas.get(shard)?.raft;
+    if (raft?.role !== 'leader' || this.world.machine(leader).state === 'crashed') {
+      throw new AssertionError(`the cluster names ${leader} leader of shard ${shard}, but its replica is ${raft === undefined ? 'absent' : raft.role}`);
+    }
+    return leader;
   }
 
   watchProtocol(report: (e: ProtocolEvent) => void): void {
@@ -480,7 +490,7 @@ export class StoreEngine implements Engine {
    * ring names no other replica. Anything else is a fault that silently did nothing.
    */
   private assertNobodyToTransferTo(shard: number, detail: string): void {
-    const leader = this.cluster.currentLeader(shard);
+    const leader = this.currentLeader(shard);
     if (leader === undefined) return;
     const others = this.cluster.directory.ring.replicasOf(shard).filter((m) => m !== leader);
     if (others.length > 0) {
@@ -747,7 +757,7 @@ export class StoreEngine implements Engine {
     const ring = cluster.directory.ring;
     const shards: PlacementShardInput[] = [];
     for (let shard = 0; shard < ring.shards; shard++) {
-      const leader = cluster.currentLeader(shard);
+      const leader = this.currentLeader(shard);
       const raft = leader === undefined ? undefined : cluster.serverOf.get(leader)?.replicas.get(shard)?.raft;
       const conf = raft?.membership;
       const hosts: string[] = [];
