@@ -29,6 +29,7 @@ import type { Place } from '../base/place.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_PLACEMENT, type PlacementDriver, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
+import type { ShardReplica } from '../store/server.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
@@ -186,7 +187,7 @@ export class StoreEngine implements Engine {
   private readonly transferWatch = new TransferWatch();
   private readonly electionTimeoutUs: number;
   /** The probe's bound for bounded reads. */
-  private probeBoundUs = 0;
+  private readonly probeBoundUs: number;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
   private learnersInitial = 0;
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
@@ -257,12 +258,11 @@ export class StoreEngine implements Engine {
     // the probe asks whether such reads are served at all once the faults heal, with a bound the
     // topology can meet (a workload bound shorter than the round trip to the leader's quorum is
     // the workload's choice, and its reads may be refused).
-    const probeBoundUs =
+    this.probeBoundUs =
       settings.topology === undefined ? settings.client.boundedStalenessUs : Math.max(settings.client.boundedStalenessUs, 2 * electionTimeoutUs);
-    this.probeBoundUs = probeBoundUs;
     this.cluster.addClient(
       'probe',
-      { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: probeBoundUs },
+      { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: this.probeBoundUs },
       (client) => {
         this.probeClient = client;
       },
@@ -405,7 +405,7 @@ export class StoreEngine implements Engine {
     const leader = this.cluster.currentLeader(shard);
     if (leader === undefined) return undefined;
     const raft = this.cluster.serverOf.get(leader)?.replicas.get(shard)?.raft;
-    if (raft?.role !== 'leader' || this.world.machine(leader).state === 'crashed') {
+    if (raft?.role !== 'leader') {
       throw new AssertionError(`the cluster names ${leader} leader of shard ${shard}, but its replica is ${raft === undefined ? 'absent' : raft.role}`);
     }
     return leader;
@@ -704,13 +704,18 @@ export class StoreEngine implements Engine {
     return probeKeyInShard(this.settings.ring, shard);
   }
 
+  /** Every shard replica on a machine that is up (and not replaced for good), with its machine. */
+  private *runningReplicas(): Generator<{ machine: string; shard: number; replica: ShardReplica }> {
+    for (const [machine, server] of this.cluster.serverOf) {
+      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
+      for (const [shard, replica] of server.replicas) yield { machine, shard, replica };
+    }
+  }
+
   /** Every request the running servers hold unanswered now, by identity. */
   private heldRequests(): Map<object, UnansweredRequest> {
     const held = new Map<object, UnansweredRequest>();
-    for (const [machine, server] of this.cluster.serverOf) {
-      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
-      for (const [shard, replica] of server.replicas) replica.forEachHeld((kind, entry) => held.set(entry, { machine, shard, kind }));
-    }
+    for (const { machine, shard, replica } of this.runningReplicas()) replica.forEachHeld((kind, entry) => held.set(entry, { machine, shard, kind }));
     return held;
   }
 
@@ -730,10 +735,7 @@ export class StoreEngine implements Engine {
   /** Every running replica's applied index and snapshot index, for the compaction check. */
   private compactionInput(): CompactionInput {
     const replicas: CompactionReplica[] = [];
-    for (const [machine, server] of this.cluster.serverOf) {
-      if (this.world.machine(machine).state !== 'up') continue;
-      for (const [shard, replica] of server.replicas) replicas.push({ shard, machine, applied: replica.kv.appliedIndex, snapshotIndex: replica.raft.snapshotIndex });
-    }
+    for (const { machine, shard, replica } of this.runningReplicas()) replicas.push({ shard, machine, applied: replica.kv.appliedIndex, snapshotIndex: replica.raft.snapshotIndex });
     return { every: this.settings.snapshotEvery, replicas };
   }
 

@@ -89,7 +89,7 @@ const READ_WAITERS_MAX = 10_000;
 export type HeldKind = 'read-index' | 'read-apply' | 'bounded' | 'put' | 'freshness';
 
 /** This machine's replica of one shard: its state machine and the requests waiting on it. */
-class ShardReplica {
+export class ShardReplica {
   readonly kv = new KvStateMachine();
   /** Leader side: puts proposed here, by log index, and the index each op was proposed at. */
   private readonly putsByIndex = new Map<number, PutWaiter[]>();
