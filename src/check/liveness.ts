@@ -15,6 +15,11 @@
 // election may come first). A server that drops a request silently, on a step-down or a refusal,
 // passes every other check (the client's attempt timeout and retries hide it) while its pending
 // maps grow; this sees it.
+//
+// And a store deletes what it was told to: at the end no machine's disk holds Raft state (a
+// hard state, a snapshot, log entries) of a replica it no longer hosts. A drop that forgets a
+// key leaks disk on every move and keeps data it was asked to delete, and every other check
+// passes; this sees it.
 
 export interface LivenessProbe {
   shard: number;
@@ -52,6 +57,12 @@ export interface UnansweredInput {
   left: readonly UnansweredRequest[];
 }
 
+/** Disk keys of Raft state left on a machine that no longer hosts the replica they belong to. */
+export interface StrayKey {
+  machine: string;
+  key: string;
+}
+
 export interface LivenessResult {
   ok: boolean;
   healedAtUs: number;
@@ -63,6 +74,8 @@ export interface LivenessResult {
   compaction?: { every: number; replicas: number; uncompacted: CompactionReplica[] };
   /** Present when checked: requests held at the heal and never answered by the end of the settling (at most five listed). */
   unanswered?: { heldAtHeal: number; left: number; requests: UnansweredRequest[] };
+  /** Present when checked: Raft state left on disk for replicas no longer hosted (at most five listed). */
+  stray?: { count: number; keys: StrayKey[] };
 }
 
 /** Replicas may hold this many compaction intervals past their snapshot at the end. */
@@ -74,6 +87,7 @@ export function checkLiveness(
   probes: readonly LivenessProbe[],
   compaction: CompactionInput | null = null,
   unanswered: UnansweredInput | null = null,
+  stray: readonly StrayKey[] | null = null,
 ): LivenessResult {
   const stuck: number[] = [];
   let worstUs = 0;
@@ -98,6 +112,9 @@ export function checkLiveness(
       unanswered: { heldAtHeal: unanswered.heldAtHeal, left: unanswered.left.length, requests: unanswered.left.slice(0, 5) },
     };
   }
+  if (stray !== null) {
+    result = { ...result, ok: result.ok && stray.length === 0, stray: { count: stray.length, keys: stray.slice(0, 5) } };
+  }
   return result;
 }
 
@@ -106,6 +123,10 @@ export function livenessMessage(l: LivenessResult): string | undefined {
   const left = l.unanswered?.requests[0];
   if (left !== undefined) {
     return `${l.unanswered!.left} request(s) held when the faults healed were never answered (first: a ${left.kind} wait on ${left.machine}, shard ${left.shard}): every request is answered or refused once the store settles`;
+  }
+  const k = l.stray?.keys[0];
+  if (k !== undefined) {
+    return `${l.stray!.count} disk key(s) of Raft state outlive their replica (first: ${k.key} on ${k.machine}): a replica dropped or moved away must delete its state`;
   }
   const u = l.compaction?.uncompacted[0];
   if (u === undefined) return undefined;

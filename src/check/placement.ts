@@ -4,7 +4,7 @@
 // check compares them with what the shard's leader actually has in its committed membership, and
 // with the replicas the machines actually host, and that the driver's counts can be (no moves
 // below zero, no more read replicas removed than there ever were). A join, leave or replace that never completes,
-// a move that stalls, or a removed replica left running fails it, even when every read and write
+// a move that stalls, a removed replica left running, or a member whose replica is gone fails it, even when every read and write
 // was served correctly meanwhile.
 //
 // Input is plain data gathered by the engine; nothing here reaches into live objects.
@@ -35,7 +35,7 @@ export interface PlacementInput {
 export interface PlacementMismatch {
   shard: number;
   /** What is wrong, in one phrase. */
-  problem: 'no leader' | 'voters' | 'learners' | 'orphan';
+  problem: 'no leader' | 'voters' | 'learners' | 'orphan' | 'missing';
   expected: string[];
   actual: string[];
 }
@@ -77,7 +77,11 @@ export function checkPlacement(input: PlacementInput): PlacementResult {
     } else {
       const members = new Set([...a.voters, ...a.learners]);
       const orphans = s.hosts.filter((m) => !members.has(m));
+      // And the other way: a member whose machine no longer hosts its replica (dropped by a stale
+      // request, or lost) is a voter or learner that is gone for good while the membership counts it.
+      const missing = [...members].filter((m) => !s.hosts.includes(m));
       if (orphans.length > 0) mismatches.push({ shard: s.shard, problem: 'orphan', expected: sorted(members), actual: sorted(s.hosts) });
+      else if (missing.length > 0) mismatches.push({ shard: s.shard, problem: 'missing', expected: sorted(members), actual: sorted(s.hosts) });
     }
   }
   return {
@@ -104,6 +108,8 @@ export function placementMessage(r: PlacementResult): string | undefined {
       ? 'has no leader'
       : m.problem === 'orphan'
         ? `is still hosted on ${m.actual.filter((x) => !m.expected.includes(x)).join(', ')} outside its membership`
+        : m.problem === 'missing'
+          ? `counts ${m.expected.filter((x) => !m.actual.includes(x)).join(', ')} in its membership, but no replica of it is hosted there`
         : `has ${m.problem} [${m.actual.join(', ')}], the placement wants [${m.expected.join(', ')}]`;
   const more = r.mismatches.length > 1 ? ` (and ${r.mismatches.length - 1} more)` : '';
   return `shard ${m.shard} ${what} at ${r.atUs}us, after the placement settling${more}`;

@@ -29,7 +29,9 @@ export type RaftCheckName =
   /** Not the oracle's own: the CheckQuorum watch (quorum-contact.ts) reports under this name. */
   | 'check-quorum'
   /** Not the oracle's own: the transfer watch (transfer-watch.ts). */
-  | 'transfer';
+  | 'transfer'
+  /** Not Raft's: a payload dropped as malformed with no garble fault to explain it (store-engine.ts). */
+  | 'well-formed';
 
 interface ReplicaConf {
   voters: readonly string[];

@@ -6,7 +6,7 @@
 // fault undone, probes for liveness) before running the checkers over what happened.
 import { percentiles, type CommittedWrite, type ConvergenceInput } from '../check/eventual.js';
 import type { ReplicaFinalState } from '../check/durability.js';
-import type { CompactionInput, CompactionReplica, LivenessProbe, UnansweredInput, UnansweredRequest } from '../check/liveness.js';
+import type { CompactionInput, CompactionReplica, LivenessProbe, StrayKey, UnansweredInput, UnansweredRequest } from '../check/liveness.js';
 import { RaftInvariantChecker, type RaftInvariantStats, type RaftViolation } from '../check/raft-invariants.js';
 import type { TraceEvent } from '../trace/events.js';
 import { convergenceOf, judgeStoreRun } from './judge.js';
@@ -185,6 +185,8 @@ export class StoreEngine implements Engine {
   private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
   private readonly transferWatch = new TransferWatch();
+  /** The first payload dropped as malformed while the network had garbled nothing yet. */
+  private malformedUngarbled: { machine: string; kind: string; atUs: number } | null = null;
   private readonly electionTimeoutUs: number;
   /** The probe's bound for bounded reads. */
   private readonly probeBoundUs: number;
@@ -234,12 +236,14 @@ export class StoreEngine implements Engine {
       observer: {
         applied: (shard, key, value, index) => this.noteApplied(shard, key, value, index),
         versionsBehind: (key, version) => this.versionsBehind(key, version),
+        malformed: (machine, kind) => this.noteMalformed(machine, kind),
       },
     });
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
       this.cluster.addClient(id, settings.client, (client, ctx) => {
         client.onPutRetry = (shard, previous, next) => this.putRetried(shard, previous, next);
+        client.onMalformed = () => this.noteMalformed(id, 'reply');
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
@@ -265,6 +269,7 @@ export class StoreEngine implements Engine {
       { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: this.probeBoundUs },
       (client) => {
         this.probeClient = client;
+        client.onMalformed = () => this.noteMalformed('probe', 'reply');
       },
       (router) => (this.probeRouter = new PinningRouter(router)),
     );
@@ -338,7 +343,18 @@ export class StoreEngine implements Engine {
     return out;
   }
 
-  /** The first violation of the oracle, the CheckQuorum watch and the transfer watch. */
+  /**
+   * Every message the store sends must pass its receiver's own validation: a payload dropped as
+   * malformed is explained only by the garble fault (which changes one value's type). One seen
+   * before anything was garbled is a sender that broke the protocol, a reply the receiver cannot
+   * read, which every other check can miss (the receiver just times out and retries).
+   */
+  private noteMalformed(machine: string, kind: string): void {
+    if (this.malformedUngarbled !== null || this.world.network.stats.garbled !== 0) return;
+    this.malformedUngarbled = { machine, kind, atUs: this.world.nowUs };
+  }
+
+  /** The first violation of the oracle, the CheckQuorum watch, the transfer watch and the well-formedness watch. */
   private raftVerdictInput(): { violation: RaftViolation | null; stats: RaftInvariantStats } {
     const stats = this.oracle.stats;
     const found: RaftViolation[] = [];
@@ -355,6 +371,16 @@ export class StoreEngine implements Engine {
     }
     const tr = this.transferWatch.violation;
     if (tr !== null) found.push({ check: 'transfer', t: tr.atUs, group: tr.group, message: transferViolationMessage(tr), events: [] });
+    const bad = this.malformedUngarbled;
+    if (bad !== null) {
+      found.push({
+        check: 'well-formed',
+        t: bad.atUs,
+        group: -1,
+        message: `${bad.machine} dropped a malformed '${bad.kind}' payload though the network had garbled no message: a message the store sent fails its receiver's validation`,
+        events: [],
+      });
+    }
     // The earliest; on a tie the oracle's (pushed first), then CheckQuorum's.
     let first: RaftViolation | null = null;
     for (const v of found) if (first === null || v.t < first.t) first = v;
@@ -551,6 +577,7 @@ export class StoreEngine implements Engine {
       probes,
       compaction: this.compactionInput(),
       unanswered,
+      stray: this.strayKeys(),
       oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
       placement: this.placementDriver === undefined ? null : this.placementInput(),
@@ -730,6 +757,16 @@ export class StoreEngine implements Engine {
     const left: UnansweredRequest[] = [];
     for (const [entry, where] of atHeal) if (now.has(entry)) left.push(where);
     return { heldAtHeal: atHeal.size, left };
+  }
+
+  /** Raft state on running machines' disks that belongs to no replica they host. */
+  private strayKeys(): StrayKey[] {
+    const out: StrayKey[] = [];
+    for (const [machine, server] of this.cluster.serverOf) {
+      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
+      for (const key of server.strayDiskKeys()) out.push({ machine, key });
+    }
+    return out;
   }
 
   /** Every running replica's applied index and snapshot index, for the compaction check. */

@@ -99,7 +99,7 @@ export function invariantsVerdict(violation: RaftViolation | null, stats: RaftIn
     check: violation.check,
     atUs: violation.t,
     group: violation.group,
-    message: `${violation.check} in shard ${violation.group} at ${violation.t}us: ${violation.message}`,
+    message: `${violation.check}${violation.group >= 0 ? ` in shard ${violation.group}` : ''} at ${violation.t}us: ${violation.message}`,
     events: violation.events,
   };
 }

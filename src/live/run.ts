@@ -389,6 +389,8 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       // The servers' status does not carry their snapshot index.
       compaction: null,
       unanswered: null,
+      // Nor what stays on their disks.
+      stray: null,
       oracle: observed.oracle,
       linearizabilityWorkPolls: settings.linearizabilityWorkPolls,
       // Real membership changes report their own outcome (extra.membership.failures); the

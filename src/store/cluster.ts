@@ -152,6 +152,8 @@ export class StoreCluster {
         if (e.kind === 'learner-removed') this.learnersRemoved++;
         ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
       });
+      const observer = this.options.observer;
+      if (observer?.malformed !== undefined) this.placementDriver.onMalformed = (kind) => observer.malformed?.('pd', kind);
       return this.placementDriver;
     });
   }
@@ -210,6 +212,17 @@ export class StoreCluster {
     this.machineList.splice(this.machineList.indexOf(m), 1, fresh);
     this.addServer(fresh);
     this.directory.ring = this.directory.ring.leave(m).join(fresh);
+    // Read replicas on the failed machine go to its replacement (in its place), unless the new
+    // ring makes the replacement a voter of that shard: left on the dead machine, the shard would
+    // keep a learner that is gone for good, and the zone its nearest replica.
+    for (const [shard, list] of this.directory.readReplicas) {
+      if (!list.includes(m)) continue;
+      const voter = this.directory.ring.replicasOf(shard).includes(fresh);
+      this.directory.readReplicas.set(
+        shard,
+        list.flatMap((x) => (x !== m ? [x] : voter || list.includes(fresh) ? [] : [fresh])),
+      );
+    }
     this.directory.version++;
     this.announce('replace', m, fresh);
     return `${m} failed for good; ${fresh} takes its replicas`;

@@ -93,6 +93,8 @@ export class PlacementDriver implements Process {
   movesCompleted = 0;
   /** Payloads dropped unread because they were not well-formed admin replies or load reports. */
   malformed = 0;
+  /** Told of every payload dropped as malformed (white-box: the harness checks none is, unless garbled). */
+  onMalformed: ((kind: string) => void) | null = null;
 
   constructor(
     private readonly ctx: MachineContext,
@@ -300,6 +302,7 @@ export class PlacementDriver implements Process {
       if (isAdminReply(payload)) return this.onAdminReply(from, payload);
     }
     this.malformed += 1;
+    this.onMalformed?.(typeof kind === 'string' ? kind : typeof payload);
   }
 
   private onLoadReport(from: string, message: LoadReport): void {

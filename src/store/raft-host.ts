@@ -116,6 +116,8 @@ export interface RaftHostStats {
 }
 
 interface StateKeys {
+  /** Prefix of every key of this replica (`raft/g/` or `raft/g@k/`). */
+  readonly base: string;
   readonly hs: string;
   readonly snap: string;
   readonly entryPrefix: string;
@@ -124,7 +126,7 @@ interface StateKeys {
 function stateKeys(group: number, id: string): StateKeys {
   const k = incarnationOf(id);
   const base = k === 0 ? `raft/${group}/` : `raft/${group}@${k}/`;
-  return { hs: `${base}hs`, snap: `${base}snap`, entryPrefix: `${base}e/` };
+  return { base, hs: `${base}hs`, snap: `${base}snap`, entryPrefix: `${base}e/` };
 }
 
 export class RaftHost {
@@ -207,6 +209,16 @@ export class RaftHost {
     ];
     for (let i = h.storedFirst; i <= h.storedLast; i++) ops.push({ key: `${h.keys.entryPrefix}${i}`, value: undefined });
     return ops;
+  }
+
+  /**
+   * Raft state on this machine's disk (as it sees it, pending writes applied) that belongs to no
+   * group hosted here: what a drop or a move should have deleted and did not. Sorted.
+   */
+  strayKeys(): string[] {
+    const bases = new Set<string>();
+    for (const h of this.groups.values()) bases.add(h.keys.base);
+    return this.ctx.disk.keys('raft/').filter((key) => !bases.has(key.slice(0, key.indexOf('/', 'raft/'.length) + 1)));
   }
 
   /** The id of this machine's replica of `group` (undefined when not hosted). */

@@ -49,6 +49,8 @@ export interface ServerEnv {
   observer?: {
     applied(shard: number, key: string, value: string, index: number): void;
     versionsBehind(key: string, version: number): number;
+    /** A payload this machine dropped as not well formed (`kind`: its kind, or its type). */
+    malformed?(machine: string, kind: string): void;
   };
 }
 
@@ -527,11 +529,14 @@ export class StoreServer implements Process {
     const kind = kindOf(payload);
     switch (kind) {
       case 'raft':
-      case 'raft-batch':
+      case 'raft-batch': {
         // The host checks Raft payloads itself (and counts the malformed ones); a group not
         // hosted here is dropped, like an unknown port.
+        const before = this.host.stats.malformed;
         this.host.onMessage(from, payload);
+        if (this.host.stats.malformed !== before) this.env.observer?.malformed?.(this.ctx.id, kind);
         return;
+      }
       case 'fresh-req': {
         if (!isFreshnessQuery(payload) || !this.isShardHere(payload.shard)) break;
         const replica = this.replicas.get(payload.shard);
@@ -561,6 +566,7 @@ export class StoreServer implements Process {
         break;
     }
     this.malformedStore += 1;
+    this.env.observer?.malformed?.(this.ctx.id, typeof kind === 'string' ? kind : typeof payload);
   }
 
   reply(to: string, reply: ClientReply): void {
@@ -676,6 +682,11 @@ export class StoreServer implements Process {
   }
 
   // ------------------------------------------------------------------ white-box accessors
+
+  /** Raft state on this machine's disk that belongs to no replica hosted here (white-box). */
+  strayDiskKeys(): string[] {
+    return this.host.strayKeys();
+  }
 
   leaderGroups(): number[] {
     const out: number[] = [];

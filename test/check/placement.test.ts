@@ -44,6 +44,15 @@ describe('placement convergence check', () => {
     expect(placementMessage(r)).toMatch(/still hosted on n5 outside its membership/);
   });
 
+  it('fails a member whose machine no longer hosts its replica (a stale drop that deleted a re-hosted one)', () => {
+    const r = run([shard({ hosts: ['n1', 'n3'] })]);
+    expect(r.ok).toBe(false);
+    expect(r.mismatches[0]).toMatchObject({ problem: 'missing', expected: ['n1', 'n2', 'n3'], actual: ['n1', 'n3'] });
+    expect(placementMessage(r)).toMatch(/^shard 0 counts n2 in its membership, but no replica of it is hosted there/);
+    const learner = run([shard({ desiredLearners: ['n4'], actual: { leader: 'n1', voters: ['n1', 'n2', 'n3'], learners: ['n4'] } })], 1);
+    expect(learner.mismatches[0]?.problem).toBe('missing');
+  });
+
   it('fails impossible read-replica counts, and reports at most five mismatches', () => {
     const r = run([shard()], 1, 2);
     expect(r.ok).toBe(false);
