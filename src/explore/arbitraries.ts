@@ -40,7 +40,7 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
 import type { Rng } from '../sim/random.js';
-import { formatDurationUs } from '../base/time.js';
+import { formatDurationUs, parseDurationUs } from '../base/time.js';
 import type { ReadLevel, scenarioSchema } from '../scenario/schema.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { actionName, FAULT_KINDS, isLasting, type FaultKind } from '../scenario/fault.js';
@@ -486,14 +486,15 @@ export function buildScenario(
   draw: Draw,
   profile: FaultProfile,
   name: string,
-  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number } = {},
-  geo?: Draw,
-  events?: Draw,
-  garbling?: Draw,
+  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number } = {},
+  /** Draws of their own for the parts added later, so that adding one shifted none of the others. */
+  streams: { geo?: Draw; events?: Draw; garbling?: Draw; comeback?: Draw } = {},
   /** The topology is optional (a plain swarm's share, not --geo): none for a recipe, whose
    * timings are tuned for one place and which a topology's stretched timeouts would blunt. */
   geoOptional = false,
 ): ScenarioInput {
+  let geo = streams.geo;
+  const { events, garbling, comeback } = streams;
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
   if (geoOptional && recipe !== undefined) geo = undefined;
@@ -628,11 +629,17 @@ export function buildScenario(
   }
   if (events !== undefined) meta.eventFaults = addEventFaults(events, profile, scenario, faults);
   if (garbling !== undefined) meta.garbleFaults = addGarble(garbling, durationUs, faults);
+  if (comeback !== undefined) {
+    const back = addComebacks(comeback, shape, durationUs, faults);
+    meta.comebacks = back.added;
+    if (back.durationUs !== durationUs) scenario.duration = durationText(back.durationUs);
+  }
   if (places !== undefined && geo !== undefined) {
     // A machine that joins needs a zone too.
     const zones = Object.values(places.topology.regions).flatMap((r) => Object.values(r.zones));
     for (const f of faults) {
-      if (f.join === undefined) continue;
+      // (A machine coming back keeps its zone.)
+      if (f.join === undefined || zones.some((z) => (z.machines as string[]).includes(f.join!))) continue;
       const zone = geo.pick(zones);
       const list = zone.machines as string[];
       if (!list.includes(f.join)) list.push(f.join);
@@ -653,6 +660,44 @@ function addGarble(g: Draw, durationUs: number, faults: FaultInput[]): number {
   const forUs = g.int(1, 20) * 100 * MS;
   faults.push({ at: durationText(atUs), for: durationText(forUs), garble: g.pick([0.01, 0.05, 0.2, 0.5]) });
   return 1;
+}
+
+/**
+ * A machine that left comes back (for half of the leaves at a fixed time, when the run has room):
+ * the ring hands it shards it held before, so a server hosts a shard again after dropping it —
+ * a new incarnation of the replica, a tombstone to step over, late copies of the old drop
+ * arriving after the new host. Without this, swarm runs move replicas only one way.
+ */
+function addComebacks(c: Draw, shape: { machines: number; replication: number }, durationUs: number, faults: FaultInput[]): { added: number; durationUs: number } {
+  let added = 0;
+  for (const f of [...faults]) {
+    if (f.leave === undefined || f.at === undefined || !c.chance(0.5)) continue;
+    const atUs = parseDurationUs(f.at);
+    if (atUs === undefined) continue;
+    const backUs = atUs + c.int(3, 15) * 100 * MS;
+    if (backUs > durationUs - 100 * MS) continue;
+    faults.push({ at: durationText(backUs), join: f.leave });
+    added++;
+  }
+  // Leaves are rare (a profile with them on, a fixed time, room to come back), so a few runs
+  // more get a leave and a comeback of their own, whatever the profile: both are plain
+  // operations of a store, not faults.
+  // Sometimes twice over: a founding replica's first return is its first on-request hosting,
+  // the second one steps over a tombstone of an on-request incarnation. The run is lengthened
+  // for it when needed (each way takes moves, snapshots and drops).
+  let endUs = durationUs;
+  if (added === 0 && shape.machines > shape.replication && c.chance(0.08)) {
+    const m = machineName(c.int(1, shape.machines));
+    let atUs = c.int(2, 5) * 100 * MS;
+    for (let round = c.int(1, 2); round > 0; round--) {
+      const backUs = atUs + c.int(6, 12) * 100 * MS;
+      faults.push({ at: durationText(atUs), leave: m }, { at: durationText(backUs), join: m });
+      added += 2;
+      atUs = backUs + c.int(6, 12) * 100 * MS;
+      endUs = Math.max(endUs, backUs + 300 * MS);
+    }
+  }
+  return { added, durationUs: endUs };
 }
 
 /** The actions an event-triggered fault may take, each on the machine involved or its peer. */

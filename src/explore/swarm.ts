@@ -26,11 +26,11 @@ export function swarmName(seed: number, options: SwarmOptions = {}): string {
 export function swarmDraw(
   seed: number,
   options: SwarmOptions = {},
-): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number } {
+): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number; comebacks: number } {
   const streams = new RandomStreams(seed);
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
-  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number } = {};
+  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number } = {};
   // Geography draws from a stream of its own, so the other draws are what they would be without
   // it. Every scenario gets a topology with --geo; without, one in GEO_SHARE_DENOMINATOR does
   // (decided by yet another stream; never one with a recipe), so a plain sweep or hunt also runs
@@ -41,8 +41,10 @@ export function swarmDraw(
   const events = rngDraw(streams.stream('swarm/events'));
   // Garbling draws from a fourth (added after the third, the same way).
   const garbling = rngDraw(streams.stream('swarm/garble'));
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, geo, events, garbling, options.geo !== true);
-  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0 };
+  // A machine that left joining again, from a fifth.
+  const comeback = rngDraw(streams.stream('swarm/comeback'));
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback }, options.geo !== true);
+  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0 };
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {

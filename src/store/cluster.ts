@@ -175,6 +175,7 @@ export class StoreCluster {
   /** A new machine joins the ring; the placement driver moves replicas onto it. */
   join(m: string): string {
     if (this.machineList.includes(m)) return `${m} is already a member`;
+    if (this.retired.has(m)) return `${m} was replaced for good: it cannot join again`;
     if (!this.world.hasMachine(m)) this.addServer(m);
     this.machineList.push(m);
     this.directory.ring = this.directory.ring.join(m);

@@ -86,13 +86,25 @@ describe('swarm mode', () => {
     const off = new Set<string>();
     const on = new Set<string>();
     let garbled = 0;
+    let comingBack = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const { profile, scenario, recipeFaults, eventFaults, garbleFaults } = swarmDraw(seed);
+      const { profile, scenario, recipeFaults, eventFaults, garbleFaults, comebacks } = swarmDraw(seed);
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
       // A recipe's composed faults come after the drawn ones and are governed by the profile's
       // recipes instead; faults at protocol events come next, using only actions that are on;
-      // a garble fault (from a stream of its own) comes last.
-      const all = scenario.faults ?? [];
+      // a garble fault (from a stream of its own) next, and last the joins of machines coming
+      // back after a leave (a stream of their own too).
+      const withBack = scenario.faults ?? [];
+      const all = withBack.slice(0, withBack.length - comebacks);
+      const tail = withBack.slice(withBack.length - comebacks);
+      for (const back of tail) {
+        if (back.leave !== undefined) continue; // a leave of the comeback's own, just before its join
+        expect(Object.keys(back).sort()).toEqual(['at', 'join']);
+        const left = [...all, ...tail].find((f) => f.leave === back.join && f.at !== undefined);
+        expect(left, `seed ${seed}: ${back.join} comes back without leaving`).toBeDefined();
+        expect(parseDurationUs(back.at!)!).toBeGreaterThan(parseDurationUs(left!.at!)!);
+        comingBack++;
+      }
       for (const f of all.slice(all.length - garbleFaults)) expect(Object.keys(f).sort()).toEqual(['at', 'for', 'garble']);
       if (garbleFaults > 0) garbled++;
       const faults = all.slice(0, all.length - garbleFaults);
@@ -116,12 +128,13 @@ describe('swarm mode', () => {
     }
     expect(garbled).toBeGreaterThan(5); // about a quarter of 60
     expect(garbled).toBeLessThan(30);
+    expect(comingBack).toBeGreaterThan(0);
   });
 
   it('adds a recipe only when the profile allows it, with its faults last', () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= 200; seed++) {
-      const { profile, scenario, recipe, recipeFaults, eventFaults, garbleFaults } = swarmDraw(seed);
+      const { profile, scenario, recipe, recipeFaults, eventFaults, garbleFaults, comebacks } = swarmDraw(seed);
       if (recipe === null) {
         expect(recipeFaults).toBe(0);
         continue;
@@ -130,7 +143,7 @@ describe('swarm mode', () => {
       expect(profile.recipes[recipe], `seed ${seed}: ${recipe} is off`).toBeDefined();
       expect(recipeFaults).toBeGreaterThan(0);
       const all = scenario.faults ?? [];
-      const tail = eventFaults + garbleFaults;
+      const tail = eventFaults + garbleFaults + comebacks;
       const last = all.slice(all.length - recipeFaults - tail, all.length - tail);
       if (recipe === 'flaky-bridge') expect(last.map((f) => Object.keys(f).find((k) => FAULT_KINDS.includes(k as never)))).toEqual(['bridge', 'slowDisk', 'crash']);
       if (recipe === 'slow-leader-cut-off') {
