@@ -185,8 +185,12 @@ export class StoreEngine implements Engine {
   private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
   private readonly transferWatch = new TransferWatch();
-  /** The first payload dropped as malformed while the network had garbled nothing yet. */
+  /** The first payload dropped as malformed that the network had not garbled. */
   private malformedUngarbled: { machine: string; kind: string; atUs: number } | null = null;
+  /** The first garbled payload a receiver took in (handled without dropping it as malformed). */
+  private garbledAccepted: { machine: string; from: string; label: string; path: string; atUs: number } | null = null;
+  /** Garbled payloads their receiver dropped as malformed, by identity. */
+  private readonly garbledDropped = new WeakSet<object>();
   private readonly electionTimeoutUs: number;
   /** The probe's bound for bounded reads. */
   private readonly probeBoundUs: number;
@@ -224,6 +228,7 @@ export class StoreEngine implements Engine {
       if (this.quorumWatchTimeoutUs !== null) this.watchQuorumContact(event, this.quorumWatchTimeoutUs);
       if (event.type === 'raft.transfer' || event.type === 'raft.role' || event.type === 'raft.restart') this.watchTransfer(event);
     });
+    world.network.afterDeliver = (to, from, payload, label, now) => this.auditDelivery(to, from, payload, label, now);
     this.cluster = new StoreCluster(world, {
       machines: settings.machines,
       ring: settings.ring,
@@ -236,14 +241,14 @@ export class StoreEngine implements Engine {
       observer: {
         applied: (shard, key, value, index) => this.noteApplied(shard, key, value, index),
         versionsBehind: (key, version) => this.versionsBehind(key, version),
-        malformed: (machine, kind) => this.noteMalformed(machine, kind),
+        malformed: (machine, kind, payload) => this.noteMalformed(machine, kind, payload),
       },
     });
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
       this.cluster.addClient(id, settings.client, (client, ctx) => {
         client.onPutRetry = (shard, previous, next) => this.putRetried(shard, previous, next);
-        client.onMalformed = () => this.noteMalformed(id, 'reply');
+        client.onMalformed = (payload) => this.noteMalformed(id, 'reply', payload);
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
@@ -269,7 +274,7 @@ export class StoreEngine implements Engine {
       { ...settings.client, ...PROBE_CLIENT, timeoutUs: settings.settleUs, boundedStalenessUs: this.probeBoundUs },
       (client) => {
         this.probeClient = client;
-        client.onMalformed = () => this.noteMalformed('probe', 'reply');
+        client.onMalformed = (payload) => this.noteMalformed('probe', 'reply', payload);
       },
       (router) => (this.probeRouter = new PinningRouter(router)),
     );
@@ -344,14 +349,27 @@ export class StoreEngine implements Engine {
   }
 
   /**
-   * Every message the store sends must pass its receiver's own validation: a payload dropped as
-   * malformed is explained only by the garble fault (which changes one value's type). One seen
-   * before anything was garbled is a sender that broke the protocol, a reply the receiver cannot
-   * read, which every other check can miss (the receiver just times out and retries).
+   * The well-formedness audit, both ways. Every message the store sends must pass its receiver's
+   * own validation: a payload dropped as malformed must be one the garble fault changed. One that
+   * was not is a sender breaking the protocol — a reply its receiver cannot read, which every
+   * other check can miss (the receiver just times out and retries). And every garbled payload
+   * (one value of the wrong type) must be dropped: a receiver that handles one acts on a value
+   * its validation should have refused, harmless or not this time.
    */
-  private noteMalformed(machine: string, kind: string): void {
-    if (this.malformedUngarbled !== null || this.world.network.stats.garbled !== 0) return;
-    this.malformedUngarbled = { machine, kind, atUs: this.world.nowUs };
+  private noteMalformed(machine: string, kind: string, payload: unknown): void {
+    if (this.world.network.garbledPath(payload) !== undefined) {
+      this.garbledDropped.add(payload as object);
+      return;
+    }
+    if (this.malformedUngarbled === null) this.malformedUngarbled = { machine, kind, atUs: this.world.nowUs };
+  }
+
+  private auditDelivery(to: string, from: string, payload: unknown, label: string, now: boolean): void {
+    // A paused receiver handles the message later, when this cannot tell what it did.
+    if (!now || this.garbledAccepted !== null) return;
+    const path = this.world.network.garbledPath(payload);
+    if (path === undefined || this.garbledDropped.has(payload as object)) return;
+    this.garbledAccepted = { machine: to, from, label, path, atUs: this.world.nowUs };
   }
 
   /** The first violation of the oracle, the CheckQuorum watch, the transfer watch and the well-formedness watch. */
@@ -377,7 +395,17 @@ export class StoreEngine implements Engine {
         check: 'well-formed',
         t: bad.atUs,
         group: -1,
-        message: `${bad.machine} dropped a malformed '${bad.kind}' payload though the network had garbled no message: a message the store sent fails its receiver's validation`,
+        message: `${bad.machine} dropped a malformed '${bad.kind}' payload that the network had not garbled: a message the store sent fails its receiver's validation`,
+        events: [],
+      });
+    }
+    const took = this.garbledAccepted;
+    if (took !== null) {
+      found.push({
+        check: 'well-formed',
+        t: took.atUs,
+        group: -1,
+        message: `${took.machine} took in a garbled '${took.label}' from ${took.from} (${took.path} had the wrong type) instead of dropping it: a receiver must refuse a value of the wrong type`,
         events: [],
       });
     }

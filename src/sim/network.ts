@@ -84,6 +84,13 @@ export class Network {
   faultReorder = false;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, garbled: 0 };
   private nextMessageId = 1;
+  /** Every garbled copy in flight or delivered, with the path of the value garbled (by identity). */
+  private readonly garbledCopies = new WeakMap<object, string>();
+  /**
+   * Told after every delivery (white-box, for the harness's audit of what receivers accept):
+   * `now` is false when the receiver was paused and handles the message later.
+   */
+  afterDeliver: ((to: string, from: string, payload: unknown, label: string, now: boolean) => void) | null = null;
 
   /** Links with a fault's extra delay on them, for healing. */
   private readonly delayed = new Set<Link>();
@@ -211,6 +218,7 @@ export class Network {
         this.stats.garbled++;
         world.trace({ t: world.nowUs(), type: 'msg.garble', id, from, to, label, path: g.path });
         payload = g.payload;
+        if (typeof payload === 'object' && payload !== null) this.garbledCopies.set(payload, g.path);
       }
     }
     this.schedule(link, id, from, to, payload, label, false);
@@ -272,7 +280,14 @@ export class Network {
     if (machine.state === 'crashed') return this.drop(id, from, to, label, 'crashed');
     this.stats.delivered++;
     world.traceMessage({ t: world.nowUs(), type: 'msg.deliver', id, from, to, label });
+    const now = machine.state === 'up';
     machine.deliver(from, payload);
+    this.afterDeliver?.(to, from, payload, label, now);
+  }
+
+  /** The path of the value the garble fault changed in this payload (undefined: not garbled). */
+  garbledPath(payload: unknown): string | undefined {
+    return typeof payload === 'object' && payload !== null ? this.garbledCopies.get(payload) : undefined;
   }
 
   private drop(id: number, from: string, to: string, label: string, reason: 'partition' | 'random' | 'crashed' | 'unknown-machine'): void {

@@ -104,7 +104,7 @@ export class StoreClient {
   /** Payloads dropped unread because they were not well-formed replies (protocol.ts). */
   malformed = 0;
   /** Told of every payload dropped as malformed (white-box: the harness checks none is, unless garbled). */
-  onMalformed: (() => void) | null = null;
+  onMalformed: ((payload: unknown) => void) | null = null;
   /** Told of every retried put (an attempt after the first): the harness aims faults at it. */
   onPutRetry: ((shard: number, previous: string, next: string) => void) | null = null;
 
@@ -256,7 +256,7 @@ export class StoreClient {
   onReply(from: string, payload: unknown): void {
     if (!isClientReply(payload)) {
       this.malformed += 1;
-      this.onMalformed?.();
+      this.onMalformed?.(payload);
       return;
     }
     const reply = payload;

@@ -153,7 +153,7 @@ export class StoreCluster {
         ctx.emit({ t: 0, type: 'store.placement', kind: e.kind, shard: e.shard, machine: e.machine });
       });
       const observer = this.options.observer;
-      if (observer?.malformed !== undefined) this.placementDriver.onMalformed = (kind) => observer.malformed?.('pd', kind);
+      if (observer?.malformed !== undefined) this.placementDriver.onMalformed = (kind, payload) => observer.malformed?.('pd', kind, payload);
       return this.placementDriver;
     });
   }

@@ -94,7 +94,7 @@ export class PlacementDriver implements Process {
   /** Payloads dropped unread because they were not well-formed admin replies or load reports. */
   malformed = 0;
   /** Told of every payload dropped as malformed (white-box: the harness checks none is, unless garbled). */
-  onMalformed: ((kind: string) => void) | null = null;
+  onMalformed: ((kind: string, payload: unknown) => void) | null = null;
 
   constructor(
     private readonly ctx: MachineContext,
@@ -302,7 +302,7 @@ export class PlacementDriver implements Process {
       if (isAdminReply(payload)) return this.onAdminReply(from, payload);
     }
     this.malformed += 1;
-    this.onMalformed?.(typeof kind === 'string' ? kind : typeof payload);
+    this.onMalformed?.(typeof kind === 'string' ? kind : typeof payload, payload);
   }
 
   private onLoadReport(from: string, message: LoadReport): void {

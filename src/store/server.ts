@@ -50,7 +50,7 @@ export interface ServerEnv {
     applied(shard: number, key: string, value: string, index: number): void;
     versionsBehind(key: string, version: number): number;
     /** A payload this machine dropped as not well formed (`kind`: its kind, or its type). */
-    malformed?(machine: string, kind: string): void;
+    malformed?(machine: string, kind: string, payload: unknown): void;
   };
 }
 
@@ -534,7 +534,7 @@ export class StoreServer implements Process {
         // hosted here is dropped, like an unknown port.
         const before = this.host.stats.malformed;
         this.host.onMessage(from, payload);
-        if (this.host.stats.malformed !== before) this.env.observer?.malformed?.(this.ctx.id, kind);
+        if (this.host.stats.malformed !== before) this.env.observer?.malformed?.(this.ctx.id, kind, payload);
         return;
       }
       case 'fresh-req': {
@@ -566,7 +566,7 @@ export class StoreServer implements Process {
         break;
     }
     this.malformedStore += 1;
-    this.env.observer?.malformed?.(this.ctx.id, typeof kind === 'string' ? kind : typeof payload);
+    this.env.observer?.malformed?.(this.ctx.id, typeof kind === 'string' ? kind : typeof payload, payload);
   }
 
   reply(to: string, reply: ClientReply): void {

@@ -41,13 +41,30 @@ describe('well-formedness watch', () => {
     expect(inv.ok).toBe(false);
     if (inv.ok) return;
     expect(inv.check).toBe('well-formed');
-    expect(inv.message).toMatch(/^well-formed at 70\d{4}us: c2 dropped a malformed 'reply' payload though the network had garbled no message/);
+    expect(inv.message).toMatch(/^well-formed at 70\d{4}us: c2 dropped a malformed 'reply' payload that the network had not garbled/);
   });
 
   it('counts a server dropping a malformed payload too', () => {
     const inv = run('[]', 'n1').checks.invariants;
     expect(inv.ok).toBe(false);
     expect(!inv.ok && inv.message).toMatch(/n1 dropped a malformed 'req' payload/);
+  });
+
+  it('fails a run in which a receiver handles a payload the network garbled', () => {
+    // A stand-in for a validator that lets a wrong type through: the network is told that
+    // every Raft payload was garbled, and the server (rightly, for an intact batch) acts on it.
+    const loaded = parseScenarioText('well-formed.yaml', SCENARIO('[]'));
+    const factory = engineFactoryFor(loaded.scenario, []);
+    const lying: EngineFactory = (world, s, bugs, topology) => {
+      const engine = factory(world, s, bugs, topology);
+      const net = world.network;
+      const real = net.garbledPath.bind(net);
+      net.garbledPath = (p) => (world.nowUs > 600_000 && String((p as { kind?: unknown }).kind).startsWith('raft') ? 'msgs[0].term' : real(p));
+      return engine;
+    };
+    const inv = runScenario(loaded, { seed: 3 }, lying).checks.invariants;
+    expect(inv.ok).toBe(false);
+    expect(!inv.ok && inv.message).toMatch(/^well-formed at 6\d{5}us: n\d took in a garbled 'raft[^']*' from n\d \(msgs\[0\]\.term had the wrong type\) instead of dropping it/);
   });
 
   it('expects malformed payloads once the garble fault has garbled a message', () => {
