@@ -1234,9 +1234,29 @@ function balanceLeaders(lists: readonly (readonly number[])[], machineCount: num
   }
   const shiftsMax = lists.length * machineCount + 1;
   for (let shift = 0; shift < shiftsMax; shift++) {
-    if (!shiftOnePath(lists, leader, count, machineCount)) return leader;
+    if (!shiftOnePath(lists, leader, count, machineCount)) {
+      assertNoOneStepShift(lists, leader, machineCount);
+      return leader;
+    }
   }
   throw new AssertionError('leader balancing did not converge');
+}
+
+/** Balanced leaders: no shard's leadership can move to one of its replicas leading two fewer. */
+function assertNoOneStepShift(lists: readonly (readonly number[])[], leader: readonly number[], machineCount: number): void {
+  // Counted afresh from the assignment, not taken from the search's own bookkeeping.
+  const count = new Int32Array(machineCount);
+  for (let s = 0; s < lists.length; s++) {
+    const a = leader[s] as number;
+    assert((lists[s] as readonly number[]).includes(a), `shard ${s}'s preferred leader, machine ${a}, is not one of its candidates`);
+    count[a] = (count[a] as number) + 1;
+  }
+  for (let s = 0; s < lists.length; s++) {
+    const a = leader[s] as number;
+    for (const b of lists[s] as readonly number[]) {
+      assert((count[b] as number) >= (count[a] as number) - 1, `leader balancing stopped with shard ${s} on machine ${a} (${count[a]} leaders) though machine ${b}, a replica, leads ${count[b]}`);
+    }
+  }
 }
 
 function shiftOnePath(lists: readonly (readonly number[])[], leader: number[], count: Int32Array, machineCount: number): boolean {
