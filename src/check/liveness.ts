@@ -20,6 +20,8 @@
 // hard state, a snapshot, log entries) of a replica it no longer hosts. A drop that forgets a
 // key leaks disk on every move and keeps data it was asked to delete, and every other check
 // passes; this sees it.
+//
+// And leadership stays put once a shard has settled (churn.ts).
 
 export interface LivenessProbe {
   shard: number;
@@ -63,6 +65,8 @@ export interface StrayKey {
   key: string;
 }
 
+import type { ChurnedShard } from './churn.js';
+
 export interface LivenessResult {
   ok: boolean;
   healedAtUs: number;
@@ -76,6 +80,8 @@ export interface LivenessResult {
   unanswered?: { heldAtHeal: number; left: number; requests: UnansweredRequest[] };
   /** Present when checked: Raft state left on disk for replicas no longer hosted (at most five listed). */
   stray?: { count: number; keys: StrayKey[] };
+  /** Present when checked: settled shards whose replicas kept starting elections (at most five). */
+  churn?: { shards: ChurnedShard[] };
 }
 
 /** Replicas may hold this many compaction intervals past their snapshot at the end. */
@@ -88,6 +94,7 @@ export function checkLiveness(
   compaction: CompactionInput | null = null,
   unanswered: UnansweredInput | null = null,
   stray: readonly StrayKey[] | null = null,
+  churn: readonly ChurnedShard[] | null = null,
 ): LivenessResult {
   const stuck: number[] = [];
   let worstUs = 0;
@@ -115,11 +122,16 @@ export function checkLiveness(
   if (stray !== null) {
     result = { ...result, ok: result.ok && stray.length === 0, stray: { count: stray.length, keys: stray.slice(0, 5) } };
   }
+  if (churn !== null) result = { ...result, ok: result.ok && churn.length === 0, churn: { shards: churn.slice(0, 5) } };
   return result;
 }
 
 export function livenessMessage(l: LivenessResult): string | undefined {
   if (l.stuck.length > 0) return `shards ${l.stuck.join(', ')} did not serve within ${l.boundUs}us of healing`;
+  const c = l.churn?.shards[0];
+  if (c !== undefined) {
+    return `shard ${c.shard}'s replicas started ${c.campaigns} elections from ${c.fromUs}us, after it had settled with no fault and no membership change: leadership churns`;
+  }
   const left = l.unanswered?.requests[0];
   if (left !== undefined) {
     return `${l.unanswered!.left} request(s) held when the faults healed were never answered (first: a ${left.kind} wait on ${left.machine}, shard ${left.shard}): every request is answered or refused once the store settles`;

@@ -5,6 +5,7 @@
 import { checkConvergence, checkEventual, type CommittedWrite, type ConvergenceInput, type EventualResult } from '../check/eventual.js';
 import { checkDurability, type ReplicaFinalState } from '../check/durability.js';
 import { checkLiveness, type CompactionInput, type LivenessProbe, type StrayKey, type UnansweredInput } from '../check/liveness.js';
+import type { ChurnedShard } from '../check/churn.js';
 import { checkPlacement, type PlacementInput } from '../check/placement.js';
 import type { RaftInvariantStats, RaftViolation } from '../check/raft-invariants.js';
 import { checkHistory } from '../check/linearizability.js';
@@ -28,6 +29,8 @@ export interface JudgeInput {
   unanswered: UnansweredInput | null;
   /** Raft state left on running machines' disks for replicas they no longer host (null: not checked). */
   stray: readonly StrayKey[] | null;
+  /** Settled shards whose replicas kept starting elections (null: not checked). */
+  churn: readonly ChurnedShard[] | null;
   oracle: { violation: RaftViolation | null; stats: RaftInvariantStats };
   /** Linearizability work budget, in the search's deadline polls (about 4096 steps each). */
   linearizabilityWorkPolls: number;
@@ -47,7 +50,7 @@ export function judgeStoreRun(input: JudgeInput): Judgement {
   const eventual = checkEventual({ history, committed: input.committed, boundedStalenessUs: input.boundedStalenessUs });
   const convergence = checkConvergence({ shards: input.convergence });
   const durability = checkDurability(history, input.replicas, input.ownerOfKey);
-  const liveness = checkLiveness(input.healedAtUs, input.livenessBoundUs, input.probes, input.compaction, input.unanswered, input.stray);
+  const liveness = checkLiveness(input.healedAtUs, input.livenessBoundUs, input.probes, input.compaction, input.unanswered, input.stray, input.churn);
   const linRecords = history.filter((o) => o.op === 'put' || o.level === 'linearizable' || o.level === 'lease' || o.level === undefined);
   // A work budget, not a wall-clock one: the search polls `deadline` every few thousand steps,
   // so counting polls bounds its work deterministically (the verdict is part of the trace).

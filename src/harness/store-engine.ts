@@ -34,6 +34,7 @@ import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
 import { QuorumContactWatch, type QuorumContactLeader } from '../check/quorum-contact.js';
+import { ChurnWatch } from '../check/churn.js';
 import { TransferWatch, transferViolationMessage } from '../check/transfer-watch.js';
 import { clientsAt, serversAt } from './places.js';
 import { figuresByRegion } from './geo.js';
@@ -185,6 +186,7 @@ export class StoreEngine implements Engine {
   private readonly quorumWatchTimeoutUs: number | null;
   private nextQuorumJudgeUs = 0;
   private readonly transferWatch = new TransferWatch();
+  private readonly churnWatch = new ChurnWatch();
   /** The first payload dropped as malformed that the network had not garbled. */
   private malformedUngarbled: { machine: string; kind: string; atUs: number } | null = null;
   /** The first garbled payload a receiver took in (handled without dropping it as malformed). */
@@ -192,6 +194,8 @@ export class StoreEngine implements Engine {
   /** Garbled payloads their receiver dropped as malformed, by identity. */
   private readonly garbledDropped = new WeakSet<object>();
   private readonly electionTimeoutUs: number;
+  /** PreVote on: the churn check applies (without it, a rejoining replica's disruption is Raft's own). */
+  private readonly preVote: boolean;
   /** The probe's bound for bounded reads. */
   private readonly probeBoundUs: number;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
@@ -219,8 +223,10 @@ export class StoreEngine implements Engine {
     const electionTimeoutUs = raftCfg.electionTimeoutTicks * raftCfg.tickIntervalUs;
     this.quorumWatchTimeoutUs = raftCfg.checkQuorum && !raftCfg.quiesce ? electionTimeoutUs : null;
     this.electionTimeoutUs = electionTimeoutUs;
+    this.preVote = raftCfg.preVote;
     world.tracer.listen((event) => {
       this.oracle.observe(event);
+      this.churnWatch.observe(event);
       if (event.type === 'raft.elected') {
         this.elections++;
         this.leaderOf.set(event.group, { leader: machineOfReplica(event.replica), term: event.term });
@@ -606,6 +612,11 @@ export class StoreEngine implements Engine {
       compaction: this.compactionInput(),
       unanswered,
       stray: this.strayKeys(),
+      churn: !this.preVote ? null : this.churnWatch.churned(
+        probes.map((p) => ({ shard: p.shard, settledUs: p.writeOkUs === null || p.readOkUs === null ? null : Math.max(p.writeOkUs, p.readOkUs) })),
+        2 * this.electionTimeoutUs,
+        healedAtUs + s.settleUs / 2,
+      ),
       oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
       placement: this.placementDriver === undefined ? null : this.placementInput(),

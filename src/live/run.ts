@@ -391,6 +391,7 @@ export async function runReal(loaded: LoadedScenario, options: RealRunOptions): 
       unanswered: null,
       // Nor what stays on their disks.
       stray: null,
+      churn: null,
       oracle: observed.oracle,
       linearizabilityWorkPolls: settings.linearizabilityWorkPolls,
       // Real membership changes report their own outcome (extra.membership.failures); the

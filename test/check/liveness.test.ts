@@ -39,4 +39,17 @@ describe('liveness', () => {
     expect(livenessMessage(bad)).toBe('2 request(s) held when the faults healed were never answered (first: a read-index wait on n2, shard 1): every request is answered or refused once the store settles');
     expect(checkLiveness(1_000, 500, served).unanswered).toBeUndefined();
   });
+
+  it('fails Raft state left on a disk for a replica no longer hosted, and a settled shard whose leadership churns', () => {
+    const clean = checkLiveness(1_000, 500, served, null, null, [], []);
+    expect(clean.ok).toBe(true);
+    expect(clean.stray).toEqual({ count: 0, keys: [] });
+    const leak = checkLiveness(1_000, 500, served, null, null, [{ machine: 'n3', key: 'raft/2@1/hs' }]);
+    expect(leak.ok).toBe(false);
+    expect(livenessMessage(leak)).toBe('1 disk key(s) of Raft state outlive their replica (first: raft/2@1/hs on n3): a replica dropped or moved away must delete its state');
+    const churn = checkLiveness(1_000, 500, served, null, null, null, [{ shard: 1, campaigns: 3, fromUs: 4_000 }]);
+    expect(churn.ok).toBe(false);
+    expect(livenessMessage(churn)).toBe("shard 1's replicas started 3 elections from 4000us, after it had settled with no fault and no membership change: leadership churns");
+    expect(checkLiveness(1_000, 500, served).churn).toBeUndefined();
+  });
 });

@@ -38,7 +38,7 @@ describe('kvsim hunt', () => {
     expect(hunt.code).toBe(0);
     const r = JSON.parse(hunt.stdout);
     expect(r).toMatchObject({ bug: 'none', found: false, shrunk: null });
-    expect(r.seedsTried).toBeGreaterThan(16);
+    expect(r.seedsTried).toBeGreaterThanOrEqual(8);
   });
 
   it('an unknown bug is bad input', () => {
