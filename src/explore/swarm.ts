@@ -13,6 +13,13 @@ import { reproCommand } from '../scenario/repro.js';
 /** Without `--geo`, one swarm scenario in this many has a topology anyway (none with a recipe). */
 export const GEO_SHARE_DENOMINATOR = 4;
 
+/**
+ * One swarm scenario in this many runs with Raft quiescence on (idle groups stop heartbeating;
+ * their followers stop their election clocks), decided by a stream of its own: it is off by
+ * default, so without this no swarm run would ever execute that code.
+ */
+export const QUIESCE_SHARE_DENOMINATOR = 4;
+
 /** Swarm options: `geo` gives every scenario a topology (`--geo`; see arbitraries.ts). */
 export interface SwarmOptions {
   readonly geo?: boolean;
@@ -44,6 +51,7 @@ export function swarmDraw(
   // A machine that left joining again, from a fifth.
   const comeback = rngDraw(streams.stream('swarm/comeback'));
   const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback }, options.geo !== true);
+  if (rngDraw(streams.stream('swarm/quiesce')).chance(1 / QUIESCE_SHARE_DENOMINATOR)) scenario.raft = { ...scenario.raft, quiesce: true };
   return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0 };
 }
 

@@ -87,8 +87,10 @@ describe('swarm mode', () => {
     const on = new Set<string>();
     let garbled = 0;
     let comingBack = 0;
+    let quiet = 0;
     for (let seed = 1; seed <= 60; seed++) {
       const { profile, scenario, recipeFaults, eventFaults, garbleFaults, comebacks } = swarmDraw(seed);
+      if (scenario.raft?.quiesce === true) quiet++;
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
       // A recipe's composed faults come after the drawn ones and are governed by the profile's
       // recipes instead; faults at protocol events come next, using only actions that are on;
@@ -129,6 +131,8 @@ describe('swarm mode', () => {
     expect(garbled).toBeGreaterThan(5); // about a quarter of 60
     expect(garbled).toBeLessThan(30);
     expect(comingBack).toBeGreaterThan(0);
+    expect(quiet).toBeGreaterThan(5); // about a quarter of 60, with quiescence on
+    expect(quiet).toBeLessThan(30);
   });
 
   it('adds a recipe only when the profile allows it, with its faults last', () => {
