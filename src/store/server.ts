@@ -86,6 +86,27 @@ interface ReadWaiter {
 const PUT_WAITERS_MAX = 10_000;
 const READ_WAITERS_MAX = 10_000;
 
+/**
+ * Freshness queries for bounded reads (see FreshnessQuery). While reads wait for freshness, the
+ * replica asks again whenever its newest query is this share of the tightest waiting bound old
+ * without having made it fresh: a query or answer the network lost, a query sent to a replica
+ * no longer leading (it drops it), or none sent at all because no leader was known. So a read
+ * waiting its whole bound asks at most FRESH_ASKS_PER_BOUND + 1 times.
+ */
+const FRESH_ASKS_PER_BOUND = 2;
+/** Floor on the interval between those asks: a tiny bound does not flood the leader. */
+const FRESH_ASK_EVERY_MIN_US = 10_000;
+/** Bound on the queries kept waiting for an answer: an ask does not discard the ones before it,
+ * so an answer slower than the interval still counts when it comes. */
+const FRESH_QUERIES_MAX = 4;
+
+/** A freshness query asked by this replica: id, local send time, and the answer once it came. */
+interface FreshQuery {
+  qid: number;
+  sentLocalUs: number;
+  index: number | null;
+}
+
 /** What a held request waits for: a read index from Raft, the replica to apply far enough, a
  * bounded read's freshness, a put's entry to apply, a follower's freshness query's read index. */
 export type HeldKind = 'read-index' | 'read-apply' | 'bounded' | 'put' | 'freshness';
@@ -108,8 +129,10 @@ export class ShardReplica {
   compactScheduled = false;
   /** Local time as of which this replica has applied everything committed (bounded reads). */
   freshAtLocalUs = -Infinity;
-  /** The outstanding freshness query: id, local send time, and the answer once it came. */
-  freshQuery: { qid: number; sentLocalUs: number; index: number | null } | null = null;
+  /** Freshness queries asked and not yet of use, oldest first (at most FRESH_QUERIES_MAX). */
+  private readonly freshQueries: FreshQuery[] = [];
+  /** Re-asks freshness while bounded reads wait (askWhileWaiting); -1 when not armed. */
+  private freshAskTimer = -1;
   /** Leader side: freshness queries waiting for their ReadIndex round, by request id. */
   private readonly freshPending = new Map<string, { from: string; qid: number; sent: number }>();
   wasLeader = false;
@@ -184,6 +207,57 @@ export class ShardReplica {
       if (this.boundedTimer >= 0) this.server.ctx.cancelTimer(this.boundedTimer);
       this.armBoundedTimer(boundUs);
     }
+    // This read's bound may be the tightest now: decide the next ask again.
+    if (this.freshAskTimer >= 0) this.server.ctx.cancelTimer(this.freshAskTimer);
+    this.freshAskTimer = -1;
+    this.askWhileWaiting();
+  }
+
+  /**
+   * While bounded reads wait, asks the leader again once the newest query is a share of the
+   * tightest bound old (FRESH_ASKS_PER_BOUND), on a timer: nothing else would ask before the
+   * next read arrives, and in a quiesced group nothing else makes this replica fresh. Stops
+   * when no read waits (served or given up).
+   */
+  private askWhileWaiting(): void {
+    const ctx = this.server.ctx;
+    const now = ctx.localNowUs();
+    let boundMinUs = Infinity;
+    for (const w of this.boundedWaiting) if (w.giveUpLocalUs > now) boundMinUs = Math.min(boundMinUs, w.boundUs);
+    if (boundMinUs === Infinity) return;
+    const everyUs = Math.max(FRESH_ASK_EVERY_MIN_US, Math.floor(boundMinUs / FRESH_ASKS_PER_BOUND));
+    if (now - this.newestFreshQuerySentLocalUs() >= everyUs) this.server.askFreshness(this);
+    // The next ask is due an interval after the newest query, or after now if none went out
+    // within the interval (no leader known yet).
+    const newestLocalUs = this.newestFreshQuerySentLocalUs();
+    const dueLocalUs = now - newestLocalUs < everyUs ? newestLocalUs + everyUs : now + everyUs;
+    this.freshAskTimer = ctx.setTimer(Math.max(1, dueLocalUs - now), () => {
+      this.freshAskTimer = -1;
+      // A replica dropped from this machine asks nothing more.
+      if (this.server.replicas.get(this.shard) === this) this.askWhileWaiting();
+    });
+  }
+
+  /** The local send time of the newest freshness query still waiting (-Infinity: none). */
+  newestFreshQuerySentLocalUs(): number {
+    return this.freshQueries.at(-1)?.sentLocalUs ?? -Infinity;
+  }
+
+  /** Records a freshness query just sent; the oldest waiting one gives way beyond the bound. */
+  addFreshQuery(qid: number, sentLocalUs: number): void {
+    this.freshQueries.push({ qid, sentLocalUs, index: null });
+    if (this.freshQueries.length > FRESH_QUERIES_MAX) this.freshQueries.shift();
+  }
+
+  /**
+   * An answer to one of this replica's freshness queries: the index its leader confirmed. The
+   * id alone is not enough — ids start again at 1 after a restart (see FreshnessQuery.sent).
+   */
+  onFreshAnswer(qid: number, sentLocalUs: number, index: number): void {
+    const q = this.freshQueries.find((f) => f.qid === qid && f.sentLocalUs === sentLocalUs);
+    if (q === undefined) return;
+    q.index = index;
+    this.serveWaitingReads();
   }
 
   private armBoundedTimer(delayUs: number): void {
@@ -323,10 +397,16 @@ export class ShardReplica {
   }
 
   serveWaitingReads(): void {
-    const q = this.freshQuery;
-    if (q !== null && q.index !== null && this.kv.appliedIndex >= q.index) {
-      this.freshAtLocalUs = Math.max(this.freshAtLocalUs, q.sentLocalUs);
-      this.freshQuery = null;
+    // The newest answered query applied through makes this replica fresh as of its send time;
+    // it and every query before it are done with (an older one could only say less).
+    let used = -1;
+    for (let i = 0; i < this.freshQueries.length; i++) {
+      const q = this.freshQueries[i]!;
+      if (q.index !== null && this.kv.appliedIndex >= q.index) used = i;
+    }
+    if (used >= 0) {
+      this.freshAtLocalUs = Math.max(this.freshAtLocalUs, this.freshQueries[used]!.sentLocalUs);
+      this.freshQueries.splice(0, used + 1);
       if (this.boundedWaiting.length > 0) this.serveFreshEnough();
     }
     if (this.readsWaiting.length === 0) return;
@@ -546,12 +626,7 @@ export class StoreServer implements Process {
       }
       case 'fresh-resp': {
         if (!isFreshnessAnswer(payload) || !this.isShardHere(payload.shard)) break;
-        const replica = this.replicas.get(payload.shard);
-        const q = replica?.freshQuery;
-        // The id alone is not enough: ids start again at 1 after a restart (see FreshnessQuery.sent).
-        if (replica === undefined || q === undefined || q === null || q.qid !== payload.qid || q.sentLocalUs !== payload.sent) return;
-        q.index = payload.index;
-        replica.serveWaitingReads();
+        this.replicas.get(payload.shard)?.onFreshAnswer(payload.qid, payload.sent, payload.index);
         return;
       }
       case 'req':
@@ -599,7 +674,7 @@ export class StoreServer implements Process {
       case 'bounded': {
         const boundUs = req.boundUs ?? 0;
         // Refresh ahead of need, so steady bounded traffic rarely finds the replica stale.
-        if (this.ctx.localNowUs() - replica.freshAtLocalUs > boundUs / 2) this.askFreshness(replica, boundUs);
+        if (this.ctx.localNowUs() - replica.freshAtLocalUs > boundUs / 2) this.askFreshnessAhead(replica, boundUs);
         // The age is read after asking: the leader of a one-voter group confirms its own query at
         // once, inside askFreshness, and a read parked here would wait out its bound for an answer
         // that has already come (found by the bounded-read liveness probe: RF 1 refused them all).
@@ -630,26 +705,30 @@ export class StoreServer implements Process {
     replica.propose(from, req);
   }
 
-  private askFreshness(replica: ShardReplica, boundUs: number): void {
-    const now = this.ctx.localNowUs();
-    const q = replica.freshQuery;
-    // One query at a time; a lost one is given up after the bound (or 100 ms) and re-asked.
-    if (q !== null && now - q.sentLocalUs < Math.max(boundUs, 100_000)) return;
-    const qid = this.nextFreshId++;
-    replica.freshQuery = { qid, sentLocalUs: now, index: null };
+  /** A bounded read's refresh ahead of need: at most one query per bound (or 100 ms) on arrivals. */
+  private askFreshnessAhead(replica: ShardReplica, boundUs: number): void {
+    if (this.ctx.localNowUs() - replica.newestFreshQuerySentLocalUs() < Math.max(boundUs, 100_000)) return;
+    this.askFreshness(replica);
+  }
+
+  /**
+   * Asks the shard's leader for a confirmed commit index (the leader itself runs the ReadIndex
+   * round at once). With no leader known nothing is sent and nothing recorded, so the next ask
+   * is not held back by a query that never left.
+   */
+  askFreshness(replica: ShardReplica): void {
     const leader = this.host.leaderOf(replica.shard);
+    if (leader === null) return;
+    const now = this.ctx.localNowUs();
+    const qid = this.nextFreshId++;
+    replica.addFreshQuery(qid, now);
     if (leader === this.ctx.id) replica.confirmFreshness(this.ctx.id, qid, now);
-    else if (leader !== null) this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid, sent: now } satisfies FreshnessQuery, 'fresh-req');
+    else this.ctx.send(leader, { kind: 'fresh-req', shard: replica.shard, qid, sent: now } satisfies FreshnessQuery, 'fresh-req');
   }
 
   answerFreshness(replica: ShardReplica, asker: string, qid: number, sent: number, index: number): void {
-    if (asker === this.ctx.id) {
-      const q = replica.freshQuery;
-      if (q !== null && q.qid === qid && q.sentLocalUs === sent) q.index = index;
-      // Promoted now if already applied (an idle leader applies nothing more), else on apply.
-      replica.serveWaitingReads();
-      return;
-    }
+    // Promoted now if already applied (an idle leader applies nothing more), else on apply.
+    if (asker === this.ctx.id) return replica.onFreshAnswer(qid, sent, index);
     this.ctx.send(asker, { kind: 'fresh-resp', shard: replica.shard, qid, sent, index } satisfies FreshnessAnswer, 'fresh-resp');
   }
 

@@ -11,7 +11,7 @@ import { swarmFileText } from '../../src/explore/swarm.js';
 const RANGES: Record<string, [number, number, string[]]> = {
   'vote-without-log-check': [2, 4, ['invariants', 'assertion']],
   'commit-previous-term': [4, 6, ['invariants']],
-  'ack-before-persist': [1, 1, ['assertion', 'invariants']],
+  'ack-before-persist': [1, 2, ['assertion', 'invariants', 'liveness']],
   'forget-vote-on-restart': [39, 41, ['invariants', 'assertion']],
   'leader-read-without-quorum': [5, 7, ['invariants']],
   'readindex-before-term-commit': [134, 136, ['invariants']],
@@ -21,7 +21,7 @@ const RANGES: Record<string, [number, number, string[]]> = {
   'truncate-on-matching-heartbeat': [13, 15, ['assertion', 'invariants']],
   'next-index-overshoot': [1, 3, ['assertion', 'invariants']],
   'snapshot-drops-last-entry': [9, 11, ['assertion', 'invariants']],
-  'follower-serves-uncommitted': [5, 7, ['invariants']],
+  'follower-serves-uncommitted': [4, 6, ['invariants', 'linearizable']],
   'session-token-ignored': [6, 8, ['eventual']],
   'stale-route-no-redirect': [1, 1, ['eventual', 'linearizable', 'durability']],
   'bounded-ignores-bound': [4, 6, ['eventual']],

@@ -98,6 +98,35 @@ describe('store server', () => {
     expect(replies[replies.length - 1]).toMatchObject({ status: 'unavailable', reason: 'staler than the bound' });
   });
 
+  it('a bounded read whose freshness query was lost asks again while it waits, and is served within its bound', () => {
+    const { world, ask, leader } = cluster();
+    const l = leader()!;
+    const follower = ['n1', 'n2', 'n3'].find((m) => m !== l)!;
+    expect(ask(l, { opId: 1, op: 'put', key: 'k', value: 'v1' }).status).toBe('ok');
+    world.run(world.nowUs + 500_000); // whatever freshness the follower had is older than the bound
+    // The query the read sends on arrival is lost; no other read comes to ask again.
+    world.network.cutAll([[l, follower]], 'test');
+    world.after(20_000, () => world.network.heal('all'));
+    // Asked again at half the bound: served well before the bound, not refused at it.
+    expect(ask(follower, { opId: 2, op: 'get', key: 'k', level: 'bounded', boundUs: 300_000 }, 250_000)).toMatchObject({ status: 'ok', value: 'v1' });
+  });
+
+  it('a bounded read at a replica that knows no leader asks once it knows one', () => {
+    const { world, ask, leader, servers } = cluster();
+    const l = leader()!;
+    const follower = ['n1', 'n2', 'n3'].find((m) => m !== l)!;
+    expect(ask(l, { opId: 1, op: 'put', key: 'k', value: 'v1' }).status).toBe('ok');
+    // Cut off for longer than an election timeout, the follower campaigns and knows no leader.
+    const others = ['n1', 'n2', 'n3'].filter((m) => m !== follower);
+    world.network.cutAll(others.map((m) => [m, follower] as [string, string]), 'test');
+    world.run(world.nowUs + 500_000);
+    expect(servers.get(follower)!.groupInfo(0)!.leader).toBeNull();
+    // Nothing can be sent on arrival; healed 10 ms later, it learns the leader from a heartbeat
+    // and its next ask goes out while the read still waits.
+    world.after(10_000, () => world.network.heal('all'));
+    expect(ask(follower, { opId: 2, op: 'get', key: 'k', level: 'bounded', boundUs: 400_000 }, 350_000)).toMatchObject({ status: 'ok', value: 'v1' });
+  });
+
   it('a retried put is applied once (dedup by op id)', () => {
     const { ask, leader } = cluster();
     const l = leader()!;
