@@ -56,6 +56,10 @@
 //  - bounded-read-one-voter (found by the bounded-read liveness probe): with one voter, the
 //    leader confirmed its own freshness inside askFreshness, but the age had been read before,
 //    so the read waited out its bound and was refused (the age is read after asking now).
+//  - quiesce-learner-bounded-read (found by a trial of quiescence in swarm scenarios): a bounded
+//    read waiting for a lost freshness query never asked again (only the next read did, after
+//    max(bound, 100 ms)), so at 5 % loss a learner of an idle group missed the liveness bound;
+//    waiting reads now re-ask on a timer at half their bound (test/store/server.test.ts too).
 //  - rehosted-leader-role-change: a re-hosted replica (id n3#1) never saw its own role changes, so
 //    a lost leadership left stale pending puts (the server compares the id it hosts).
 //  - stale-candidate-backs-off: restarting the clock left a fair race that the stale candidate
@@ -105,6 +109,7 @@ const FOUND = [
   { file: 'placement-stale-status-shrinks-group.yaml', seed: 1, check: 'liveness', owner: 'store/placement epoch, add before remove' },
   { file: 'fault-at-settle-instant.yaml', seed: 5748, check: 'eventual', owner: 'harness/faults: none at the settle instant' },
   { file: 'bounded-read-one-voter.yaml', seed: 201, check: 'liveness', owner: 'store/server bounded reads: age read after asking' },
+  { file: 'quiesce-learner-bounded-read.yaml', seed: 3254, check: 'liveness', owner: 'store/server bounded reads: waiting reads ask again' },
 ];
 
 describe('failures found without a planted bug (fixed: regression tests)', () => {
