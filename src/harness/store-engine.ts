@@ -200,6 +200,8 @@ export class StoreEngine implements Engine {
   private readonly probeBoundUs: number;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
   private learnersInitial = 0;
+  /** Read replicas added and removed as the placement driver's trace events say (the placement check's counts must agree). */
+  private readonly learnersTraced = { added: 0, removed: 0 };
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
   private elections = 0;
   /** Current leader per group as announced in trace events (the fault targeting view). */
@@ -233,6 +235,10 @@ export class StoreEngine implements Engine {
       }
       if (this.quorumWatchTimeoutUs !== null) this.watchQuorumContact(event, this.quorumWatchTimeoutUs);
       if (event.type === 'raft.transfer' || event.type === 'raft.role' || event.type === 'raft.restart') this.watchTransfer(event);
+      if (event.type === 'store.placement') {
+        if (event.kind === 'learner-added') this.learnersTraced.added++;
+        if (event.kind === 'learner-removed') this.learnersTraced.removed++;
+      }
     });
     world.network.afterDeliver = (to, from, payload, label, now) => this.auditDelivery(to, from, payload, label, now);
     this.cluster = new StoreCluster(world, {
@@ -822,6 +828,12 @@ export class StoreEngine implements Engine {
       replicas.push({ machine: r.machine, shard: r.shard, appliedIndex: r.appliedIndex, appliedAt: r.appliedAt });
       digests.push({ machine: r.machine, shard: r.shard, digest: r.digest, appliedIndex: r.appliedIndex });
     }
+    // The durability and convergence checks judge these states: a view that left out a running
+    // replica would make them pass for want of anything to look at.
+    const judged = new Set(replicas.map((r) => `${r.machine}/${r.shard}`));
+    for (const { machine, shard } of this.runningReplicas()) {
+      if (!judged.has(`${machine}/${shard}`)) throw new AssertionError(`the final states leave out shard ${shard}'s running replica on ${machine}`);
+    }
     return { replicas, convergence: convergenceOf(digests) };
   }
 
@@ -853,6 +865,12 @@ export class StoreEngine implements Engine {
             : { leader, voters: conf.voters.map(machineOfReplica), learners: conf.learners.map(machineOfReplica) },
         hosts,
       });
+    }
+    // Two views of one count: the cluster's counters and the driver's events.
+    if (cluster.learnersAdded !== this.learnersTraced.added || cluster.learnersRemoved !== this.learnersTraced.removed) {
+      throw new AssertionError(
+        `read replicas counted ${cluster.learnersAdded} added, ${cluster.learnersRemoved} removed, but the placement driver traced ${this.learnersTraced.added} and ${this.learnersTraced.removed}`,
+      );
     }
     return {
       shards,
