@@ -29,7 +29,7 @@ import type { Place } from '../base/place.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_PLACEMENT, type PlacementDriver, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
-import type { ShardReplica } from '../store/server.js';
+import type { ShardReplica, StoreServer } from '../store/server.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
@@ -240,7 +240,7 @@ export class StoreEngine implements Engine {
         if (event.kind === 'learner-removed') this.learnersTraced.removed++;
       }
     });
-    world.network.afterDeliver = (to, from, payload, label, now) => this.auditDelivery(to, from, payload, label, now);
+    world.network.afterGarbledDelivery = (to, from, payload, path, label, now) => this.auditGarbledDelivery(to, from, payload, path, label, now);
     this.cluster = new StoreCluster(world, {
       machines: settings.machines,
       ring: settings.ring,
@@ -376,11 +376,9 @@ export class StoreEngine implements Engine {
     if (this.malformedUngarbled === null) this.malformedUngarbled = { machine, kind, atUs: this.world.nowUs };
   }
 
-  private auditDelivery(to: string, from: string, payload: unknown, label: string, now: boolean): void {
+  private auditGarbledDelivery(to: string, from: string, payload: object, path: string, label: string, now: boolean): void {
     // A paused receiver handles the message later, when this cannot tell what it did.
-    if (!now || this.garbledAccepted !== null) return;
-    const path = this.world.network.garbledPath(payload);
-    if (path === undefined || this.garbledDropped.has(payload as object)) return;
+    if (!now || this.garbledAccepted !== null || this.garbledDropped.has(payload)) return;
     this.garbledAccepted = { machine: to, from, label, path, atUs: this.world.nowUs };
   }
 
@@ -401,25 +399,13 @@ export class StoreEngine implements Engine {
     }
     const tr = this.transferWatch.violation;
     if (tr !== null) found.push({ check: 'transfer', t: tr.atUs, group: tr.group, message: transferViolationMessage(tr), events: [] });
+    // Not one group's: group -1.
+    const wellFormed = (t: number, message: string) => found.push({ check: 'well-formed', t, group: -1, message, events: [] });
     const bad = this.malformedUngarbled;
-    if (bad !== null) {
-      found.push({
-        check: 'well-formed',
-        t: bad.atUs,
-        group: -1,
-        message: `${bad.machine} dropped a malformed '${bad.kind}' payload that the network had not garbled: a message the store sent fails its receiver's validation`,
-        events: [],
-      });
-    }
+    if (bad !== null) wellFormed(bad.atUs, `${bad.machine} dropped a malformed '${bad.kind}' payload that the network had not garbled: a message the store sent fails its receiver's validation`);
     const took = this.garbledAccepted;
     if (took !== null) {
-      found.push({
-        check: 'well-formed',
-        t: took.atUs,
-        group: -1,
-        message: `${took.machine} took in a garbled '${took.label}' from ${took.from} (${took.path} had the wrong type) instead of dropping it: a receiver must refuse a value of the wrong type`,
-        events: [],
-      });
+      wellFormed(took.atUs, `${took.machine} took in a garbled '${took.label}' from ${took.from} (${took.path} had the wrong type) instead of dropping it: a receiver must refuse a value of the wrong type`);
     }
     // The earliest; on a tie the oracle's (pushed first), then CheckQuorum's.
     let first: RaftViolation | null = null;
@@ -778,9 +764,13 @@ export class StoreEngine implements Engine {
 
   /** Every shard replica on a machine that is up (and not replaced for good), with its machine. */
   private *runningReplicas(): Generator<{ machine: string; shard: number; replica: ShardReplica }> {
+    for (const { machine, server } of this.runningServers()) for (const [shard, replica] of server.replicas) yield { machine, shard, replica };
+  }
+
+  /** Every server on a machine that is up (and not replaced for good). */
+  private *runningServers(): Generator<{ machine: string; server: StoreServer }> {
     for (const [machine, server] of this.cluster.serverOf) {
-      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
-      for (const [shard, replica] of server.replicas) yield { machine, shard, replica };
+      if (!this.cluster.isRetired(machine) && this.world.machine(machine).state === 'up') yield { machine, server };
     }
   }
 
@@ -807,10 +797,7 @@ export class StoreEngine implements Engine {
   /** Raft state on running machines' disks that belongs to no replica they host. */
   private strayKeys(): StrayKey[] {
     const out: StrayKey[] = [];
-    for (const [machine, server] of this.cluster.serverOf) {
-      if (this.cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
-      for (const key of server.strayDiskKeys()) out.push({ machine, key });
-    }
+    for (const { machine, server } of this.runningServers()) for (const key of server.strayDiskKeys()) out.push({ machine, key });
     return out;
   }
 

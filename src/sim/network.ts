@@ -87,10 +87,10 @@ export class Network {
   /** Every garbled copy in flight or delivered, with the path of the value garbled (by identity). */
   private readonly garbledCopies = new WeakMap<object, string>();
   /**
-   * Told after every delivery (white-box, for the harness's audit of what receivers accept):
-   * `now` is false when the receiver was paused and handles the message later.
+   * Told after each delivery of a garbled copy (white-box, for the harness's audit of what
+   * receivers accept): `now` is false when the receiver was paused and handles it later.
    */
-  afterDeliver: ((to: string, from: string, payload: unknown, label: string, now: boolean) => void) | null = null;
+  afterGarbledDelivery: ((to: string, from: string, payload: object, path: string, label: string, now: boolean) => void) | null = null;
 
   /** Links with a fault's extra delay on them, for healing. */
   private readonly delayed = new Set<Link>();
@@ -280,9 +280,14 @@ export class Network {
     if (machine.state === 'crashed') return this.drop(id, from, to, label, 'crashed');
     this.stats.delivered++;
     world.traceMessage({ t: world.nowUs(), type: 'msg.deliver', id, from, to, label });
+    const path = this.garbledPath(payload);
+    if (path === undefined) {
+      machine.deliver(from, payload);
+      return;
+    }
     const now = machine.state === 'up';
     machine.deliver(from, payload);
-    this.afterDeliver?.(to, from, payload, label, now);
+    this.afterGarbledDelivery?.(to, from, payload as object, path, label, now);
   }
 
   /** The path of the value the garble fault changed in this payload (undefined: not garbled). */
