@@ -13,7 +13,9 @@
 // it a replica that campaigned while cut off disrupts the leader a few times after the heal,
 // Raft's known disruption that PreVote exists to stop. A stray election can still come from a
 // streak of the network's own loss: the window opens only in the second half of the settling,
-// and CHURN_CAMPAIGNS elections in one group there are churn.
+// and CHURN_CAMPAIGNS elections in one group there are churn. With quiescence on, the engine puts
+// a write to each settled shard every few election timeouts there (startQuietBeats): a quiet group
+// must wake and go quiet again without an election.
 import type { TraceEvent } from '../trace/events.js';
 
 /** Campaigns by timeout in one settled group that make churn. */

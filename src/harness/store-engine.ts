@@ -55,6 +55,8 @@ export const PROBE_CLIENT = { attemptTimeoutUs: 200_000, backoffMaxUs: 50_000 } 
 export const PROBE_CLIENT_BASE = 1_000_000_000;
 /** Pause before a liveness probe retries an operation that did not succeed. */
 export const PROBE_RETRY_DELAY_US = 100_000;
+/** Spacing of the settling's quiet-period writes (with quiescence), in election timeouts. */
+export const QUIET_BEAT_TIMEOUTS = 6;
 /** Bound on the search for a probe key that lands in a given shard. */
 const KEY_SEARCH_MAX = 1_000_000;
 export const DEFAULT_LIVENESS_BOUND_US = 5_000_000;
@@ -196,6 +198,8 @@ export class StoreEngine implements Engine {
   private readonly electionTimeoutUs: number;
   /** PreVote on: the churn check applies (without it, a rejoining replica's disruption is Raft's own). */
   private readonly preVote: boolean;
+  /** Quiescence on: the settling's second half gets a few spaced writes (startQuietBeats). */
+  private readonly quiesce: boolean;
   /** The probe's bound for bounded reads. */
   private readonly probeBoundUs: number;
   /** Read replicas the directory starts with (zone read replicas), for the placement check. */
@@ -226,6 +230,7 @@ export class StoreEngine implements Engine {
     this.quorumWatchTimeoutUs = raftCfg.checkQuorum && !raftCfg.quiesce ? electionTimeoutUs : null;
     this.electionTimeoutUs = electionTimeoutUs;
     this.preVote = raftCfg.preVote;
+    this.quiesce = raftCfg.quiesce;
     world.tracer.listen((event) => {
       this.oracle.observe(event);
       this.churnWatch.observe(event);
@@ -578,6 +583,7 @@ export class StoreEngine implements Engine {
     world.emit({ t: world.nowUs, type: 'store.settle', quiet: true });
     const heldAtHeal = this.heldRequests();
     const probes = this.startProbes();
+    if (this.preVote && this.quiesce) this.startQuietBeats(probes, healedAtUs);
     world.run(world.nowUs + s.settleUs);
     const unanswered = this.unansweredSince(heldAtHeal);
     // Replicas still being moved are not converged yet: give the placement driver time to
@@ -756,6 +762,39 @@ export class StoreEngine implements Engine {
       write();
     }
     return probes;
+  }
+
+  /**
+   * With quiescence, the churn window (the settling's second half) would hold no activity at
+   * all: every group has gone quiet, and a quiet group that never elects tells nothing about
+   * waking. So each shard whose probe has been served gets a put every QUIET_BEAT_TIMEOUTS
+   * election timeouts there — long enough for its leader to wake, replicate, go quiet again and,
+   * if it went silent without a new quiesce round, for its followers to elect another. A group
+   * whose leader wakes and quiets properly elects no one; one election per beat is churn.
+   */
+  private startQuietBeats(probes: readonly LivenessProbe[], healedAtUs: number): void {
+    const client = this.probeClient;
+    if (client === undefined) return;
+    const spacingUs = QUIET_BEAT_TIMEOUTS * this.electionTimeoutUs;
+    const endUs = healedAtUs + this.settings.settleUs;
+    let n = 0;
+    const busy = new Set<number>();
+    const beat = (): void => {
+      n++;
+      for (const probe of probes) {
+        const key = this.keyInShard(probe.shard);
+        // Only once the probe is done with its client, and the last beat answered (one op at a time per logical client).
+        if (key === undefined || probe.writeOkUs === null || probe.readOkUs === null || busy.has(probe.shard)) continue;
+        busy.add(probe.shard);
+        client.execute(this.shared.nextOpId++, PROBE_CLIENT_BASE + probe.shard, { op: 'put', key, value: `beat#${probe.shard}#${n}` }, (c) => {
+          this.history.push(c.record);
+          busy.delete(probe.shard);
+        });
+      }
+      if (this.world.nowUs + 2 * spacingUs <= endUs) this.world.after(spacingUs, beat);
+    };
+    const firstUs = healedAtUs + this.settings.settleUs / 2 + 2 * this.electionTimeoutUs;
+    if (firstUs + spacingUs <= endUs) this.world.after(firstUs - this.world.nowUs, beat);
   }
 
   private keyInShard(shard: number): string | undefined {
