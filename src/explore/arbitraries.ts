@@ -486,15 +486,15 @@ export function buildScenario(
   draw: Draw,
   profile: FaultProfile,
   name: string,
-  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number } = {},
+  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number; leaseTransfers?: number } = {},
   /** Draws of their own for the parts added later, so that adding one shifted none of the others. */
-  streams: { geo?: Draw; events?: Draw; garbling?: Draw; comeback?: Draw } = {},
+  streams: { geo?: Draw; events?: Draw; garbling?: Draw; comeback?: Draw; leaseTransfer?: Draw } = {},
   /** The topology is optional (a plain swarm's share, not --geo): none for a recipe, whose
    * timings are tuned for one place and which a topology's stretched timeouts would blunt. */
   geoOptional = false,
 ): ScenarioInput {
   let geo = streams.geo;
-  const { events, garbling, comeback } = streams;
+  const { events, garbling, comeback, leaseTransfer } = streams;
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
   if (geoOptional && recipe !== undefined) geo = undefined;
@@ -627,6 +627,7 @@ export function buildScenario(
     meta.recipe = recipe;
     meta.recipeFaults = faults.length - before;
   }
+  if (leaseTransfer !== undefined && recipe === undefined) meta.leaseTransfers = addLeaseTransfers(leaseTransfer, profile, shape, scenario, faults);
   if (events !== undefined) meta.eventFaults = addEventFaults(events, profile, scenario, faults);
   if (garbling !== undefined) meta.garbleFaults = addGarble(garbling, durationUs, faults);
   if (comeback !== undefined) {
@@ -660,6 +661,44 @@ function addGarble(g: Draw, durationUs: number, faults: FaultInput[]): number {
   const forUs = g.int(1, 20) * 100 * MS;
   faults.push({ at: durationText(atUs), for: durationText(forUs), garble: g.pick([0.01, 0.05, 0.2, 0.5]) });
   return 1;
+}
+
+/** One scenario in this many, of those without a recipe and with transfers on, gets lease reads across leadership transfers (addLeaseTransfers). */
+export const LEASE_TRANSFER_SHARE_DENOMINATOR = 4;
+
+/**
+ * Lease reads across leadership transfers, for a share of the scenarios without a recipe and
+ * with transfers on: a
+ * lease-read stream, a shard's leadership handed over every few hundred milliseconds, and at
+ * some of the hand-overs the target's messages to the old leader held up for an election
+ * timeout or two. The old leader then does not hear that its target has won, while the target
+ * wins the third voter at once (a TimeoutNow campaign skips leader stickiness): a leader that
+ * kept serving lease reads during or just after a transfer answers from before the new
+ * leader's writes. Returns how many faults it added.
+ */
+function addLeaseTransfers(lt: Draw, profile: FaultProfile, shape: Shape, scenario: ScenarioInput, faults: FaultInput[]): number {
+  // Only with transfers on in the profile (and the clogs only with clogs on), like every other drawn fault.
+  if (!lt.chance(1 / LEASE_TRANSFER_SHARE_DENOMINATOR) || shape.replication < 3 || profile.kinds.transfer === undefined) return 0;
+  // A lease needs CheckQuorum.
+  if (scenario.raft !== undefined) delete scenario.raft.checkQuorum;
+  const w = scenario.workload!;
+  delete w.mode;
+  delete w.concurrency;
+  w.clients = Math.max(4, w.clients);
+  w.rate = Math.max(200, w.rate ?? 0);
+  w.readRatio = Math.min(w.readRatio ?? 0.8, 0.8);
+  w.levels = { ...w.levels, lease: Math.max(5, w.levels?.lease ?? 0) };
+  const shard = lt.int(0, shape.shards - 1);
+  const fromUs = lt.int(3, 8) * 100 * MS;
+  const everyUs = lt.int(4, 9) * 100 * MS;
+  const before = faults.length;
+  faults.push({ every: durationText(everyUs), from: durationText(fromUs), until: durationText(Math.max(fromUs + everyUs, shape.durationUs - 200 * MS)), transfer: { shard } } as FaultInput);
+  for (let nth = 1; nth <= 4 && profile.kinds.clog !== undefined; nth++) {
+    if (!lt.chance(0.6)) continue;
+    const forUs = ms((lt.int(10, 25) * shape.electionTimeoutUs) / 10);
+    faults.push({ when: { event: 'transferStarted', shard, nth }, for: durationText(forUs), clog: { from: 'peer', to: 'involved' } } as FaultInput);
+  }
+  return faults.length - before;
 }
 
 /**
@@ -744,6 +783,13 @@ export function drawEventFault(ev: Draw, choices: NonNullable<ReturnType<typeof 
   if (ev.chance(0.5)) when.nth = ev.int(1, 4);
   if (ev.chance(0.5)) when.delay = durationText(ev.pick([1, 2, 5, 10, 20]) * MS);
   const forText = durationText(ev.int(1, 10) * 50 * MS);
+  // A clog between the two (2 in 5 of them, one way): the moment one side hears the other late —
+  // a leader that starts a transfer, say, not hearing that its target has won — while both still
+  // reach everyone else. (Drawn last, so the draws above are those of a plain clog.)
+  if (action === 'clog' && event !== 'restarted' && ev.chance(0.4)) {
+    const clog = ev.chance(0.5) ? { from: 'peer', to: 'involved' } : { from: 'involved', to: 'peer' };
+    return { when, for: forText, clog } as FaultInput;
+  }
   return { when, for: forText, [action]: target } as FaultInput;
 }
 
