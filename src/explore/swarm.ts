@@ -54,7 +54,21 @@ export function swarmDraw(
   const leaseTransfer = rngDraw(streams.stream('swarm/lease-transfer'));
   const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback, leaseTransfer }, options.geo !== true);
   if (rngDraw(streams.stream('swarm/quiesce')).chance(1 / QUIESCE_SHARE_DENOMINATOR)) scenario.raft = { ...scenario.raft, quiesce: true };
+  addTuning(rngDraw(streams.stream('swarm/tuning')), scenario);
   return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0, leaseTransfers: meta.leaseTransfers ?? 0 };
+}
+
+/**
+ * Settings off their defaults that no other draw touches, from a stream of their own: each
+ * default leaves code no swarm run would execute. One scenario in four gets per-group heartbeats
+ * (coalesceHeartbeats off; not with quiescence, which needs the machine's beat), one in four a
+ * small flow-control window (maxInflight 1, 2 or 4: a leader that must wait for acks before it
+ * sends more), and one in eight a CPU cost per follower-level read (reads queue on a machine).
+ */
+function addTuning(t: ReturnType<typeof rngDraw>, scenario: ScenarioInput): void {
+  if (t.chance(1 / 4) && scenario.raft?.quiesce !== true) scenario.raft = { ...scenario.raft, coalesceHeartbeats: false };
+  if (t.chance(1 / 4)) scenario.raft = { ...scenario.raft, maxInflight: t.pick([1, 2, 4]) };
+  if (t.chance(1 / 8)) scenario.cluster = { ...scenario.cluster, readServiceTime: t.pick(['50us', '200us', '1ms']) };
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {
