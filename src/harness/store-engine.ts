@@ -29,7 +29,7 @@ import type { Place } from '../base/place.js';
 import { Ring } from '../store/ring.js';
 import { DEFAULT_PLACEMENT, type PlacementDriver, type PlacementOptions } from '../store/placement.js';
 import { StoreCluster } from '../store/cluster.js';
-import type { ShardReplica, StoreServer } from '../store/server.js';
+import { DEFAULT_LOAD_REPORT_EVERY_US, type ShardReplica, type StoreServer } from '../store/server.js';
 import { machineOfReplica } from '../store/replica-id.js';
 import { AssertionError, assertNever } from '../base/assert.js';
 import { checkPlacement, type PlacementInput, type PlacementShardInput } from '../check/placement.js';
@@ -206,6 +206,23 @@ export class StoreEngine implements Engine {
   private learnersInitial = 0;
   /** Read replicas added and removed as the placement driver's trace events say (the placement check's counts must agree). */
   private readonly learnersTraced = { added: 0, removed: 0 };
+  /** Read replicas a `replace` took out of the directory (its replacement became the shard's voter): no event says so. */
+  private learnersDroppedByReplace = 0;
+  /**
+   * The learners the autoscaler added that the directory still lists, per shard, from the
+   * driver's events (a `replace` renames or drops them as it does the directory's), and the
+   * most one shard ever had at once: the autoscale rule's bound grows with it.
+   */
+  private readonly autoscaled = new Map<number, string[]>();
+  private autoscaledMax = 0;
+  /** When the settling began (every fault undone, load stopped); null before. */
+  private healedAtUs: number | null = null;
+  /**
+   * Per client machine, the puts it is running (the workload's, from \`execute\` until done), by
+   * shard, and the op whose first attempt is being sent now: a retried-put event must be for
+   * one of those puts, never from a first attempt (white-box: the harness asserts it).
+   */
+  private readonly putsRunning = new Map<string, { byShard: Map<number, number>; firstAttempt: boolean }>();
   private readonly shared: WorkloadShared = { rateFactor: 1, hotKey: null, nextOpId: 1, shed: 0 };
   private elections = 0;
   /** Current leader per group as announced in trace events (the fault targeting view). */
@@ -241,8 +258,17 @@ export class StoreEngine implements Engine {
       if (this.quorumWatchTimeoutUs !== null) this.watchQuorumContact(event, this.quorumWatchTimeoutUs);
       if (event.type === 'raft.transfer' || event.type === 'raft.role' || event.type === 'raft.restart') this.watchTransfer(event);
       if (event.type === 'store.placement') {
-        if (event.kind === 'learner-added') this.learnersTraced.added++;
-        if (event.kind === 'learner-removed') this.learnersTraced.removed++;
+        if (event.kind === 'learner-added') {
+          this.learnersTraced.added++;
+          const list = [...(this.autoscaled.get(event.shard) ?? []), event.machine];
+          this.autoscaled.set(event.shard, list);
+          this.autoscaledMax = Math.max(this.autoscaledMax, list.length);
+        }
+        if (event.kind === 'learner-removed') {
+          this.learnersTraced.removed++;
+          // A zone read replica (the directory's from the start) is not in the list: nothing to forget.
+          this.autoscaled.set(event.shard, (this.autoscaled.get(event.shard) ?? []).filter((m) => m !== event.machine));
+        }
       }
     });
     world.network.afterGarbledDelivery = (to, from, payload, path, label, now) => this.auditGarbledDelivery(to, from, payload, path, label, now);
@@ -264,17 +290,27 @@ export class StoreEngine implements Engine {
     const dist = keyDistribution(settings.keys);
     settings.clients.forEach((id, index) => {
       this.cluster.addClient(id, settings.client, (client, ctx) => {
-        client.onPutRetry = (shard, previous, next) => this.putRetried(shard, previous, next);
+        // A (re)start forgets the puts the machine was running: their callbacks never come.
+        const puts = { byShard: new Map<number, number>(), firstAttempt: false };
+        this.putsRunning.set(id, puts);
+        client.onPutRetry = (shard, previous, next) => this.putRetried(id, shard, previous, next);
         client.onMalformed = (payload) => this.noteMalformed(id, 'reply', payload);
         const driver = new WorkloadDriver(index, settings.workload, dist, this.shared, ctx.rng('workload'), {
           trueNowUs: () => world.nowUs,
           setTimer: (delayUs, fn) => void ctx.setTimer(delayUs, fn),
-          execute: (opId, logicalClient, intent, done) =>
+          execute: (opId, logicalClient, intent, done) => {
+            // The first attempt is sent inside execute (synchronously): no retry yet.
+            const shard = intent.op === 'put' ? this.cluster.directory.ring.shardOfKey(intent.key) : -1;
+            if (shard >= 0) puts.byShard.set(shard, (puts.byShard.get(shard) ?? 0) + 1);
+            puts.firstAttempt = true;
             client.execute(opId, logicalClient, intent, (c) => {
+              if (shard >= 0) puts.byShard.set(shard, (puts.byShard.get(shard) ?? 1) - 1);
               this.history.push(c.record);
               this.completed++;
               done();
-            }),
+            });
+            puts.firstAttempt = false;
+          },
         });
         driver.start();
       });
@@ -474,10 +510,72 @@ export class StoreEngine implements Engine {
     this.protocolReports.push(report);
   }
 
-  private putRetried(shard: number, previous: string, next: string): void {
+  /**
+   * A client retries a put (the protocol event \`putRetried\`, for faults aimed at it). It must be
+   * a retry of a put: the client is running a put of that shard, and this is not its first
+   * attempt (white-box: a client that told of every first attempt, or of a get's retry, would
+   * aim those faults at the wrong moment, and no check would see it).
+   */
+  private putRetried(client: string, shard: number, previous: string, next: string): void {
+    const puts = this.putsRunning.get(client);
+    if (puts?.firstAttempt === true || (puts?.byShard.get(shard) ?? 0) <= 0 || previous === '') {
+      throw new AssertionError(
+        `client ${client} reported a retried put of shard ${shard} (${previous || 'no earlier target'} -> ${next}) ${puts?.firstAttempt === true ? 'while sending a first attempt' : (puts?.byShard.get(shard) ?? 0) <= 0 ? 'while running no put of that shard' : 'with no earlier attempt'}`,
+      );
+    }
     if (this.protocolReports.length === 0) return;
     const e: ProtocolEvent = { name: 'putRetried', machine: next, peer: previous === next ? null : previous, shard };
     for (const report of this.protocolReports) report(e);
+  }
+
+  /**
+   * A machine replaced for good: the directory's read replicas on it go to its replacement, or
+   * away when the replacement is the shard's voter now (cluster.ts). The engine follows: the
+   * autoscaled ones it tracks are renamed or dropped likewise, and the dropped count kept.
+   */
+  private replace(machine: string): string {
+    const readReplicas = this.cluster.directory.readReplicas;
+    const listed = () => [...readReplicas.values()].reduce((n, list) => n + list.length, 0);
+    const before = listed();
+    const serversBefore = new Set(this.cluster.servers());
+    const detail = this.cluster.replace(machine);
+    const fresh = this.cluster.servers().find((m) => !serversBefore.has(m));
+    this.learnersDroppedByReplace += before - listed();
+    for (const [shard, list] of this.autoscaled) {
+      if (!list.includes(machine)) continue;
+      const now = readReplicas.get(shard) ?? [];
+      this.autoscaled.set(shard, list.flatMap((m) => (m !== machine ? [m] : fresh !== undefined && now.includes(fresh) ? [fresh] : [])));
+    }
+    return detail;
+  }
+
+  /**
+   * How long the store must stay idle and healed for the autoscaler to give back every learner
+   * it added; null when it never does (no autoscaling, or a scale-down threshold of 0: no
+   * shard is ever cold). The driver removes a shard's newest extra learner after
+   * `scaleRounds * 4` cold rounds in a row, and a round counts only when a load report came in
+   * since the last one: servers report every DEFAULT_LOAD_REPORT_EVERY_US, the driver rounds
+   * every `roundUs`, so a counted round comes at least every report interval plus a round
+   * (plus delivery jitter). Autoscaled learners are the newest (the list is appended to and
+   * cut from its end), so k of them go within k * scaleRounds * 4 counted rounds, timed by the
+   * slowest clock of the driver and the servers (a drift left by a scenario's open-ended skew).
+   * Twice that, for the probes' own reads at the start of the settling and delivery tails.
+   */
+  private autoscaleColdRequiredUs(): number | null {
+    const p = this.settings.placement;
+    if (p === null || !p.autoscale || p.scaleDownReadsPerSec <= 0) return null;
+    let slowestRate = 1;
+    for (const id of ['pd', ...this.cluster.servers()]) {
+      if (this.world.hasMachine(id)) slowestRate = Math.min(slowestRate, (1_000_000 + this.world.machine(id).clock.drift) / 1_000_000);
+    }
+    const perRoundUs = (DEFAULT_LOAD_REPORT_EVERY_US + p.roundUs) / slowestRate;
+    return Math.ceil(2 * Math.max(1, this.autoscaledMax) * p.scaleRounds * 4 * perRoundUs);
+  }
+
+  private autoscaledRemaining(): { shard: number; machines: string[] }[] {
+    const out: { shard: number; machines: string[] }[] = [];
+    for (const [shard, list] of [...this.autoscaled].sort((a, b) => a[0] - b[0])) if (list.length > 0) out.push({ shard, machines: [...list] });
+    return out;
   }
 
   conditionHolds(when: StateCondition): boolean {
@@ -496,7 +594,7 @@ export class StoreEngine implements Engine {
       case 'leave':
         return { detail: this.cluster.leave(action.machine) };
       case 'replace':
-        return { detail: this.cluster.replace(action.machine) };
+        return { detail: this.replace(action.machine) };
       case 'spike': {
         const before = { factor: this.shared.rateFactor, key: this.shared.hotKey };
         this.shared.rateFactor = action.factor;
@@ -580,6 +678,7 @@ export class StoreEngine implements Engine {
     // Settle: load has stopped (drivers stop at the run's end); undo faults, then probe.
     this.healEverything();
     const healedAtUs = world.nowUs;
+    this.healedAtUs = healedAtUs;
     world.emit({ t: world.nowUs, type: 'store.settle', quiet: true });
     const heldAtHeal = this.heldRequests();
     const probes = this.startProbes();
@@ -589,10 +688,15 @@ export class StoreEngine implements Engine {
     // Replicas still being moved are not converged yet: give the placement driver time to
     // finish its queue of moves (a bounded wait), then judge. Converged means the driver says
     // so and the replicas agree (every shard led, members where the ring wants them): a shard
-    // between two leaders at the end of the settling is given the time to elect one.
-    const placementDeadlineUs = world.nowUs + PLACEMENT_SETTLE_MAX_US;
-    const converged = (driver: PlacementDriver) => driver.settled() && checkPlacement(this.placementInput()).ok;
-    while (this.placementDriver !== undefined && !converged(this.placementDriver) && world.nowUs < placementDeadlineUs) {
+    // between two leaders at the end of the settling is given the time to elect one. With read
+    // autoscaling, converged also means the autoscaled learners are given back: the wait then
+    // lasts up to the autoscale rule's bound from the heal, so that the placement check always
+    // applies the rule (a correct driver ends the wait as soon as they are gone).
+    const placementWaitFromUs = world.nowUs;
+    const placementDeadlineUs = () => Math.max(placementWaitFromUs + PLACEMENT_SETTLE_MAX_US, healedAtUs + (this.autoscaleColdRequiredUs() ?? 0));
+    const converged = (driver: PlacementDriver) =>
+      driver.settled() && checkPlacement(this.placementInput()).ok && (this.autoscaleColdRequiredUs() === null || this.autoscaledRemaining().length === 0);
+    while (this.placementDriver !== undefined && !converged(this.placementDriver) && world.nowUs < placementDeadlineUs()) {
       world.run(world.nowUs + 500_000);
     }
     // Final checks.
@@ -617,7 +721,7 @@ export class StoreEngine implements Engine {
       ),
       oracle: this.raftVerdictInput(),
       linearizabilityWorkPolls: s.linearizabilityWorkPolls,
-      placement: this.placementDriver === undefined ? null : this.placementInput(),
+      placement: this.placementDriver === undefined && s.topology === undefined ? null : this.placementInput(),
     });
     return {
       ops: judged.ops,
@@ -871,6 +975,11 @@ export class StoreEngine implements Engine {
   private placementInput(): PlacementInput {
     const cluster = this.cluster;
     const ring = cluster.directory.ring;
+    const spread = this.spreadInput();
+    if (this.placementDriver === undefined) {
+      // A topology and no driver: membership never changes; only the zone spread is judged.
+      return { shards: [], atUs: this.world.nowUs, movesCompleted: 0, learnersAdded: 0, learnersRemoved: 0, learnersInitial: 0, driver: false, ...(spread !== undefined && { spread }) };
+    }
     const shards: PlacementShardInput[] = [];
     for (let shard = 0; shard < ring.shards; shard++) {
       const leader = this.currentLeader(shard);
@@ -905,6 +1014,50 @@ export class StoreEngine implements Engine {
       learnersAdded: cluster.learnersAdded,
       learnersRemoved: cluster.learnersRemoved,
       learnersInitial: this.learnersInitial,
+      learnersDroppedByReplace: this.learnersDroppedByReplace,
+      ...(this.settings.placement?.autoscale === true && {
+        autoscale: {
+          coldForUs: this.healedAtUs === null ? 0 : this.world.nowUs - this.healedAtUs,
+          requiredUs: this.autoscaleColdRequiredUs(),
+          remaining: this.autoscaledRemaining(),
+        },
+      }),
+      ...(spread !== undefined && { spread }),
+    };
+  }
+
+  /**
+   * For runs with a topology: the final ring's own spread report, and what the check recomputes
+   * it from: where the ring's machines are, and each shard's voters as its replicas' committed
+   * membership says (the leader's; with none, the first running replica's), white-box.
+   */
+  private spreadInput(): PlacementInput['spread'] {
+    const topology = this.settings.topology;
+    if (topology === undefined) return undefined;
+    const cluster = this.cluster;
+    const ring = cluster.directory.ring;
+    const machines: { machine: string; region: string; zone: string }[] = [];
+    for (const m of ring.machines) {
+      const place = topology.places.get(m);
+      if (place !== undefined) machines.push({ machine: m, region: place.region, zone: place.zone });
+    }
+    const shards: { shard: number; voters: string[]; leader: string }[] = [];
+    for (let shard = 0; shard < ring.shards; shard++) {
+      const leader = cluster.currentLeader(shard);
+      let conf = leader === undefined ? undefined : cluster.serverOf.get(leader)?.replicas.get(shard)?.raft.membership;
+      for (const [machine, server] of cluster.serverOf) {
+        if (conf !== undefined) break;
+        if (cluster.isRetired(machine) || this.world.machine(machine).state !== 'up') continue;
+        conf = server.replicas.get(shard)?.raft.membership;
+      }
+      shards.push({ shard, voters: conf === undefined ? [...ring.replicasOf(shard)] : conf.voters.map(machineOfReplica), leader: ring.preferredLeaderOf(shard) });
+    }
+    const reported = ring.spread();
+    return {
+      reported,
+      machines,
+      shards,
+      quotas: topology.replicasPerRegion !== undefined && Object.keys(topology.replicasPerRegion).length > 0,
     };
   }
 

@@ -31,6 +31,9 @@ import type { DiskOp } from '../sim/disk.js';
 import { storeBugOn } from './bugs.js';
 import { AssertionError } from '../base/assert.js';
 
+/** How often a server reports its follower-level reads to the placement driver (read autoscaling). */
+export const DEFAULT_LOAD_REPORT_EVERY_US = 500_000;
+
 export interface ServerEnv {
   /** The placement the cluster was founded with (the founding members of every shard). */
   ring: Router;
@@ -469,7 +472,7 @@ export class StoreServer implements Process {
   private busyUntilLocalUs = 0;
 
   private scheduleLoadReport(): void {
-    const everyUs = this.env.loadReportEveryUs ?? 500_000;
+    const everyUs = this.env.loadReportEveryUs ?? DEFAULT_LOAD_REPORT_EVERY_US;
     this.ctx.setTimer(everyUs, () => {
       const reads: Record<number, number> = {};
       for (const [shard, n] of this.readsServed) reads[shard] = n;

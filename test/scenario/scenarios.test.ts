@@ -31,6 +31,17 @@ describe('shipped scenarios', () => {
     expect(b.events).toBe(a.events);
   });
 
+  it('the autoscaler gives its read replicas back in the settling, and a topology has its zone spread judged', () => {
+    const spike = run('read-spike-autoscale.yaml', 1);
+    const p = spike.checks.placement;
+    expect(p.ok).toBe(true);
+    if (!('autoscale' in p) || p.autoscale === undefined) throw new Error('no autoscale part in the placement verdict');
+    expect(p.autoscale.remaining).toEqual([]);
+    expect(p.autoscale.requiredUs).toBeGreaterThan(0);
+    const geo = run('geo-follower-reads.yaml', 1).checks.placement;
+    expect('spread' in geo && geo.spread).toEqual({ ok: true, problems: [] });
+  });
+
   it('at least one scenario shows stale reads and one a fault-caused leader change', () => {
     const stale = run('stale-follower-reads.yaml', 1);
     expect(stale.staleReads).toBeGreaterThan(0);
