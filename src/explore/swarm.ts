@@ -66,9 +66,24 @@ export function swarmDraw(
  * sends more), and one in eight a CPU cost per follower-level read (reads queue on a machine).
  */
 function addTuning(t: ReturnType<typeof rngDraw>, scenario: ScenarioInput): void {
+  fitAutoscale(scenario);
   if (t.chance(1 / 4) && scenario.raft?.quiesce !== true) scenario.raft = { ...scenario.raft, coalesceHeartbeats: false };
   if (t.chance(1 / 4)) scenario.raft = { ...scenario.raft, maxInflight: t.pick([1, 2, 4]) };
   if (t.chance(1 / 8)) scenario.cluster = { ...scenario.cluster, readServiceTime: t.pick(['50us', '200us', '1ms']) };
+}
+
+/**
+ * Read autoscaling whose hot threshold the load can cross: the drawn threshold (10–40 reads/s
+ * per replica) is lowered to an eighth of the reads one shard gets (open loop: rate × read
+ * ratio / shards), but not below 3 (above the cold threshold of 2). Without this, 4 in 5 of the
+ * autoscaling scenarios never added a read replica, so scale-up and scale-down went untested.
+ */
+function fitAutoscale(scenario: ScenarioInput): void {
+  const p = scenario.placement;
+  const w = scenario.workload;
+  if (p?.autoscale !== true || p.scaleUpReadsPerSec === undefined || w?.rate === undefined) return;
+  const perShard = (w.rate * (w.readRatio ?? 0.5)) / (scenario.cluster.shards ?? 1);
+  p.scaleUpReadsPerSec = Math.min(p.scaleUpReadsPerSec, Math.max(3, Math.floor(perShard / 8)));
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {
