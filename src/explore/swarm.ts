@@ -20,6 +20,15 @@ export const GEO_SHARE_DENOMINATOR = 4;
  */
 export const QUIESCE_SHARE_DENOMINATOR = 4;
 
+/**
+ * One swarm scenario in this many sets `cluster.vnodes` (tokens per machine on the machines'
+ * ring), from a stream of its own, to one of VNODES_CHOICES; the rest keep the default (24).
+ * Few tokens are where the ring's walks wrap and its token allocator runs out of gaps — one
+ * token per machine makes every walk lap the ring — and 64 is a ring denser than the default.
+ */
+export const VNODES_SHARE_DENOMINATOR = 4;
+export const VNODES_CHOICES: readonly number[] = [1, 2, 3, 4, 8, 64];
+
 /** Swarm options: `geo` gives every scenario a topology (`--geo`; see arbitraries.ts). */
 export interface SwarmOptions {
   readonly geo?: boolean;
@@ -52,6 +61,10 @@ export function swarmDraw(
   const comeback = rngDraw(streams.stream('swarm/comeback'));
   const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback }, options.geo !== true);
   if (rngDraw(streams.stream('swarm/quiesce')).chance(1 / QUIESCE_SHARE_DENOMINATOR)) scenario.raft = { ...scenario.raft, quiesce: true };
+  // Tokens per machine, from a stream of its own too (plain and --geo alike: the zone-aware
+  // walk and allocator take any count).
+  const vnodes = rngDraw(streams.stream('swarm/vnodes'));
+  if (vnodes.chance(1 / VNODES_SHARE_DENOMINATOR)) scenario.cluster = { ...scenario.cluster, vnodes: vnodes.pick(VNODES_CHOICES) };
   return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0 };
 }
 
