@@ -6,7 +6,7 @@
 // The choices come from the seed's own stream ('swarm') of a separate RandomStreams, so they
 // never shift a draw of the run itself, which uses the same seed.
 import { RandomStreams } from '../sim/random.js';
-import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
+import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput, type SwarmMeta } from './arbitraries.js';
 import { scenarioToYaml } from './yaml.js';
 import { reproCommand } from '../scenario/repro.js';
 
@@ -42,11 +42,11 @@ export function swarmName(seed: number, options: SwarmOptions = {}): string {
 export function swarmDraw(
   seed: number,
   options: SwarmOptions = {},
-): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number; comebacks: number } {
+): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number; comebacks: number; adminGarbleFaults: number } {
   const streams = new RandomStreams(seed);
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
-  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number } = {};
+  const meta: SwarmMeta = {};
   // Geography draws from a stream of its own, so the other draws are what they would be without
   // it. Every scenario gets a topology with --geo; without, one in GEO_SHARE_DENOMINATOR does
   // (decided by yet another stream; never one with a recipe), so a plain sweep or hunt also runs
@@ -59,13 +59,24 @@ export function swarmDraw(
   const garbling = rngDraw(streams.stream('swarm/garble'));
   // A machine that left joining again, from a fifth.
   const comeback = rngDraw(streams.stream('swarm/comeback'));
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback }, options.geo !== true);
+  // A garble fault aimed at the placement driver's messages while replicas move, from a sixth.
+  const adminGarbling = rngDraw(streams.stream('swarm/garble-admin'));
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback, adminGarbling }, options.geo !== true);
   if (rngDraw(streams.stream('swarm/quiesce')).chance(1 / QUIESCE_SHARE_DENOMINATOR)) scenario.raft = { ...scenario.raft, quiesce: true };
   // Tokens per machine, from a stream of its own too (plain and --geo alike: the zone-aware
   // walk and allocator take any count).
   const vnodes = rngDraw(streams.stream('swarm/vnodes'));
   if (vnodes.chance(1 / VNODES_SHARE_DENOMINATOR)) scenario.cluster = { ...scenario.cluster, vnodes: vnodes.pick(VNODES_CHOICES) };
-  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0 };
+  return {
+    profile,
+    scenario,
+    recipe: meta.recipe ?? null,
+    recipeFaults: meta.recipeFaults ?? 0,
+    eventFaults: meta.eventFaults ?? 0,
+    garbleFaults: meta.garbleFaults ?? 0,
+    comebacks: meta.comebacks ?? 0,
+    adminGarbleFaults: meta.adminGarbleFaults ?? 0,
+  };
 }
 
 export function swarmScenario(seed: number, options: SwarmOptions = {}): ScenarioInput {
@@ -82,7 +93,7 @@ export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports
  * under reports/ are the same, so the repro command replays the run bit for bit.
  */
 export function swarmFileText(seed: number, bugs: readonly string[], dir = 'reports', options: SwarmOptions = {}): string {
-  const { profile, scenario, recipe, eventFaults, garbleFaults } = swarmDraw(seed, options);
+  const { profile, scenario, recipe, eventFaults, garbleFaults, adminGarbleFaults } = swarmDraw(seed, options);
   const on = DRAWN_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
   const off = DRAWN_KINDS.filter((k) => profile.kinds[k] === undefined);
   const features = [
@@ -97,7 +108,7 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Off: ${off.length > 0 ? off.join(', ') : 'none'}. Network features allowed: ${features.length > 0 ? features.join(', ') : 'none'}.`,
     `Read levels allowed: ${profile.levels.join(', ')}.`,
     `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).${scenario.topology !== undefined && options.geo !== true ? ` Topology: drawn (one seed in ${GEO_SHARE_DENOMINATOR} without --geo, none with a recipe).` : ''}`,
-    `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults} (last in the list).`,
+    `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults}${adminGarbleFaults > 0 ? `; last, garbled admin messages while replicas move: ${adminGarbleFaults}` : ' (last in the list)'}.`,
     `Reproduce: ${swarmRepro(seed, bugs, dir, options)}`,
   ]);
 }
