@@ -21,13 +21,18 @@ export const GEO_SHARE_DENOMINATOR = 4;
 export const QUIESCE_SHARE_DENOMINATOR = 4;
 
 /**
- * One swarm scenario in this many sets `cluster.vnodes` (tokens per machine on the machines'
- * ring), from a stream of its own, to one of VNODES_CHOICES; the rest keep the default (24).
- * Few tokens are where the ring's walks wrap and its token allocator runs out of gaps — one
- * token per machine makes every walk lap the ring — and 64 is a ring denser than the default.
+ * One swarm scenario in this many (one in two with one replica per shard) sets `cluster.vnodes`
+ * (tokens per machine on the machines' ring), from a stream of its own, to one of VNODES_CHOICES
+ * (one token twice as often as the others); the rest keep the default (24). Few tokens are where
+ * the ring's walks wrap and its token allocator runs out of gaps — with one token per machine a
+ * walk may lap the ring — and 64 is a ring denser than the default. With one replica a shard's
+ * whole placement is one token's arc, so the allocator's edge cases decide it alone (one token
+ * and one replica over four or more shards: the one shape where a wrong wrap in its event walk
+ * shows), and RF 1 is a rare draw (about one scenario in eight): hence its larger share.
  */
 export const VNODES_SHARE_DENOMINATOR = 4;
-export const VNODES_CHOICES: readonly number[] = [1, 2, 3, 4, 8, 64];
+export const VNODES_SHARE_DENOMINATOR_RF1 = 2;
+export const VNODES_CHOICES: readonly number[] = [1, 1, 2, 3, 4, 8, 64];
 
 /** Swarm options: `geo` gives every scenario a topology (`--geo`; see arbitraries.ts). */
 export interface SwarmOptions {
@@ -66,7 +71,8 @@ export function swarmDraw(
   // Tokens per machine, from a stream of its own too (plain and --geo alike: the zone-aware
   // walk and allocator take any count).
   const vnodes = rngDraw(streams.stream('swarm/vnodes'));
-  if (vnodes.chance(1 / VNODES_SHARE_DENOMINATOR)) scenario.cluster = { ...scenario.cluster, vnodes: vnodes.pick(VNODES_CHOICES) };
+  const vnodesShare = 1 / (scenario.cluster.replication === 1 ? VNODES_SHARE_DENOMINATOR_RF1 : VNODES_SHARE_DENOMINATOR);
+  if (vnodes.chance(vnodesShare)) scenario.cluster = { ...scenario.cluster, vnodes: vnodes.pick(VNODES_CHOICES) };
   return {
     profile,
     scenario,
