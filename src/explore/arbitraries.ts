@@ -673,7 +673,7 @@ function addGarble(g: Draw, durationUs: number, faults: FaultInput[]): number {
 }
 
 /**
- * A garble fault aimed at the placement driver's traffic (`messages: [admin]`), for half of the
+ * A garble fault aimed at the placement driver's traffic (`messages: [admin]`), for 4 in 5 of the
  * scenarios that move replicas (a membership change at a fixed time, or read autoscaling) and
  * have no other garble fault (two would undo each other's rates). Garbling all messages almost
  * never reaches the rare ones — a host reply is sent once per replica moved — so their
@@ -683,7 +683,7 @@ function addGarble(g: Draw, durationUs: number, faults: FaultInput[]): number {
  * (and sending no host request) until the garbling ends. Last in the list. Returns 0 or 1.
  */
 function addAdminGarble(a: Draw, durationUs: number, scenario: ScenarioInput, faults: FaultInput[]): number {
-  if (!a.chance(0.5) || faults.some((f) => f.garble !== undefined)) return 0;
+  if (!a.chance(0.8) || faults.some((f) => f.garble !== undefined)) return 0;
   const changes = faults.filter((f) => (f.join !== undefined || f.leave !== undefined || f.replace !== undefined) && f.at !== undefined);
   let atUs: number;
   if (changes.length > 0) atUs = Math.max(0, parseDurationUs(a.pick(changes).at!)! - a.int(0, 2) * 100 * MS);
