@@ -417,7 +417,17 @@ function addRecipe(draw: Draw, recipe: Recipe, shape: Shape, out: ScenarioInput,
   }
 }
 
-/** Builds one scenario from the draws. `name` goes into the file (it is part of the trace). */
+/** What buildScenario tells about the parts it added (counts of faults, last in the list in this order). */
+export interface SwarmMeta {
+  recipe?: Recipe;
+  recipeFaults?: number;
+  eventFaults?: number;
+  garbleFaults?: number;
+  comebacks?: number;
+  adminGarbleFaults?: number;
+  leaseTransfers?: number;
+}
+
 const GEO_REGIONS = ['east', 'west', 'north'] as const;
 
 interface GeoDraw {
@@ -486,15 +496,15 @@ export function buildScenario(
   draw: Draw,
   profile: FaultProfile,
   name: string,
-  meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number; leaseTransfers?: number } = {},
+  meta: SwarmMeta = {},
   /** Draws of their own for the parts added later, so that adding one shifted none of the others. */
-  streams: { geo?: Draw; events?: Draw; garbling?: Draw; comeback?: Draw; leaseTransfer?: Draw } = {},
+  streams: { geo?: Draw; events?: Draw; garbling?: Draw; comeback?: Draw; adminGarbling?: Draw; leaseTransfer?: Draw } = {},
   /** The topology is optional (a plain swarm's share, not --geo): none for a recipe, whose
    * timings are tuned for one place and which a topology's stretched timeouts would blunt. */
   geoOptional = false,
 ): ScenarioInput {
   let geo = streams.geo;
-  const { events, garbling, comeback, leaseTransfer } = streams;
+  const { events, garbling, comeback, adminGarbling, leaseTransfer } = streams;
   // The recipe comes first: it shapes the cluster the other faults are drawn for.
   const recipe = draw.chance(profile.recipeProbability) ? pickRecipe(draw, profile.recipes) : undefined;
   if (geoOptional && recipe !== undefined) geo = undefined;
@@ -635,6 +645,7 @@ export function buildScenario(
     meta.comebacks = back.added;
     if (back.durationUs !== durationUs) scenario.duration = durationText(back.durationUs);
   }
+  if (adminGarbling !== undefined) meta.adminGarbleFaults = addAdminGarble(adminGarbling, durationUs, scenario, faults);
   if (places !== undefined && geo !== undefined) {
     // A machine that joins needs a zone too.
     const zones = Object.values(places.topology.regions).flatMap((r) => Object.values(r.zones));
@@ -699,6 +710,28 @@ function addLeaseTransfers(lt: Draw, profile: FaultProfile, shape: Shape, scenar
     faults.push({ when: { event: 'transferStarted', shard, nth }, for: durationText(forUs), clog: { from: 'peer', to: 'involved' } } as FaultInput);
   }
   return faults.length - before;
+}
+
+/**
+ * A garble fault aimed at the placement driver's traffic (`messages: [admin]`), for 4 in 5 of the
+ * scenarios that move replicas (a membership change at a fixed time, or read autoscaling) and
+ * have no other garble fault (two would undo each other's rates). Garbling all messages almost
+ * never reaches the rare ones — a host reply is sent once per replica moved — so their
+ * validators went untested. The window opens at or just before a membership change and lasts
+ * 0.5-2.5 s, the time its moves take; the rate stays low (10-30 %): the driver needs a status
+ * reply from a shard's leader before each step, and at high rates it stalls, moving nothing
+ * (and sending no host request) until the garbling ends. Last in the list. Returns 0 or 1.
+ */
+function addAdminGarble(a: Draw, durationUs: number, scenario: ScenarioInput, faults: FaultInput[]): number {
+  if (!a.chance(0.8) || faults.some((f) => f.garble !== undefined)) return 0;
+  const changes = faults.filter((f) => (f.join !== undefined || f.leave !== undefined || f.replace !== undefined) && f.at !== undefined);
+  let atUs: number;
+  if (changes.length > 0) atUs = Math.max(0, parseDurationUs(a.pick(changes).at!)! - a.int(0, 2) * 100 * MS);
+  else if (scenario.placement?.autoscale === true) atUs = a.int(0, Math.floor((durationUs * 3) / 4 / MS)) * MS;
+  else return 0;
+  const forUs = a.int(5, 25) * 100 * MS;
+  faults.push({ at: durationText(atUs), for: durationText(forUs), garble: { rate: a.pick([0.2, 0.1, 0.3]), messages: ['admin'] } });
+  return 1;
 }
 
 /**

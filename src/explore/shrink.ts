@@ -24,7 +24,7 @@ const STEPS_MAX = 1_000;
 /** A simpler scenario is taken while its size is within this factor of the smallest seen. */
 const SIZE_SLACK = 1.25;
 /** How many of the last smallest candidates are tried, newest first, for one that is decided. */
-const WALK_BACK_MAX = 12;
+export const WALK_BACK_MAX = 12;
 /** A change that adds machinery of its own (snapshots sooner) must cut the size to this share. */
 const SIZE_GAIN_STRICT = 0.75;
 

@@ -6,7 +6,7 @@
 // The choices come from the seed's own stream ('swarm') of a separate RandomStreams, so they
 // never shift a draw of the run itself, which uses the same seed.
 import { RandomStreams } from '../sim/random.js';
-import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput } from './arbitraries.js';
+import { buildScenario, drawProfile, DRAWN_KINDS, rngDraw, type FaultProfile, type Recipe, type ScenarioInput, type SwarmMeta } from './arbitraries.js';
 import { scenarioToYaml } from './yaml.js';
 import { reproCommand } from '../scenario/repro.js';
 
@@ -19,6 +19,20 @@ export const GEO_SHARE_DENOMINATOR = 4;
  * default, so without this no swarm run would ever execute that code.
  */
 export const QUIESCE_SHARE_DENOMINATOR = 4;
+
+/**
+ * One swarm scenario in this many (one in two with one replica per shard) sets `cluster.vnodes`
+ * (tokens per machine on the machines' ring), from a stream of its own, to one of VNODES_CHOICES
+ * (one token twice as often as the others); the rest keep the default (24). Few tokens are where
+ * the ring's walks wrap and its token allocator runs out of gaps — with one token per machine a
+ * walk may lap the ring — and 64 is a ring denser than the default. With one replica a shard's
+ * whole placement is one token's arc, so the allocator's edge cases decide it alone (one token
+ * and one replica over four or more shards: the one shape where a wrong wrap in its event walk
+ * shows), and RF 1 is a rare draw (about one scenario in eight): hence its larger share.
+ */
+export const VNODES_SHARE_DENOMINATOR = 4;
+export const VNODES_SHARE_DENOMINATOR_RF1 = 2;
+export const VNODES_CHOICES: readonly number[] = [1, 1, 2, 3, 4, 8, 64];
 
 /** Swarm options: `geo` gives every scenario a topology (`--geo`; see arbitraries.ts). */
 export interface SwarmOptions {
@@ -33,11 +47,11 @@ export function swarmName(seed: number, options: SwarmOptions = {}): string {
 export function swarmDraw(
   seed: number,
   options: SwarmOptions = {},
-): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number; comebacks: number; leaseTransfers: number } {
+): { profile: FaultProfile; scenario: ScenarioInput; recipe: Recipe | null; recipeFaults: number; eventFaults: number; garbleFaults: number; comebacks: number; adminGarbleFaults: number; leaseTransfers: number } {
   const streams = new RandomStreams(seed);
   const draw = rngDraw(streams.stream('swarm'));
   const profile = drawProfile(draw);
-  const meta: { recipe?: Recipe; recipeFaults?: number; eventFaults?: number; garbleFaults?: number; comebacks?: number; leaseTransfers?: number } = {};
+  const meta: SwarmMeta = {};
   // Geography draws from a stream of its own, so the other draws are what they would be without
   // it. Every scenario gets a topology with --geo; without, one in GEO_SHARE_DENOMINATOR does
   // (decided by yet another stream; never one with a recipe), so a plain sweep or hunt also runs
@@ -50,12 +64,29 @@ export function swarmDraw(
   const garbling = rngDraw(streams.stream('swarm/garble'));
   // A machine that left joining again, from a fifth.
   const comeback = rngDraw(streams.stream('swarm/comeback'));
-  // Lease reads across transfers, from a sixth.
+  // A garble fault aimed at the placement driver's messages while replicas move, from a sixth.
+  const adminGarbling = rngDraw(streams.stream('swarm/garble-admin'));
+  // Lease reads across transfers, from a seventh.
   const leaseTransfer = rngDraw(streams.stream('swarm/lease-transfer'));
-  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback, leaseTransfer }, options.geo !== true);
+  const scenario = buildScenario(draw, profile, swarmName(seed, options), meta, { geo, events, garbling, comeback, adminGarbling, leaseTransfer }, options.geo !== true);
   if (rngDraw(streams.stream('swarm/quiesce')).chance(1 / QUIESCE_SHARE_DENOMINATOR)) scenario.raft = { ...scenario.raft, quiesce: true };
+  // Tokens per machine, from a stream of its own too (plain and --geo alike: the zone-aware
+  // walk and allocator take any count).
+  const vnodes = rngDraw(streams.stream('swarm/vnodes'));
+  const vnodesShare = 1 / (scenario.cluster.replication === 1 ? VNODES_SHARE_DENOMINATOR_RF1 : VNODES_SHARE_DENOMINATOR);
+  if (vnodes.chance(vnodesShare)) scenario.cluster = { ...scenario.cluster, vnodes: vnodes.pick(VNODES_CHOICES) };
   addTuning(rngDraw(streams.stream('swarm/tuning')), scenario);
-  return { profile, scenario, recipe: meta.recipe ?? null, recipeFaults: meta.recipeFaults ?? 0, eventFaults: meta.eventFaults ?? 0, garbleFaults: meta.garbleFaults ?? 0, comebacks: meta.comebacks ?? 0, leaseTransfers: meta.leaseTransfers ?? 0 };
+  return {
+    profile,
+    scenario,
+    recipe: meta.recipe ?? null,
+    recipeFaults: meta.recipeFaults ?? 0,
+    eventFaults: meta.eventFaults ?? 0,
+    garbleFaults: meta.garbleFaults ?? 0,
+    comebacks: meta.comebacks ?? 0,
+    adminGarbleFaults: meta.adminGarbleFaults ?? 0,
+    leaseTransfers: meta.leaseTransfers ?? 0,
+  };
 }
 
 /**
@@ -100,7 +131,7 @@ export function swarmRepro(seed: number, bugs: readonly string[], dir = 'reports
  * under reports/ are the same, so the repro command replays the run bit for bit.
  */
 export function swarmFileText(seed: number, bugs: readonly string[], dir = 'reports', options: SwarmOptions = {}): string {
-  const { profile, scenario, recipe, eventFaults, garbleFaults, leaseTransfers } = swarmDraw(seed, options);
+  const { profile, scenario, recipe, eventFaults, garbleFaults, adminGarbleFaults, leaseTransfers } = swarmDraw(seed, options);
   const on = DRAWN_KINDS.filter((k) => profile.kinds[k] !== undefined).map((k) => `${k} x${profile.kinds[k]}`);
   const off = DRAWN_KINDS.filter((k) => profile.kinds[k] === undefined);
   const features = [
@@ -116,7 +147,7 @@ export function swarmFileText(seed: number, bugs: readonly string[], dir = 'repo
     `Read levels allowed: ${profile.levels.join(', ')}.`,
     `Recipe: ${recipe ?? 'none'} (composed faults, after the drawn ones; see src/explore/arbitraries.ts).${scenario.topology !== undefined && options.geo !== true ? ` Topology: drawn (one seed in ${GEO_SHARE_DENOMINATOR} without --geo, none with a recipe).` : ''}`,
     ...(leaseTransfers > 0 ? [`Lease reads across leadership transfers: ${leaseTransfers} faults (transfers, and clogs at some of them).`] : []),
-    `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults} (last in the list).`,
+    `Faults at protocol events: ${eventFaults}, then garbled messages: ${garbleFaults}${adminGarbleFaults > 0 ? `; last, garbled admin messages while replicas move: ${adminGarbleFaults}` : ' (last in the list)'}.`,
     `Reproduce: ${swarmRepro(seed, bugs, dir, options)}`,
   ]);
 }

@@ -6,7 +6,8 @@
 // the machines. A simulated run's host is its World (simFaultHost); a run against real
 // processes (src/live) supplies one whose network rules go to the servers' control channels
 // and whose crash is a SIGKILL — the same fault vocabulary, applied by the same code.
-import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks, type Network } from '../sim/network.js';
+import { bridgeLinks, isolateLinks, linksBetweenSides, oneWayLinks, type GarbleAim, type Network } from '../sim/network.js';
+import { messageClassOf, type MessageClass } from '../store/protocol.js';
 import type { Machine } from '../sim/machine.js';
 import type { Rng } from '../sim/random.js';
 import type { World } from '../sim/world.js';
@@ -20,8 +21,19 @@ import { targetOf } from './demo.js';
 
 type Applied = { undo?: () => void; detail: string };
 
+/** A garble fault's aim: the store's messages of the classes named (store/protocol.ts). */
+function garbleAim(classes: readonly MessageClass[]): GarbleAim {
+  return {
+    classes,
+    accepts: (payload) => {
+      const c = messageClassOf(payload);
+      return c !== null && classes.includes(c);
+    },
+  };
+}
+
 /** The network's fault controls, as the simulator's Network has them. */
-export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'delayLinks' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder' | 'faultGarble' | 'setGarble'>;
+export type FaultNetwork = Pick<Network, 'cutAll' | 'heal' | 'clog' | 'delayLinks' | 'setFaultRates' | 'faultDrop' | 'faultDuplicate' | 'faultDelayExtraUs' | 'faultReorder' | 'faultGarble' | 'faultGarbleAim' | 'setGarble'>;
 
 /** A machine's fault controls, as the simulator's Machine has them. */
 export type FaultMachine = Pick<Machine, 'crash' | 'restart' | 'pause' | 'resume' | 'skew'>;
@@ -295,9 +307,11 @@ export class FaultScheduler {
       case 'duplicate':
         return rates(net.faultDrop, action.probability, net.faultDelayExtraUs);
       case 'garble': {
-        const before = net.faultGarble;
-        net.setGarble(action.probability);
-        return { undo: () => net.setGarble(before), detail: `garble ${action.probability}` };
+        const [before, beforeAim] = [net.faultGarble, net.faultGarbleAim];
+        const aim = action.messages === null ? null : garbleAim(action.messages);
+        net.setGarble(action.probability, aim);
+        const what = aim === null ? '' : ` of ${aim.classes.join(', ')} messages`;
+        return { undo: () => net.setGarble(before, beforeAim), detail: `garble ${action.probability}${what}` };
       }
       case 'delay': {
         if (action.links === null) return rates(net.faultDrop, net.faultDuplicate, action.extraUs);

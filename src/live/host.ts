@@ -96,6 +96,7 @@ class LiveNetwork implements FaultNetwork {
 
   /** Never set: a real run refuses the garble fault before it starts (run.ts). */
   readonly faultGarble = 0;
+  readonly faultGarbleAim = null;
 
   setGarble(rate: number): void {
     throw new AssertionError(`garble ${rate}: real runs refuse the garble fault when they check the scenario`);

@@ -94,7 +94,9 @@ export function describeEvent(event: TraceEvent, i: number, ctx: DescribeContext
     case 'net.rates':
       return `network: drop ${percent(event.drop)}, duplicate ${percent(event.duplicate)}, extra delay ${formatSpanUs(event.delayExtraUs)}`;
     case 'net.garble':
-      return event.rate === 0 ? 'network: garbling off' : `network: ${percent(event.rate)} of messages garbled`;
+      return event.rate === 0
+        ? 'network: garbling off'
+        : `network: ${percent(event.rate)} of ${event.messages !== undefined ? `${event.messages.join(', ')} ` : ''}messages garbled`;
     case 'msg.garble':
       return `message ${event.from} -> ${event.to} (${event.label}) garbled at ${event.path}`;
     case 'net.delay':

@@ -7,6 +7,7 @@ import { assertNever, AssertionError } from '../base/assert.js';
 import { parseDurationUs } from '../base/time.js';
 import { FAULT_ACTIONS, type FaultActionName, type FaultSpec } from './schema.js';
 import type { ProtocolEventName } from './protocol-events.js';
+import type { MessageClass } from '../store/protocol.js';
 
 /** A target as written (n3, random, leader(shard 2), ...); see target.ts. */
 type TargetText = string;
@@ -34,7 +35,8 @@ export type FaultAction =
   | { readonly kind: 'join'; readonly machine: string }
   | { readonly kind: 'leave'; readonly machine: string }
   | { readonly kind: 'replace'; readonly machine: string }
-  | { readonly kind: 'garble'; readonly probability: number };
+  /** `messages`: the classes of messages garbled (null: every message). */
+  | { readonly kind: 'garble'; readonly probability: number; readonly messages: readonly MessageClass[] | null };
 
 /** The links a targeted delay slows: between two targets (both ways), or around one. */
 export type DelayLinks = { readonly between: readonly [TargetText, TargetText] } | { readonly around: TargetText };
@@ -130,8 +132,10 @@ export function actionOf(f: FaultSpec): FaultAction {
       return { kind, probability: f.drop! };
     case 'duplicate':
       return { kind, probability: f.duplicate! };
-    case 'garble':
-      return { kind, probability: f.garble! };
+    case 'garble': {
+      const g = f.garble!;
+      return typeof g === 'number' ? { kind, probability: g, messages: null } : { kind, probability: g.rate, messages: [...new Set(g.messages)] };
+    }
     case 'delay': {
       const d = f.delay!;
       if (typeof d === 'number') return { kind, extraUs: d, links: null };

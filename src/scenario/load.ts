@@ -125,6 +125,16 @@ function describeIssue(file: string, doc: Document, lineCounter: LineCounter, is
         node = nodeAt(doc, path.slice(0, -1));
         break;
       }
+      // The alternative the value was meant for is the first whose complaint is not about the
+      // value's own type (a mapping given to `number | { rate, messages }` meant the mapping):
+      // its first complaint is described like any other, at its full path.
+      const meant = issue.errors.find((branch) => branch.length > 0 && !branch.some(isTypeMismatch));
+      if (meant !== undefined) return describeIssue(file, doc, lineCounter, { ...meant[0]!, path: [...path, ...meant[0]!.path] } as Issue);
+      // None: the value has a type no alternative takes.
+      if (isTypeMismatch({ ...issue, path: [] })) {
+        message = `expected ${[...new Set(typesExpected(issue))].join(' or ')}, got ${describeValue(valueAt(doc, path))}`;
+        break;
+      }
       // Report the most specific alternative's complaint rather than "Invalid input".
       const inner = issue.errors.flat().find((e) => e.code !== 'invalid_type') ?? issue.errors.flat()[0];
       if (inner !== undefined) message = inner.message;
@@ -145,6 +155,20 @@ function describeIssue(file: string, doc: Document, lineCounter: LineCounter, is
   }
   const where = node && node.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
   return locate(file, message, { line: where.line, col: where.col, path: pathText(path) || '(top)' });
+}
+
+/** An issue about the value's own type: a wrong type, or a union none of whose alternatives takes the type. */
+function isTypeMismatch(e: Issue): boolean {
+  if (e.path.length !== 0) return false;
+  if (e.code === 'invalid_type') return true;
+  return e.code === 'invalid_union' && e.errors.length > 0 && e.errors.every((branch) => branch.some(isTypeMismatch));
+}
+
+/** The types a type mismatch names (every alternative's, for a union). */
+function typesExpected(e: Issue): string[] {
+  if (e.code === 'invalid_type') return [e.expected];
+  if (e.code === 'invalid_union') return e.errors.flatMap((branch) => branch.filter(isTypeMismatch).flatMap(typesExpected));
+  return [];
 }
 
 function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
@@ -171,7 +195,7 @@ const MISSING = Symbol('missing');
 function describeValue(value: unknown): string {
   if (value === MISSING) return 'missing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value) || isSeq(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value}"`;
   return String(value);

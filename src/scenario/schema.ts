@@ -7,6 +7,7 @@ import { DURATION_EXPECTED, parseDurationUs } from '../base/time.js';
 import { isEventTarget, parseTarget, PLACE_NAME, TARGET_EXPECTED } from './target.js';
 import { PROTOCOL_EVENTS } from './protocol-events.js';
 import { topologyIssues } from './topology.js';
+import { MESSAGE_CLASSES } from '../store/protocol.js';
 
 export const duration = z
   .union([z.string(), z.number()])
@@ -202,8 +203,14 @@ const faultActions = {
   join: machineName.optional(),
   leave: machineName.optional(),
   replace: machineName.optional(),
-  /** Deliver this share of messages with one value of the wrong type (src/sim/garble.ts). Last: the generator draws kinds by position. */
-  garble: probability.optional(),
+  /**
+   * Deliver this share of messages with one value of the wrong type (src/sim/garble.ts); or
+   * `{ rate, messages }`: that share of the messages of the classes named only (store/protocol.ts,
+   * MESSAGE_CLASSES), so rare ones get garbled often. Last: the generator draws kinds by position.
+   */
+  garble: z
+    .union([probability, z.strictObject({ rate: probability, messages: z.array(z.enum(MESSAGE_CLASSES)).min(1, 'expected at least one message class') })])
+    .optional(),
 } as const;
 
 export const FAULT_ACTIONS = Object.keys(faultActions) as (keyof typeof faultActions)[];

@@ -68,6 +68,16 @@ export interface NetworkStats {
   garbled: number;
 }
 
+/**
+ * The messages a garble fault is aimed at. The network cannot tell messages apart (payloads are
+ * opaque here), so whoever sets the fault says which payloads qualify and names the classes for
+ * the trace. Null: every message.
+ */
+export interface GarbleAim {
+  readonly classes: readonly string[];
+  accepts(payload: unknown): boolean;
+}
+
 export function linkKey(from: string, to: string): string {
   return `${from}>${to}`;
 }
@@ -80,6 +90,8 @@ export class Network {
   faultDuplicate = 0;
   /** Share of messages delivered garbled (one value of the wrong type: garble.ts). */
   faultGarble = 0;
+  /** The messages `faultGarble` applies to (null: all). */
+  faultGarbleAim: GarbleAim | null = null;
   faultDelayExtraUs = 0;
   faultReorder = false;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, garbled: 0 };
@@ -166,9 +178,10 @@ export class Network {
     this.world.trace({ t: this.world.nowUs(), type: 'net.rates', drop, duplicate, delayExtraUs });
   }
 
-  setGarble(rate: number): void {
+  setGarble(rate: number, aim: GarbleAim | null = null): void {
     this.faultGarble = rate;
-    this.world.trace({ t: this.world.nowUs(), type: 'net.garble', rate });
+    this.faultGarbleAim = aim;
+    this.world.trace({ t: this.world.nowUs(), type: 'net.garble', rate, ...(aim !== null && { messages: [...aim.classes] }) });
   }
 
   /** Extra delay on some links only (0 ends it), on top of any network-wide delay. */
@@ -212,7 +225,8 @@ export class Network {
     const link = this.link(from, to);
     const dropRate = this.model.drop + this.faultDrop;
     if (dropRate > 0 && link.rng.next() < dropRate) return this.drop(id, from, to, label, 'random');
-    if (this.faultGarble > 0 && link.rng.next() < this.faultGarble) {
+    // An aimed garble draws only for the messages it is aimed at, so the others keep the link's draws.
+    if (this.faultGarble > 0 && (this.faultGarbleAim === null || this.faultGarbleAim.accepts(payload)) && link.rng.next() < this.faultGarble) {
       const g = garble(payload, { int: (n) => link.rng.int(0, n - 1) });
       if (g !== null) {
         this.stats.garbled++;

@@ -125,6 +125,40 @@ export interface FreshnessAnswer {
   index: number;
 }
 
+// ------------------------------------------------------------------ message classes
+
+/**
+ * The store's traffic in four classes, by payload `kind`: `raft` (Raft messages and batches
+ * between replicas' hosts), `client` (client requests and their replies), `admin` (placement
+ * driver requests, their replies and servers' load reports) and `freshness` (bounded reads'
+ * freshness queries and answers between replicas). A `garble` fault can be aimed at some of
+ * them (the scenario names them), so rare messages get garbled often enough to test their
+ * receivers' validation.
+ */
+export const MESSAGE_CLASSES = ['raft', 'client', 'admin', 'freshness'] as const;
+export type MessageClass = (typeof MESSAGE_CLASSES)[number];
+
+/** The class of a payload the store sends; null for anything else (a demo ping, a non-object). */
+export function messageClassOf(p: unknown): MessageClass | null {
+  switch (kindOf(p)) {
+    case 'raft':
+    case 'raft-batch':
+      return 'raft';
+    case 'req':
+    case 'reply':
+      return 'client';
+    case 'admin':
+    case 'admin-reply':
+    case 'admin-load':
+      return 'admin';
+    case 'fresh-req':
+    case 'fresh-resp':
+      return 'freshness';
+    default:
+      return null;
+  }
+}
+
 // ------------------------------------------------------------------ shape checks
 
 /** Bound on the keys of a load report (one per shard: a cluster has at most 100 000) and the

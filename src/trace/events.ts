@@ -36,7 +36,8 @@ export type SimEvent =
   | { t: number; type: 'net.clog'; from: string; to: string; untilUs: number }
   | { t: number; type: 'net.rates'; drop: number; duplicate: number; delayExtraUs: number }
   | { t: number; type: 'net.delay'; links: [string, string][]; extraUs: number }
-  | { t: number; type: 'net.garble'; rate: number }
+  /** `messages`: the message classes the garbling is aimed at (absent: every message). */
+  | { t: number; type: 'net.garble'; rate: number; messages?: string[] }
   /** A message sent garbled: `path` names the value given the wrong type (src/sim/garble.ts). */
   | { t: number; type: 'msg.garble'; id: number; from: string; to: string; label: string; path: string }
   | { t: number; type: 'disk.slow'; machine: string; factor: number }

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { DRAWN_KINDS as FAULT_KINDS, RECIPES, scenarioArbitrary, swarmArbitrary, type ScenarioInput } from '../../src/explore/arbitraries.js';
 import { parseDurationUs } from '../../src/base/time.js';
-import { swarmDraw, swarmFileText, swarmScenario } from '../../src/explore/swarm.js';
+import { swarmDraw, swarmFileText, swarmScenario, VNODES_CHOICES } from '../../src/explore/swarm.js';
 import { scenarioToYaml } from '../../src/explore/yaml.js';
 
 const SETTLE_US = 2_000_000;
@@ -88,15 +88,30 @@ describe('swarm mode', () => {
     let garbled = 0;
     let comingBack = 0;
     let quiet = 0;
+    let aimed = 0;
+    const vnodes = new Set<number>();
     for (let seed = 1; seed <= 60; seed++) {
-      const { profile, scenario, recipeFaults, eventFaults, garbleFaults, comebacks } = swarmDraw(seed);
+      const { profile, scenario, recipeFaults, eventFaults, garbleFaults, comebacks, adminGarbleFaults } = swarmDraw(seed);
       if (scenario.raft?.quiesce === true) quiet++;
+      if (scenario.cluster.vnodes !== undefined) vnodes.add(scenario.cluster.vnodes);
       for (const kind of FAULT_KINDS) (profile.kinds[kind] === undefined ? off : on).add(kind);
       // A recipe's composed faults come after the drawn ones and are governed by the profile's
       // recipes instead; faults at protocol events come next, using only actions that are on;
       // a garble fault (from a stream of its own) next, and last the joins of machines coming
-      // back after a leave (a stream of their own too).
-      const withBack = scenario.faults ?? [];
+      // back after a leave (a stream of their own too); after them, a garble fault aimed at
+      // admin messages, at a membership change (or anywhere, with autoscaling), never beside
+      // another garble fault.
+      const everything = scenario.faults ?? [];
+      const withBack = everything.slice(0, everything.length - adminGarbleFaults);
+      for (const f of everything.slice(everything.length - adminGarbleFaults)) {
+        expect(Object.keys(f).sort()).toEqual(['at', 'for', 'garble']);
+        expect(f.garble).toMatchObject({ messages: ['admin'] });
+        const movesAt = withBack.filter((m) => (m.join ?? m.leave ?? m.replace) !== undefined && m.at !== undefined).map((m) => parseDurationUs(m.at!)!);
+        const atUs = parseDurationUs(f.at!)!;
+        expect(scenario.placement?.autoscale === true || movesAt.some((m) => m - atUs >= 0 && m - atUs <= 200_000), `seed ${seed}`).toBe(true);
+        expect(withBack.some((g) => g.garble !== undefined)).toBe(false);
+        aimed++;
+      }
       const all = withBack.slice(0, withBack.length - comebacks);
       const tail = withBack.slice(withBack.length - comebacks);
       for (const back of tail) {
@@ -133,12 +148,15 @@ describe('swarm mode', () => {
     expect(comingBack).toBeGreaterThan(0);
     expect(quiet).toBeGreaterThan(5); // about a quarter of 60, with quiescence on
     expect(quiet).toBeLessThan(30);
+    expect(aimed).toBeGreaterThan(0); // about one in six
+    expect([...vnodes].every((v) => VNODES_CHOICES.includes(v))).toBe(true);
+    expect(vnodes.size).toBeGreaterThan(2); // about a quarter of 60 set a count, of six choices
   });
 
   it('adds a recipe only when the profile allows it, with its faults last', () => {
     const seen = new Set<string>();
     for (let seed = 1; seed <= 200; seed++) {
-      const { profile, scenario, recipe, recipeFaults, eventFaults, garbleFaults, comebacks } = swarmDraw(seed);
+      const { profile, scenario, recipe, recipeFaults, eventFaults, garbleFaults, comebacks, adminGarbleFaults } = swarmDraw(seed);
       if (recipe === null) {
         expect(recipeFaults).toBe(0);
         continue;
@@ -147,7 +165,7 @@ describe('swarm mode', () => {
       expect(profile.recipes[recipe], `seed ${seed}: ${recipe} is off`).toBeDefined();
       expect(recipeFaults).toBeGreaterThan(0);
       const all = scenario.faults ?? [];
-      const tail = eventFaults + garbleFaults + comebacks;
+      const tail = eventFaults + garbleFaults + comebacks + adminGarbleFaults;
       const last = all.slice(all.length - recipeFaults - tail, all.length - tail);
       if (recipe === 'flaky-bridge') expect(last.map((f) => Object.keys(f).find((k) => FAULT_KINDS.includes(k as never)))).toEqual(['bridge', 'slowDisk', 'crash']);
       if (recipe === 'slow-leader-cut-off') {

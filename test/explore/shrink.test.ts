@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { kvsim } from '../cli/helpers.js';
-import { failureKind, fitFault, shrinkScenario } from '../../src/explore/shrink.js';
+import { failureKind, fitFault, shrinkScenario, SHRINK_RUNS_MAX, WALK_BACK_MAX } from '../../src/explore/shrink.js';
 import { executeScenario, type RunOutcome } from '../../src/explore/execute.js';
 import { emptyCounts } from '../../src/explore/coverage.js';
 import { parseDurationUs } from '../../src/base/time.js';
@@ -347,7 +347,8 @@ describe('kvsim shrink on a planted Raft bug found by a sweep', () => {
     expect(shrink.code).toBe(1);
     const s = JSON.parse(shrink.stdout) as { check: string; before: { faults: number; ops: number }; after: { faults: number; ops: number }; runs: number; repro: string };
     expect(s.check).toBe(failure.check);
-    expect(s.runs).toBeLessThanOrEqual(301);
+    // The budget, then at most WALK_BACK_MAX control runs walking back to a decided candidate.
+    expect(s.runs).toBeLessThanOrEqual(SHRINK_RUNS_MAX + 1 + WALK_BACK_MAX);
     expect(s.after.faults + s.after.ops).toBeLessThanOrEqual(s.before.faults + s.before.ops);
     expect(s.repro).toBe(`kvsim run ${out} --seed ${failure.seed} --bug ${bug}`);
     const text = readFileSync(out, 'utf8');

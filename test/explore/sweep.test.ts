@@ -56,7 +56,8 @@ describe('kvsim sweep', () => {
     expect(s.seeds).toBe(36);
     expect(s.deterministic).toBe(true);
     expect(s.failures).toEqual([]);
-  });
+    // Each seed runs twice: about 30 s alone on 2 cores, twice that beside the rest of npm test.
+  }, 120_000);
 
   it('records each failure with its check and an exact repro command that fails the same way', () => {
     const r = kvsim(['sweep', '--swarm', '--seeds', '1..6', '--workers', '2', '--bug', 'next-index-overshoot', '--json']);

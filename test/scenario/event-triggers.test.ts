@@ -93,10 +93,10 @@ describe('protocol-event triggers', () => {
   it('the swarm adds them to some seeds, and every such file parses', () => {
     let withEvents = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const { eventFaults, garbleFaults, scenario } = swarmDraw(seed);
+      const { eventFaults, garbleFaults, comebacks, adminGarbleFaults, scenario } = swarmDraw(seed);
       if (eventFaults === 0) continue;
       withEvents++;
-      const faults = scenario.faults!.slice(0, scenario.faults!.length - garbleFaults);
+      const faults = scenario.faults!.slice(0, scenario.faults!.length - garbleFaults - comebacks - adminGarbleFaults);
       const last = faults.slice(-eventFaults);
       for (const f of last) expect(f.when?.event).toBeDefined();
       expect(() => parseScenarioText(`swarm-${seed}.yaml`, swarmFileText(seed, []))).not.toThrow();
