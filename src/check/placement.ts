@@ -62,6 +62,13 @@ export interface PlacementInput {
    * `shards` and the counts are empty.
    */
   driver?: boolean;
+  /**
+   * Whether the driver says it is done (no move, drop or hosting pending). Given false while
+   * every shard is placed, the driver is still waiting for something that will never come (a
+   * drop confirmation from a machine replaced for good, say): a real `kvsim cluster replace`
+   * waits for it and times out.
+   */
+  driverSettled?: boolean;
 }
 
 export interface AutoscaleInput {
@@ -115,6 +122,8 @@ export interface PlacementResult {
   autoscale?: { ok: boolean; applied: boolean; coldForUs: number; requiredUs: number | null; remaining: { shard: number; machines: string[] }[] };
   /** The zone-spread part (runs with a topology): what differs, at most five. */
   spread?: { ok: boolean; problems: string[] };
+  /** Present (false) when every shard is placed but the driver does not say it is settled. */
+  driverSettled?: false;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
@@ -159,11 +168,12 @@ export function checkPlacement(input: PlacementInput): PlacementResult {
   const autoscale = input.autoscale === undefined ? undefined : checkAutoscale(input.autoscale);
   const spread = input.spread === undefined ? undefined : checkSpread(input.spread);
   return {
-    ok: mismatches.length === 0 && countsOk && (autoscale?.ok ?? true) && (spread?.ok ?? true),
+    ok: mismatches.length === 0 && countsOk && (autoscale?.ok ?? true) && (spread?.ok ?? true) && input.driverSettled !== false,
     atUs: input.atUs,
     shards: input.shards.length,
     movesCompleted: input.movesCompleted,
     mismatches: mismatches.slice(0, 5),
+    ...(input.driverSettled === false && { driverSettled: false }),
     ...(!countsOk && {
       learnerCounts: {
         initial: input.learnersInitial,
@@ -288,6 +298,9 @@ export function placementMessage(r: PlacementResult): string | undefined {
       return `shard ${first.shard} still has autoscaled read replicas on ${first.machines.join(', ')} after ${a.coldForUs}us with no load and no fault (the autoscaler gives them back within ${a.requiredUs}us)${a.remaining.length > 1 ? ` (and ${a.remaining.length - 1} more shards)` : ''}`;
     }
     const p = r.spread?.problems ?? [];
+    if (p.length === 0 && r.driverSettled === false) {
+      return `every shard is placed at ${r.atUs}us, but the placement driver still does not say it is settled (it waits for a move, drop or hosting that never completes)`;
+    }
     return `zone spread: ${p[0] ?? '?'}${p.length > 1 ? ` (and ${p.length - 1} more)` : ''}`;
   }
   const what =

@@ -1015,6 +1015,7 @@ export class StoreEngine implements Engine {
       learnersRemoved: cluster.learnersRemoved,
       learnersInitial: this.learnersInitial,
       learnersDroppedByReplace: this.learnersDroppedByReplace,
+      driverSettled: this.placementDriver.settled(),
       ...(this.settings.placement?.autoscale === true && {
         autoscale: {
           coldForUs: this.healedAtUs === null ? 0 : this.world.nowUs - this.healedAtUs,

@@ -200,3 +200,27 @@ describe('placement check: zone spread', () => {
     );
   });
 });
+
+describe('placement: the driver says it is settled once every shard is placed', () => {
+  const placed = {
+    shards: [{ shard: 0, desiredVoters: ['n1', 'n2', 'n3'], desiredLearners: [], actual: { leader: 'n1', voters: ['n1', 'n2', 'n3'], learners: [] }, hosts: ['n1', 'n2', 'n3'] }],
+    atUs: 9_000_000,
+    movesCompleted: 1,
+    learnersAdded: 0,
+    learnersRemoved: 0,
+    learnersInitial: 0,
+  };
+
+  it('passes a settled driver, and a run that does not say (no driverSettled)', () => {
+    expect(checkPlacement({ ...placed, driverSettled: true }).ok).toBe(true);
+    expect(checkPlacement(placed).ok).toBe(true);
+  });
+
+  it('fails a driver still waiting while every shard is placed, and says so', () => {
+    const r = checkPlacement({ ...placed, driverSettled: false });
+    expect(r.ok).toBe(false);
+    expect(r.mismatches).toEqual([]);
+    expect(r.driverSettled).toBe(false);
+    expect(placementMessage(r)).toBe('every shard is placed at 9000000us, but the placement driver still does not say it is settled (it waits for a move, drop or hosting that never completes)');
+  });
+});
