@@ -158,6 +158,16 @@ export class PlacementDriver implements Process {
         }
         // Resent every round until the machine confirms: it may be down or cut off now.
         const stillMember = id === null ? memberMachines.has(m) : memberIds.includes(id);
+        // A removal given up: the replica is still a member, no change is pending, and the
+        // placement wants that machine again (the ring moved the shard back, or the removal was
+        // refused before). Nothing will be dropped; waiting for it kept the driver unsettled for
+        // good (swarm seed 640). A stale request for that removal can still arrive, but only
+        // while the membership has not changed since (the server checks confIndex); the machine
+        // then answers a new `host` with the replica it kept.
+        if (stillMember && st.confCommitted && (this.desiredVoters(shard).includes(m) || (this.directory.readReplicas.get(shard) ?? []).includes(m))) {
+          view.toDrop.delete(m);
+          continue;
+        }
         if (!stillMember && st.confCommitted) {
           this.send(m, { kind: 'admin', op: 'drop', shard, ...(id !== null && { replica: id }) });
           steps++;
